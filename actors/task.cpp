@@ -1,0 +1,355 @@
+#include "actors/task.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/error.hpp"
+#include "protocol/json.hpp"
+#include "tools/workspace.hpp"
+
+namespace switchboard::actors {
+
+using protocol::error_code;
+using protocol::message_writer;
+
+template <class F>
+void task_state::emit(std::string_view type, F&& fill) {
+  auto seq = next_seq++;
+  message_writer w{type};
+  w.str("task_id", setup.id).unum("seq", seq).num("ts", protocol::now_ms());
+  fill(w);
+  auto f = protocol::make_frame(w.finish());
+  events.emplace_back(seq, f);
+  if (events.size() > setup.limits.max_log)
+    events.pop_front();
+  for (auto& s : subscribers)
+    self->send(s, event_atom::value, setup.id, seq, event_frame{f}, terminal);
+}
+
+void task_state::progress(int64_t step, int64_t total,
+                          std::string_view message) {
+  emit("progress", [&](message_writer& w) {
+    w.num("step", step);
+    if (total < 0)
+      w.null("total");
+    else
+      w.num("total", total);
+    w.str("message", message);
+  });
+  progress_json = "{\"step\":" + std::to_string(step) + ",\"total\":"
+                  + (total < 0 ? std::string{"null"} : std::to_string(total))
+                  + ",\"message\":" + protocol::quote(message) + "}";
+}
+
+void task_state::log(std::string_view level, std::string_view message) {
+  emit("log", [&](message_writer& w) {
+    w.str("level", level).str("message", message);
+  });
+}
+
+void task_state::call_tool(std::string tool, std::string args,
+                           flows::wait_slot&) {
+  auto call_id = "c" + std::to_string(++call_counter);
+  emit("tool_call", [&](message_writer& w) {
+    w.str("call_id", call_id).str("tool", tool).raw("args", args);
+  });
+  auto token = ++wait_token;
+  auto on_reply = [this, token, call_id](flows::tool_reply reply) {
+    if (terminal || token != wait_token || !ctx->slot().handle)
+      return;
+    emit("tool_result", [&](message_writer& w) {
+      w.str("call_id", call_id).boolean("ok", reply.ok);
+      if (!reply.ok) {
+        w.key("error");
+        auto& raw = w.writer();
+        raw.StartObject();
+        raw.Key("code");
+        auto code = protocol::to_string(reply.code);
+        raw.String(code.data(), static_cast<rapidjson::SizeType>(code.size()));
+        raw.Key("message");
+        raw.String(reply.message.data(),
+                   static_cast<rapidjson::SizeType>(reply.message.size()));
+        raw.EndObject();
+      } else if (reply.result.size() > setup.limits.max_event_result_bytes) {
+        w.raw("result", "{\"truncated\":true,\"bytes\":"
+                          + std::to_string(reply.result.size()) + "}");
+      } else {
+        w.raw("result", reply.result);
+      }
+    });
+    ctx->slot().reply = std::move(reply);
+    resume(ctx->slot().handle);
+  };
+  self
+    ->request(setup.registry, setup.limits.tool_timeout, call_atom::value,
+              setup.id, call_id, std::move(tool), std::move(args))
+    .then(
+      [on_reply](std::string& result) {
+        on_reply(flows::tool_reply{true, std::move(result), error_code::none,
+                                   {}});
+      },
+      [on_reply](caf::error& err) {
+        auto info = describe(err);
+        on_reply(flows::tool_reply{false, {}, info.code, info.message});
+      });
+}
+
+void task_state::ask(std::string prompt, std::string schema_text,
+                     std::chrono::milliseconds timeout,
+                     flows::wait_slot& slot) {
+  auto compiled = protocol::schema::compile(schema_text);
+  auto request_id = "r-" + std::to_string(++request_counter);
+  auto token = ++wait_token;
+  if (auto* reason = std::get_if<std::string>(&compiled)) {
+    // A flow's own bug: fail the task rather than wait forever.
+    slot.failure = flows::flow_failure{error_code::internal,
+                                       "bad input schema: " + *reason};
+    self->send(self, resume_atom::value, token);
+    return;
+  }
+  input = pending_input{request_id, prompt, schema_text,
+                        std::get<protocol::schema>(compiled),
+                        static_cast<int64_t>(timeout.count())};
+  state = "waiting_input";
+  emit("input_request", [&](message_writer& w) {
+    w.str("request_id", request_id)
+      .str("prompt", prompt)
+      .raw("schema", schema_text)
+      .num("timeout_ms", timeout.count());
+  });
+  self->delayed_send(self, timeout, timeout_atom::value, token);
+}
+
+void task_state::sleep(std::chrono::milliseconds delay, flows::wait_slot&) {
+  auto token = ++wait_token;
+  if (delay.count() == 0)
+    self->send(self, resume_atom::value, token);
+  else
+    self->delayed_send(self, delay, resume_atom::value, token);
+}
+
+void task_state::resume(std::coroutine_handle<> h) {
+  if (h)
+    h.resume();
+  if (!terminal && coro.done())
+    finish();
+}
+
+void task_state::end(std::string_view type, std::string_view state_name,
+                     const std::function<void(message_writer&)>& fill,
+                     std::string json) {
+  terminal = true;
+  state = std::string{state_name};
+  input.reset();
+  end_json = std::move(json);
+  emit(type, fill);
+  for (auto& s : subscribers)
+    self->demonitor(s.address());
+  subscribers.clear();
+  self->delayed_send(self, setup.limits.retention, expire_atom::value);
+}
+
+void task_state::finish() {
+  if (terminal)
+    return;
+  std::string result;
+  std::optional<flows::flow_failure> failure;
+  if (!stop_reason && coro) {
+    auto& p = coro.promise();
+    if (p.error) {
+      try {
+        std::rethrow_exception(p.error);
+      } catch (const flows::flow_cancelled& c) {
+        if (!stop_reason)
+          stop_reason = c.reason;
+      } catch (const flows::flow_failure& f) {
+        failure = f;
+      } catch (const std::exception& e) {
+        failure = flows::flow_failure{error_code::internal, e.what()};
+      } catch (...) {
+        failure = flows::flow_failure{error_code::internal,
+                                      "flow threw an unknown exception"};
+      }
+    } else {
+      result = std::move(p.result);
+    }
+  }
+  coro.reset();
+  if (stop_reason) {
+    auto reason = *stop_reason;
+    end("stopped", "cancelled",
+        [&](message_writer& w) { w.str("reason", reason); },
+        "{\"reason\":" + protocol::quote(reason) + "}");
+  } else if (failure) {
+    auto code = protocol::to_string(failure->code);
+    auto msg = failure->message;
+    end("error", "failed",
+        [&](message_writer& w) { w.str("code", code).str("message", msg); },
+        "{\"code\":" + protocol::quote(code)
+          + ",\"message\":" + protocol::quote(msg) + "}");
+  } else {
+    if (result.empty())
+      result = "null";
+    end("result", "completed",
+        [&](message_writer& w) { w.raw("data", result); }, result);
+  }
+}
+
+std::string task_state::snapshot() const {
+  message_writer w{"task"};
+  w.str("task_id", setup.id)
+    .str("task", setup.kind->name)
+    .str("state", state)
+    .raw("params", setup.params)
+    .num("created_ms", setup.created_ms)
+    .unum("last_seq", last_seq())
+    .raw("progress", progress_json);
+  if (input) {
+    w.key("pending_input");
+    auto& raw = w.writer();
+    raw.StartObject();
+    raw.Key("request_id");
+    raw.String(input->request_id.c_str());
+    raw.Key("prompt");
+    raw.String(input->prompt.c_str());
+    raw.Key("schema");
+    raw.RawValue(input->schema_text.data(), input->schema_text.size(),
+                 rapidjson::kObjectType);
+    raw.Key("timeout_ms");
+    raw.Int64(input->timeout_ms);
+    raw.EndObject();
+  } else {
+    w.null("pending_input");
+  }
+  if (state == "completed")
+    w.raw("result", end_json);
+  else if (state == "failed")
+    w.raw("error", end_json);
+  else if (state == "cancelled")
+    w.raw("stopped", end_json);
+  return w.finish();
+}
+
+task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
+                               task_setup setup) {
+  auto& st = self->state;
+  st.self = self;
+  st.setup = std::move(setup);
+  rapidjson::Document params;
+  protocol::parse_json(st.setup.params, params);
+  st.ctx = std::make_unique<flows::context>(st, st.setup.id, std::move(params),
+                                            *st.setup.workspace);
+  st.coro = st.setup.kind->run(*st.ctx);
+  st.emit("started", [&](message_writer& w) {
+    w.str("task", st.setup.kind->name).raw("params", st.setup.params);
+  });
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& subs = self->state.subscribers;
+    subs.erase(std::remove_if(subs.begin(), subs.end(),
+                              [&](const event_sink& s) {
+                                return s.address() == dm.source;
+                              }),
+               subs.end());
+  });
+  self->send(self, resume_atom::value, uint64_t{0});
+  return {
+    [=](subscribe_atom, event_sink sink, uint64_t after) {
+      auto& st = self->state;
+      subscription sub;
+      sub.state = st.state;
+      auto first = st.events.empty() ? st.next_seq : st.events.front().first;
+      if (after + 1 < first) {
+        sub.expired = true;
+        sub.snapshot = st.snapshot();
+      }
+      for (auto& [seq, f] : st.events)
+        if (seq > after)
+          sub.backlog.push_back(event_frame{f});
+      sub.last_seq = st.last_seq();
+      if (!st.terminal
+          && std::find(st.subscribers.begin(), st.subscribers.end(), sink)
+               == st.subscribers.end()) {
+        self->monitor(sink);
+        st.subscribers.push_back(std::move(sink));
+      }
+      return sub;
+    },
+    [=](unsubscribe_atom, const event_sink& sink) {
+      auto& subs = self->state.subscribers;
+      auto i = std::find(subs.begin(), subs.end(), sink);
+      if (i != subs.end()) {
+        self->demonitor(i->address());
+        subs.erase(i);
+      }
+    },
+    [=](stop_atom, std::string& reason) -> std::string {
+      auto& st = self->state;
+      if (st.terminal)
+        return st.state;
+      st.stop_reason = reason.empty() ? std::string{"stopped"} : reason;
+      st.input.reset();
+      ++st.wait_token;
+      if (st.started && st.ctx->slot().handle)
+        st.resume(st.ctx->slot().handle);
+      if (!st.terminal)
+        st.finish();
+      return st.state;
+    },
+    [=](input_atom, std::string& request_id,
+        std::string& value) -> caf::result<ok_atom> {
+      auto& st = self->state;
+      if (st.terminal || !st.input || st.input->request_id != request_id)
+        return make_error(error_code::no_pending_input,
+                          "task " + st.setup.id + " has no pending request "
+                            + request_id);
+      rapidjson::Document doc;
+      if (auto ps = protocol::parse_json(value, doc);
+          ps.code != error_code::none)
+        return make_error(error_code::invalid_input, ps.message);
+      if (auto reason = st.input->schema.validate(doc); !reason.empty())
+        return make_error(error_code::invalid_input, reason);
+      st.input.reset();
+      st.state = "running";
+      ++st.wait_token;
+      st.emit("input_received", [&](message_writer& w) {
+        w.str("request_id", request_id).raw("value", value);
+      });
+      st.ctx->slot().value = std::move(value);
+      st.resume(st.ctx->slot().handle);
+      return ok_atom::value;
+    },
+    [=](get_atom) {
+      auto& st = self->state;
+      return protocol::task_info{st.setup.id, st.setup.kind->name, st.state,
+                                 st.setup.created_ms, st.last_seq()};
+    },
+    [=](snapshot_atom) { return self->state.snapshot(); },
+    [=](resume_atom, uint64_t token) {
+      auto& st = self->state;
+      if (st.terminal)
+        return;
+      if (!st.started) {
+        st.started = true;
+        st.coro.start();
+        if (!st.terminal && st.coro.done())
+          st.finish();
+        return;
+      }
+      if (token == st.wait_token && st.ctx->slot().handle)
+        st.resume(st.ctx->slot().handle);
+    },
+    [=](timeout_atom, uint64_t token) {
+      auto& st = self->state;
+      if (st.terminal || !st.input || token != st.wait_token)
+        return;
+      auto msg = "no answer to " + st.input->request_id + " within "
+                 + std::to_string(st.input->timeout_ms) + " ms";
+      st.input.reset();
+      st.state = "running";
+      st.ctx->slot().failure = flows::flow_failure{error_code::timeout, msg};
+      st.resume(st.ctx->slot().handle);
+    },
+    [=](expire_atom) { self->quit(); },
+  };
+}
+
+} // namespace switchboard::actors

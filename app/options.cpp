@@ -1,0 +1,161 @@
+#include "app/options.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <vector>
+
+namespace switchboard::app {
+
+namespace {
+
+using setter = std::function<std::string(options&, const std::string&)>;
+
+template <class T>
+setter number(T options::*member, T min, T max) {
+  return [=](options& o, const std::string& v) -> std::string {
+    T x{};
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+    if (ec != std::errc{} || ptr != v.data() + v.size())
+      return "not a number: '" + v + "'";
+    if (x < min || x > max)
+      return "out of range [" + std::to_string(min) + ", "
+             + std::to_string(max) + "]: " + v;
+    o.*member = x;
+    return {};
+  };
+}
+
+setter text(std::string options::*member) {
+  return [=](options& o, const std::string& v) -> std::string {
+    if (v.empty())
+      return "must not be empty";
+    o.*member = v;
+    return {};
+  };
+}
+
+struct option_def {
+  std::string name;
+  std::string help;
+  setter set;
+};
+
+const std::vector<option_def>& defs() {
+  static const std::vector<option_def> result{
+    {"host", "address to bind (default 127.0.0.1)", text(&options::host)},
+    {"port", "port to bind, 0 picks a free one (default 8080)",
+     number<uint16_t>(&options::port, 0, 65535)},
+    {"workspace", "directory flows and file tools may read (default: the "
+                  "demo workspace)",
+     text(&options::workspace)},
+    {"heartbeat-ms", "heartbeat interval (default 15000)",
+     number<int64_t>(&options::heartbeat_ms, 10, 3600000)},
+    {"max-message-bytes", "largest WebSocket message (default 1048576)",
+     number<size_t>(&options::max_message_bytes, 1024, 1u << 30)},
+    {"max-body-bytes", "largest HTTP request body (default 1048576)",
+     number<size_t>(&options::max_body_bytes, 1024, 1u << 30)},
+    {"max-json-depth", "deepest JSON nesting accepted (default 64)",
+     number<size_t>(&options::max_json_depth, 2, 1024)},
+    {"max-queue-bytes", "outbound queue bound per connection (default 4194304)",
+     number<size_t>(&options::max_queue_bytes, 4096, 1u << 30)},
+    {"max-log-events", "events kept per task (default 10000)",
+     number<size_t>(&options::max_log_events, 1, 10000000)},
+    {"retention-ms", "how long finished tasks stay queryable (default 600000)",
+     number<int64_t>(&options::retention_ms, 0, 365LL * 86400000)},
+    {"tool-timeout-ms", "time allowed per tool call of a task (default 60000)",
+     number<int64_t>(&options::tool_timeout_ms, 1, 86400000)},
+    {"worker-threads", "threads for blocking tools (default 2)",
+     number<size_t>(&options::worker_threads, 1, 256)},
+    {"worker-queue", "tool jobs that may wait (default 1024)",
+     number<size_t>(&options::worker_queue, 1, 1000000)},
+    {"actor-threads", "threads of the actor scheduler (default 2)",
+     number<size_t>(&options::actor_threads, 1, 256)},
+    {"io-threads", "network I/O threads (default 1)",
+     number<size_t>(&options::io_threads, 1, 256)},
+    {"node", "this node's name (default local)", text(&options::node)},
+  };
+  return result;
+}
+
+std::string apply(options& o, const std::string& name,
+                  const std::string& value) {
+  for (auto& d : defs())
+    if (d.name == name) {
+      auto err = d.set(o, value);
+      return err.empty() ? err : "option " + name + ": " + err;
+    }
+  return "unknown option '" + name + "' (see --help)";
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos)
+    return {};
+  auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+} // namespace
+
+std::string usage() {
+  std::string result = "usage: switchboard [--name=value ...] "
+                       "[--config-file=FILE]\n\noptions:\n";
+  for (auto& d : defs())
+    result += "  --" + d.name + "=VALUE  " + d.help + "\n";
+  result += "  --config-file=FILE  read name = value lines from FILE\n";
+  return result;
+}
+
+std::variant<options, std::string> parse_options(int argc, char** argv,
+                                                 std::string default_ws) {
+  options o;
+  o.workspace = std::move(default_ws);
+  std::vector<std::pair<std::string, std::string>> cli;
+  std::string config_file;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h")
+      return std::string{"help"};
+    if (arg.rfind("--", 0) != 0)
+      return "unexpected argument '" + arg + "' (options are --name=value)";
+    auto eq = arg.find('=');
+    if (eq == std::string::npos)
+      return "option '" + arg + "' needs a value (--name=value)";
+    auto name = arg.substr(2, eq - 2);
+    auto value = arg.substr(eq + 1);
+    if (name == "config-file")
+      config_file = value;
+    else
+      cli.emplace_back(name, value);
+  }
+  if (!config_file.empty()) {
+    std::ifstream in{config_file};
+    if (!in)
+      return "cannot read config file " + config_file;
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+      ++n;
+      line = trim(line);
+      if (line.empty() || line[0] == '#')
+        continue;
+      auto eq = line.find('=');
+      if (eq == std::string::npos)
+        return config_file + ":" + std::to_string(n)
+               + ": expected 'name = value'";
+      auto value = trim(line.substr(eq + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+        value = value.substr(1, value.size() - 2);
+      if (auto err = apply(o, trim(line.substr(0, eq)), value); !err.empty())
+        return config_file + ":" + std::to_string(n) + ": " + err;
+    }
+  }
+  for (auto& [name, value] : cli)
+    if (auto err = apply(o, name, value); !err.empty())
+      return err;
+  return o;
+}
+
+} // namespace switchboard::app

@@ -1,0 +1,152 @@
+#include "flows/audit.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <variant>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "protocol/json.hpp"
+#include "tools/workspace.hpp"
+
+namespace switchboard::flows {
+
+namespace {
+
+constexpr int64_t default_large_file_bytes = 10 * 1024 * 1024;
+
+// Files per secrets.scan call: small batches keep progress fine-grained on
+// small trees, larger ones keep the event count bounded on huge trees.
+size_t batch_size(size_t total) {
+  return std::clamp<size_t>(total / 100, 16, 256);
+}
+
+rapidjson::Document parse(const std::string& json) {
+  rapidjson::Document doc;
+  protocol::parse_json(json, doc, {64 * 1024 * 1024, 64});
+  return doc;
+}
+
+} // namespace
+
+std::string check_audit_params(rapidjson::Document& params,
+                               const tools::workspace& ws) {
+  auto& alloc = params.GetAllocator();
+  if (!params.HasMember("path"))
+    params.AddMember("path", ".", alloc);
+  if (!params.HasMember("large_file_bytes"))
+    params.AddMember("large_file_bytes", default_large_file_bytes, alloc);
+  auto& path = params["path"];
+  auto resolved
+    = ws.resolve({path.GetString(), path.GetStringLength()});
+  if (auto* reason = std::get_if<std::string>(&resolved))
+    return *reason;
+  return {};
+}
+
+flow run_audit(context& ctx) {
+  auto& params = ctx.params();
+  std::string path = params["path"].GetString();
+  int64_t large = params["large_file_bytes"].GetInt64();
+  // Collect the files to scan: the path itself, or every file below it.
+  std::vector<std::string> files;
+  auto resolved = ctx.workspace().resolve(path);
+  auto* abs = std::get_if<std::filesystem::path>(&resolved);
+  if (!abs)
+    throw flow_failure{protocol::error_code::invalid_params,
+                       std::get<std::string>(resolved)};
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(*abs, ec)) {
+    files.push_back(ctx.workspace().relative(*abs));
+  } else {
+    ctx.progress(0, -1, "listing files");
+    std::string args = "{\"path\":" + protocol::quote(path)
+                       + ",\"recursive\":true,\"max_entries\":100000}";
+    auto reply = co_await ctx.call_tool("fs.list", std::move(args));
+    if (!reply.ok)
+      throw flow_failure{protocol::error_code::tool_failed,
+                         "fs.list failed: " + reply.message};
+    auto listing = parse(reply.result);
+    for (auto& e : listing["entries"].GetArray())
+      if (std::string_view{e["type"].GetString()} == "file")
+        files.emplace_back(e["path"].GetString());
+    if (listing["truncated"].GetBool())
+      ctx.log("warn", "more than 100000 entries; the audit covers the first "
+                      "100000");
+  }
+  auto total = static_cast<int64_t>(files.size());
+  ctx.progress(0, total, "scanning " + std::to_string(total) + " files");
+  // Accumulate the result as it comes in.
+  rapidjson::StringBuffer findings_buf;
+  rapidjson::Writer<rapidjson::StringBuffer> findings{findings_buf};
+  findings.StartArray();
+  int64_t files_scanned = 0;
+  int64_t bytes_scanned = 0;
+  int64_t high = 0;
+  int64_t medium = 0;
+  int64_t low = 0;
+  int64_t done = 0;
+  int last_percent = 0;
+  auto batch = batch_size(files.size());
+  for (size_t i = 0; i < files.size(); i += batch) {
+    auto end = std::min(files.size(), i + batch);
+    std::string args = "{\"paths\":[";
+    for (auto j = i; j < end; ++j) {
+      if (j > i)
+        args += ',';
+      args += protocol::quote(files[j]);
+    }
+    args += "],\"large_file_bytes\":" + std::to_string(large) + "}";
+    auto reply = co_await ctx.call_tool("secrets.scan", std::move(args));
+    if (!reply.ok)
+      throw flow_failure{protocol::error_code::tool_failed,
+                         "secrets.scan failed: " + reply.message};
+    auto scan = parse(reply.result);
+    files_scanned += scan["files_scanned"].GetInt64();
+    bytes_scanned += scan["bytes_scanned"].GetInt64();
+    for (auto& f : scan["findings"].GetArray()) {
+      std::string_view sev = f["severity"].GetString();
+      if (sev == "high")
+        ++high;
+      else if (sev == "medium")
+        ++medium;
+      else
+        ++low;
+      f.Accept(findings);
+    }
+    done = static_cast<int64_t>(end);
+    // Coalesce: at most one progress event per percent of the files.
+    auto percent = static_cast<int>(done * 100 / std::max<int64_t>(total, 1));
+    if (percent != last_percent || done == total) {
+      last_percent = percent;
+      ctx.progress(done, total,
+                   "scanned " + std::to_string(done) + " of "
+                     + std::to_string(total) + " files");
+    }
+  }
+  findings.EndArray();
+  std::string result = "{\"files_scanned\":" + std::to_string(files_scanned)
+                       + ",\"bytes_scanned\":" + std::to_string(bytes_scanned)
+                       + ",\"findings\":" + findings_buf.GetString()
+                       + ",\"counts\":{\"high\":" + std::to_string(high)
+                       + ",\"medium\":" + std::to_string(medium)
+                       + ",\"low\":" + std::to_string(low) + "}}";
+  co_return result;
+}
+
+flow_kind audit_kind() {
+  flow_kind k;
+  k.name = "audit";
+  k.description = "Scans a file or directory of the workspace for leaked "
+                  "secrets and risky files.";
+  k.params_schema = R"({"type":"object","properties":{)"
+                    R"("path":{"type":"string"},)"
+                    R"("large_file_bytes":{"type":"integer","minimum":1}},)"
+                    R"("additionalProperties":false})";
+  k.check = check_audit_params;
+  k.run = run_audit;
+  return k;
+}
+
+} // namespace switchboard::flows

@@ -1,0 +1,48 @@
+#include "flows/ticker.hpp"
+
+#include <chrono>
+
+namespace switchboard::flows {
+
+namespace {
+
+std::string check_ticker_params(rapidjson::Document& params,
+                                const tools::workspace&) {
+  auto& alloc = params.GetAllocator();
+  if (!params.HasMember("steps"))
+    params.AddMember("steps", 10, alloc);
+  if (!params.HasMember("interval_ms"))
+    params.AddMember("interval_ms", 100, alloc);
+  return {};
+}
+
+flow run_ticker(context& ctx) {
+  auto steps = ctx.params()["steps"].GetInt64();
+  std::chrono::milliseconds interval{ctx.params()["interval_ms"].GetInt64()};
+  for (int64_t i = 1; i <= steps; ++i) {
+    // Without an interval, still yield now and then so a stop gets through.
+    if (interval.count() > 0 || i % 1000 == 0)
+      co_await ctx.sleep(interval);
+    ctx.progress(i, steps, "tick " + std::to_string(i));
+  }
+  co_return "{\"steps\":" + std::to_string(steps) + "}";
+}
+
+} // namespace
+
+flow_kind ticker_kind() {
+  flow_kind k;
+  k.name = "ticker";
+  k.description = "Emits steps progress events interval_ms apart; for "
+                  "demos, health checks and load tests.";
+  k.params_schema
+    = R"({"type":"object","properties":{)"
+      R"("steps":{"type":"integer","minimum":0,"maximum":1000000},)"
+      R"("interval_ms":{"type":"integer","minimum":0,"maximum":3600000}},)"
+      R"("additionalProperties":false})";
+  k.check = check_ticker_params;
+  k.run = run_ticker;
+  return k;
+}
+
+} // namespace switchboard::flows

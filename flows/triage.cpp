@@ -1,0 +1,116 @@
+#include "flows/triage.hpp"
+
+#include <chrono>
+
+#include "flows/audit.hpp"
+#include "protocol/encoder.hpp"
+#include "protocol/json.hpp"
+
+namespace switchboard::flows {
+
+namespace {
+
+constexpr std::string_view decision_schema
+  = R"({"type":"string","enum":["fix","accept","false_positive"]})";
+
+int rank(std::string_view severity) {
+  if (severity == "high")
+    return 3;
+  if (severity == "medium")
+    return 2;
+  return 1;
+}
+
+std::string check_triage_params(rapidjson::Document& params,
+                                const tools::workspace& ws) {
+  auto& alloc = params.GetAllocator();
+  if (!params.HasMember("min_severity"))
+    params.AddMember("min_severity", "medium", alloc);
+  if (!params.HasMember("input_timeout_ms"))
+    params.AddMember("input_timeout_ms", 300000, alloc);
+  return check_audit_params(params, ws);
+}
+
+flow run_triage(context& ctx) {
+  auto min_rank = rank(ctx.params()["min_severity"].GetString());
+  std::chrono::milliseconds timeout{
+    ctx.params()["input_timeout_ms"].GetInt64()};
+  auto audit_json = co_await run_audit(ctx);
+  rapidjson::Document audit;
+  protocol::parse_json(audit_json, audit, {64 * 1024 * 1024, 64});
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> out{buf};
+  out.StartArray();
+  int64_t fix = 0;
+  int64_t accept = 0;
+  int64_t false_positive = 0;
+  auto& findings = audit["findings"];
+  size_t asked = 0;
+  size_t to_ask = 0;
+  for (auto& f : findings.GetArray())
+    if (rank(f["severity"].GetString()) >= min_rank)
+      ++to_ask;
+  ctx.log("info", std::to_string(findings.Size()) + " findings, "
+                    + std::to_string(to_ask) + " to triage");
+  for (auto& f : findings.GetArray()) {
+    std::string_view severity = f["severity"].GetString();
+    if (rank(severity) < min_rank)
+      continue;
+    ++asked;
+    std::string prompt = "Finding " + std::to_string(asked) + " of "
+                         + std::to_string(to_ask) + ": "
+                         + f["rule"].GetString() + " ("
+                         + std::string{severity} + ") in "
+                         + f["path"].GetString();
+    if (f["line"].GetInt64() > 0)
+      prompt += ":" + std::to_string(f["line"].GetInt64());
+    prompt += ". Fix, accept or mark as false positive?";
+    auto value = co_await ctx.ask(std::move(prompt),
+                                  std::string{decision_schema}, timeout);
+    rapidjson::Document v;
+    protocol::parse_json(value, v);
+    std::string_view decision = v.GetString();
+    if (decision == "fix")
+      ++fix;
+    else if (decision == "accept")
+      ++accept;
+    else
+      ++false_positive;
+    out.StartObject();
+    for (auto key : {"rule", "path", "line", "severity"}) {
+      out.Key(key);
+      f[key].Accept(out);
+    }
+    out.Key("decision");
+    out.String(decision.data(),
+               static_cast<rapidjson::SizeType>(decision.size()));
+    out.EndObject();
+  }
+  out.EndArray();
+  co_return "{\"decisions\":" + std::string{buf.GetString()}
+    + ",\"counts\":{\"fix\":" + std::to_string(fix)
+    + ",\"accept\":" + std::to_string(accept)
+    + ",\"false_positive\":" + std::to_string(false_positive) + "}}";
+}
+
+} // namespace
+
+flow_kind triage_kind() {
+  flow_kind k;
+  k.name = "triage";
+  k.description = "Audits the workspace, then asks a person to decide on "
+                  "each finding at or above min_severity.";
+  k.params_schema
+    = R"({"type":"object","properties":{)"
+      R"("path":{"type":"string"},)"
+      R"("min_severity":{"type":"string","enum":["low","medium","high"]},)"
+      R"("input_timeout_ms":{"type":"integer","minimum":1,)"
+      R"("maximum":86400000},)"
+      R"("large_file_bytes":{"type":"integer","minimum":1}},)"
+      R"("additionalProperties":false})";
+  k.check = check_triage_params;
+  k.run = run_triage;
+  return k;
+}
+
+} // namespace switchboard::flows

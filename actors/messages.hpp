@@ -1,0 +1,119 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/meta/load_callback.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "protocol/frame.hpp"
+#include "protocol/records.hpp"
+
+namespace switchboard::actors {
+
+/// Starts a task or a flow.
+using start_atom = caf::atom_constant<caf::atom("start")>;
+/// Stops a task.
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+/// Delivers an answer to a pending input request.
+using input_atom = caf::atom_constant<caf::atom("input")>;
+/// Lists tools or tasks.
+using list_atom = caf::atom_constant<caf::atom("list")>;
+/// Looks something up.
+using get_atom = caf::atom_constant<caf::atom("get")>;
+/// Calls a tool.
+using call_atom = caf::atom_constant<caf::atom("call")>;
+/// Subscribes a sink to a task's events.
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+/// Removes a sink from a task's subscribers.
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;
+/// Carries one task event.
+using event_atom = caf::atom_constant<caf::atom("event")>;
+/// Resumes a flow (internal to the task actor).
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+/// A timer fired.
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+/// A worker finished a job.
+using done_atom = caf::atom_constant<caf::atom("done")>;
+/// Periodic heartbeat tick.
+using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
+/// A text message from a client.
+using text_atom = caf::atom_constant<caf::atom("text")>;
+/// A binary message from a client.
+using binary_atom = caf::atom_constant<caf::atom("binary")>;
+/// A client message over the size limit.
+using too_large_atom = caf::atom_constant<caf::atom("too_large")>;
+/// The client's connection is gone.
+using closed_atom = caf::atom_constant<caf::atom("closed")>;
+/// A retained task's retention period ended.
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+/// Asks for a task's JSON snapshot.
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+/// Registers a tool.
+using register_atom = caf::atom_constant<caf::atom("register")>;
+/// Acknowledges a request without a value.
+using ok_atom = caf::atom_constant<caf::atom("ok")>;
+
+/// A serialized task event: shared by pointer between local actors, sent as
+/// text to other nodes.
+struct event_frame {
+  /// The event's JSON text.
+  protocol::frame data;
+};
+
+/// CAF inspection for `event_frame`: copies the text only when serialized.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_frame& x) {
+  std::string text;
+  if constexpr (Inspector::reads_state)
+    if (x.data)
+      text = *x.data;
+  auto load = caf::meta::load_callback([&]() -> caf::error {
+    x.data = protocol::make_frame(std::move(text));
+    return caf::none;
+  });
+  return f(caf::meta::type_name("event_frame"), text, load);
+}
+
+/// What a subscriber gets back: the task's state and the retained events
+/// after the requested seq, in order.
+struct subscription {
+  /// The task's state when subscribing.
+  std::string state;
+  /// Retained events with seq greater than the requested one.
+  std::vector<event_frame> backlog;
+  /// Seq of the last event in `backlog` (or the requested seq if empty).
+  uint64_t last_seq = 0;
+  /// True when events after the requested seq fell out of the log.
+  bool expired = false;
+  /// The task's JSON snapshot (only filled when `expired`).
+  std::string snapshot;
+};
+
+/// CAF inspection for `subscription`.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, subscription& x) {
+  return f(caf::meta::type_name("subscription"), x.state, x.backlog,
+           x.last_seq, x.expired, x.snapshot);
+}
+
+} // namespace switchboard::actors
+
+namespace switchboard::protocol {
+
+/// CAF inspection for `tool_info`.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tool_info& x) {
+  return f(caf::meta::type_name("tool_info"), x.name, x.description,
+           x.schema, x.node);
+}
+
+/// CAF inspection for `task_info`.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_info& x) {
+  return f(caf::meta::type_name("task_info"), x.task_id, x.task, x.state,
+           x.created_ms, x.last_seq);
+}
+
+} // namespace switchboard::protocol

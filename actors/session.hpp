@@ -1,0 +1,56 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+
+#include "actors/interfaces.hpp"
+#include "protocol/decoder.hpp"
+#include "transport/connection.hpp"
+
+namespace switchboard::actors {
+
+/// What a session needs besides its connection.
+struct session_setup {
+  /// The client's connection.
+  transport::connection_ptr conn;
+  /// Where tasks are created and found.
+  task_manager_actor manager;
+  /// Where tools are listed and called.
+  tool_registry_actor registry;
+  /// Interval of JSON heartbeats and WebSocket pings.
+  std::chrono::milliseconds heartbeat{15000};
+  /// Limits applied to client messages.
+  protocol::json_limits limits;
+  /// Server name and version for `hello`.
+  std::string server = "switchboard";
+  /// How long to wait for the other actors.
+  std::chrono::milliseconds request_timeout{30000};
+};
+
+/// State of a session actor.
+struct session_state {
+  /// A task this session is subscribed to.
+  struct subscribed {
+    task_actor handle;
+    uint64_t last_sent = 0;
+  };
+
+  session_setup setup;
+  std::string id;
+  std::map<std::string, subscribed> subscriptions;
+  std::set<std::string> calls_in_flight;
+  bool closed = false;
+
+  static inline const char* name = "session";
+};
+
+/// Spawn function of a session: decodes client messages, routes them to the
+/// task manager, tasks and registry, and writes replies and task events to
+/// its connection, in order and without gaps or duplicates per task.
+session_actor::behavior_type
+session(session_actor::stateful_pointer<session_state> self,
+        session_setup setup);
+
+} // namespace switchboard::actors

@@ -1,0 +1,132 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "actors/interfaces.hpp"
+#include "flows/catalog.hpp"
+#include "flows/flow.hpp"
+#include "protocol/encoder.hpp"
+#include "protocol/schema.hpp"
+
+namespace switchboard::tools {
+class workspace;
+} // namespace switchboard::tools
+
+namespace switchboard::actors {
+
+/// Limits and timings of a task.
+struct task_limits {
+  /// Events kept in the log; older ones fall out (resume gets
+  /// `events_expired`).
+  size_t max_log = 10000;
+  /// How long a finished task stays queryable.
+  std::chrono::milliseconds retention{10 * 60 * 1000};
+  /// How long a tool call may take.
+  std::chrono::milliseconds tool_timeout{60 * 1000};
+  /// Tool results larger than this are summarized in `tool_result` events.
+  size_t max_event_result_bytes = 64 * 1024;
+};
+
+/// Everything a task actor is created with.
+struct task_setup {
+  /// The task's id.
+  std::string id;
+  /// The kind to run.
+  const flows::flow_kind* kind = nullptr;
+  /// Validated params with defaults, as JSON text.
+  std::string params;
+  /// Who started the task (a token's name, or empty).
+  std::string owner;
+  /// Where tool calls go.
+  tool_registry_actor registry;
+  /// What flows may read.
+  std::shared_ptr<const tools::workspace> workspace;
+  /// Limits and timings.
+  task_limits limits;
+  /// Creation time in unix milliseconds.
+  int64_t created_ms = 0;
+};
+
+/// State of a task actor; also the host its flow runs in.
+struct task_state : flows::host {
+  /// A pending input request.
+  struct pending_input {
+    std::string request_id;
+    std::string prompt;
+    std::string schema_text;
+    protocol::schema schema;
+    int64_t timeout_ms;
+  };
+
+  task_actor::stateful_pointer<task_state> self = nullptr;
+  task_setup setup;
+  std::string state = "running";
+  bool terminal = false;
+  bool started = false;
+  uint64_t next_seq = 1;
+  std::deque<std::pair<uint64_t, protocol::frame>> events;
+  std::vector<event_sink> subscribers;
+  std::unique_ptr<flows::context> ctx;
+  flows::flow coro;
+  std::optional<std::string> stop_reason;
+  uint64_t wait_token = 0;
+  uint64_t call_counter = 0;
+  uint64_t request_counter = 0;
+  std::optional<pending_input> input;
+  std::string progress_json = "null";
+  std::string end_json;
+
+  static inline const char* name = "task";
+
+  /// Appends an event of `type`; `fill` adds the type-specific fields.
+  template <class F>
+  void emit(std::string_view type, F&& fill);
+
+  /// Resumes the suspended flow and finishes the task if it ended.
+  void resume(std::coroutine_handle<> h);
+
+  /// Ends the task with its terminal event, once.
+  void finish();
+
+  /// Returns the task's snapshot as JSON text.
+  std::string snapshot() const;
+
+  /// Returns the seq of the last event.
+  uint64_t last_seq() const {
+    return next_seq - 1;
+  }
+
+  // -- flows::host ------------------------------------------------------------
+
+  void progress(int64_t step, int64_t total,
+                std::string_view message) override;
+  void log(std::string_view level, std::string_view message) override;
+  void call_tool(std::string tool, std::string args,
+                 flows::wait_slot& slot) override;
+  void ask(std::string prompt, std::string schema,
+           std::chrono::milliseconds timeout,
+           flows::wait_slot& slot) override;
+  void sleep(std::chrono::milliseconds delay, flows::wait_slot& slot) override;
+  const std::optional<std::string>& stop_requested() const override {
+    return stop_reason;
+  }
+
+private:
+  void end(std::string_view type, std::string_view state_name,
+           const std::function<void(protocol::message_writer&)>& fill,
+           std::string end_json);
+};
+
+/// Spawn function of a task actor.
+task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
+                               task_setup setup);
+
+} // namespace switchboard::actors

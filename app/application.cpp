@@ -1,0 +1,116 @@
+#include "app/application.hpp"
+
+#include <variant>
+
+#include <caf/all.hpp>
+
+#include "actors/system.hpp"
+#include "actors/task_manager.hpp"
+#include "app/gateway.hpp"
+#include "registry/tool_registry.hpp"
+#include "tools/builtin.hpp"
+#include "tools/worker_pool.hpp"
+#include "tools/workspace.hpp"
+#include "transport/server.hpp"
+
+namespace switchboard::app {
+
+namespace {
+
+caf::actor_system_config make_config(const options& opts) {
+  caf::actor_system_config cfg;
+  actors::configure(cfg);
+  cfg.set("scheduler.max-threads", opts.actor_threads);
+  cfg.set("logger.console-verbosity", caf::atom("quiet"));
+  cfg.set("logger.file-verbosity", caf::atom("quiet"));
+  return cfg;
+}
+
+} // namespace
+
+struct application::impl {
+  options opts;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::shared_ptr<const tools::workspace> ws;
+  std::shared_ptr<tools::worker_pool> pool;
+  actors::tool_registry_actor registry;
+  actors::task_manager_actor manager;
+  std::shared_ptr<gateway> gw;
+  std::unique_ptr<transport::server> server;
+  bool running = false;
+
+  explicit impl(options o) : opts(std::move(o)), cfg(make_config(opts)) {
+  }
+};
+
+application::application(options opts)
+  : impl_(std::make_unique<impl>(std::move(opts))) {
+}
+
+application::~application() {
+  stop();
+}
+
+std::string application::start() {
+  auto& d = *impl_;
+  auto opened = tools::workspace::open(d.opts.workspace);
+  if (auto* reason = std::get_if<std::string>(&opened))
+    return "workspace " + d.opts.workspace + ": " + *reason;
+  d.ws = std::make_shared<const tools::workspace>(
+    std::get<tools::workspace>(std::move(opened)));
+  d.sys = std::make_unique<caf::actor_system>(d.cfg);
+  d.pool = std::make_shared<tools::worker_pool>(d.opts.worker_threads,
+                                                d.opts.worker_queue);
+  registry::registry_setup rs;
+  rs.tools = tools::builtin_tools();
+  rs.node = d.opts.node;
+  rs.workspace = d.ws;
+  rs.pool = d.pool;
+  d.registry = d.sys->spawn(registry::tool_registry, std::move(rs));
+  actors::task_manager_setup ms;
+  ms.registry = d.registry;
+  ms.workspace = d.ws;
+  ms.limits.max_log = d.opts.max_log_events;
+  ms.limits.retention = std::chrono::milliseconds{d.opts.retention_ms};
+  ms.limits.tool_timeout = std::chrono::milliseconds{d.opts.tool_timeout_ms};
+  d.manager = d.sys->spawn(actors::task_manager, std::move(ms));
+  gateway::settings gs;
+  gs.heartbeat = std::chrono::milliseconds{d.opts.heartbeat_ms};
+  gs.limits.max_bytes = d.opts.max_message_bytes;
+  gs.limits.max_depth = d.opts.max_json_depth;
+  gs.server = "switchboard/" SWITCHBOARD_VERSION;
+  d.gw = std::make_shared<gateway>(*d.sys, d.manager, d.registry, gs);
+  transport::server_options so;
+  so.host = d.opts.host;
+  so.port = d.opts.port;
+  so.max_message_bytes = d.opts.max_message_bytes;
+  so.max_body_bytes = d.opts.max_body_bytes;
+  so.max_queue_bytes = d.opts.max_queue_bytes;
+  so.heartbeat = gs.heartbeat;
+  so.threads = d.opts.io_threads;
+  d.server = std::make_unique<transport::server>(so, d.gw);
+  d.running = true;
+  if (auto err = d.server->start(); !err.empty())
+    return err;
+  return {};
+}
+
+uint16_t application::port() const {
+  return impl_->server ? impl_->server->port() : 0;
+}
+
+void application::stop() {
+  auto& d = *impl_;
+  if (!d.running)
+    return;
+  d.running = false;
+  d.server->stop();
+  d.gw->close_sessions();
+  caf::anon_send_exit(d.manager, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(d.registry, caf::exit_reason::user_shutdown);
+  d.pool->stop();
+  d.sys.reset();
+}
+
+} // namespace switchboard::app

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/options.hpp"
+
+namespace switchboard::app {
+
+/// The whole server: actor system, registry, task manager, tool workers and
+/// the HTTP/WebSocket listener, started and stopped as one.
+class application {
+public:
+  /// Creates an application that is not running yet.
+  explicit application(options opts);
+
+  ~application();
+
+  /// Opens the workspace, spawns the actors and starts listening; returns an
+  /// empty string on success, otherwise a one-line reason.
+  std::string start();
+
+  /// Returns the bound port (after a successful `start`).
+  uint16_t port() const;
+
+  /// Closes every connection, stops every actor and joins all threads.
+  void stop();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace switchboard::app

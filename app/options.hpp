@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <variant>
+
+namespace switchboard::app {
+
+/// Everything configurable, with the documented defaults.
+struct options {
+  /// Address to bind.
+  std::string host = "127.0.0.1";
+  /// Port to bind; 0 picks a free one.
+  uint16_t port = 8080;
+  /// Directory that flows and file tools may read.
+  std::string workspace;
+  /// Interval of heartbeats (JSON and WebSocket pings).
+  int64_t heartbeat_ms = 15000;
+  /// Largest WebSocket message.
+  size_t max_message_bytes = 1024 * 1024;
+  /// Largest HTTP request body.
+  size_t max_body_bytes = 1024 * 1024;
+  /// Deepest JSON nesting accepted.
+  size_t max_json_depth = 64;
+  /// Bound of each connection's outbound queue.
+  size_t max_queue_bytes = 4 * 1024 * 1024;
+  /// Events kept per task.
+  size_t max_log_events = 10000;
+  /// How long finished tasks stay queryable.
+  int64_t retention_ms = 10 * 60 * 1000;
+  /// Time allowed for a tool call made by a task.
+  int64_t tool_timeout_ms = 60 * 1000;
+  /// Threads running blocking tools.
+  size_t worker_threads = 2;
+  /// Jobs waiting for a tool worker before calls get `overloaded`.
+  size_t worker_queue = 1024;
+  /// Threads of CAF's scheduler.
+  size_t actor_threads = 2;
+  /// Threads running network I/O.
+  size_t io_threads = 1;
+  /// This node's name, reported with its tools.
+  std::string node = "local";
+};
+
+/// Returns the usage text listing every option.
+std::string usage();
+
+/// Parses `--name=value` arguments and, with `--config-file=FILE`, a file of
+/// `name = value` lines (command-line values win). Returns the options or a
+/// one-line reason; `--help` yields the reason "help".
+std::variant<options, std::string> parse_options(int argc, char** argv,
+                                                 std::string default_workspace);
+
+} // namespace switchboard::app

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "protocol/error_code.hpp"
+#include "protocol/records.hpp"
+
+namespace switchboard::protocol {
+
+/// Writes one protocol message, an object that starts with `type` and, for
+/// replies, `reply_to`; fields are appended in call order.
+class message_writer {
+public:
+  /// Starts `{"type":type` plus `"reply_to":reply_to` when `reply_to` (raw
+  /// JSON: a string literal or a number) is not empty.
+  explicit message_writer(std::string_view type,
+                          std::string_view reply_to = {});
+
+  /// Adds a string field.
+  message_writer& str(std::string_view key, std::string_view value);
+
+  /// Adds a signed integer field.
+  message_writer& num(std::string_view key, int64_t value);
+
+  /// Adds an unsigned integer field.
+  message_writer& unum(std::string_view key, uint64_t value);
+
+  /// Adds a boolean field.
+  message_writer& boolean(std::string_view key, bool value);
+
+  /// Adds a null field.
+  message_writer& null(std::string_view key);
+
+  /// Adds a field whose value is already JSON text.
+  message_writer& raw(std::string_view key, std::string_view json);
+
+  /// Adds only a key; the next value written through `writer()` is its value.
+  message_writer& key(std::string_view key);
+
+  /// Gives access to the underlying writer for arrays and nested objects.
+  rapidjson::Writer<rapidjson::StringBuffer>& writer() {
+    return writer_;
+  }
+
+  /// Closes the object and returns its text.
+  std::string finish();
+
+private:
+  rapidjson::StringBuffer buf_;
+  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+};
+
+/// Returns the `hello` message sent on connect.
+std::string encode_hello(std::string_view session_id, int64_t heartbeat_ms,
+                         std::string_view server);
+
+/// Returns a `heartbeat` message.
+std::string encode_heartbeat(int64_t ts);
+
+/// Returns an `error` reply; `reply_to` is raw JSON or empty.
+std::string encode_error(std::string_view reply_to, error_code code,
+                         std::string_view message);
+
+/// Returns a `tools` reply listing `tools`.
+std::string encode_tools(std::string_view reply_to,
+                         const std::vector<tool_info>& tools);
+
+/// Writes `tools` as a JSON array through `w`.
+void write_tools(rapidjson::Writer<rapidjson::StringBuffer>& w,
+                 const std::vector<tool_info>& tools);
+
+/// Returns a `tasks` reply listing `tasks`.
+std::string encode_tasks(std::string_view reply_to,
+                         const std::vector<task_info>& tasks);
+
+/// Writes `tasks` as a JSON array through `w`.
+void write_tasks(rapidjson::Writer<rapidjson::StringBuffer>& w,
+                 const std::vector<task_info>& tasks);
+
+/// Returns the current time in unix milliseconds.
+int64_t now_ms();
+
+} // namespace switchboard::protocol

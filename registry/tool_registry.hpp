@@ -1,0 +1,66 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/interfaces.hpp"
+#include "protocol/schema.hpp"
+#include "tools/tool.hpp"
+
+namespace switchboard::tools {
+class workspace;
+class worker_pool;
+} // namespace switchboard::tools
+
+namespace switchboard::registry {
+
+/// What the registry needs to run local tools.
+struct registry_setup {
+  /// The tools of this node.
+  std::vector<tools::tool> tools;
+  /// The node's name, reported with each tool.
+  std::string node;
+  /// The workspace handed to every tool.
+  std::shared_ptr<const tools::workspace> workspace;
+  /// Where blocking tools run.
+  std::shared_ptr<tools::worker_pool> pool;
+};
+
+/// State of the tool registry actor.
+struct tool_registry_state {
+  /// A registered tool with its compiled schema.
+  struct entry {
+    tools::tool def;
+    protocol::schema schema;
+  };
+
+  /// A call waiting for its worker.
+  struct pending_call {
+    std::pair<std::string, std::string> key;
+    caf::typed_response_promise<std::string> promise;
+  };
+
+  registry_setup setup;
+  std::map<std::string, entry> tools;
+  std::set<std::pair<std::string, std::string>> in_flight;
+  std::map<uint64_t, pending_call> pending;
+  uint64_t next_job = 1;
+
+  static inline const char* name = "tool_registry";
+};
+
+/// Spawn function of the registry: validates args against each tool's
+/// schema, refuses a call id still in flight for the same caller, runs
+/// blocking tools on the worker pool and answers by message.
+actors::tool_registry_actor::behavior_type
+tool_registry(actors::tool_registry_actor::stateful_pointer<tool_registry_state>
+                self,
+              registry_setup setup);
+
+} // namespace switchboard::registry
