@@ -1,0 +1,313 @@
+#include "transport/websocket_session.hpp"
+
+#include <deque>
+#include <iostream>
+#include <optional>
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+
+namespace switchboard::transport {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+
+namespace {
+
+// Beast throws when a close reason is longer than a close frame can carry.
+constexpr size_t max_reason_size = 123;
+
+class websocket_session
+    : public connection,
+      public session_base,
+      public std::enable_shared_from_this<websocket_session> {
+ public:
+  websocket_session(server_state_ptr st, beast::tcp_stream stream,
+                    beast_request req, std::string remote)
+      : state_(std::move(st)),
+        ws_(std::move(stream)),
+        ex_(ws_.get_executor()),
+        req_(std::move(req)),
+        remote_(std::move(remote)) {}
+
+  ~websocket_session() override {
+    state_->remove(this);
+    // Only reached without `finish` when the io_context dropped our handlers.
+    if (auto in = std::move(inbound_))
+      in->on_closed();
+  }
+
+  void run() {
+    if (!state_->add(shared_from_this())) {
+      boost::system::error_code ec;
+      beast::get_lowest_layer(ws_).socket().close(ec);
+      return;
+    }
+    auto& opts = state_->opts;
+    // The websocket stream has its own timeouts; the TCP one must be off.
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout timeouts;
+    timeouts.handshake_timeout = opts.handshake_timeout;
+    timeouts.idle_timeout = 3 * opts.heartbeat;
+    timeouts.keep_alive_pings = true;
+    ws_.set_option(timeouts);
+    ws_.set_option(
+        websocket::stream_base::decorator([](websocket::response_type& res) {
+          res.set(http::field::server, "switchboard");
+        }));
+    websocket::permessage_deflate pmd;
+    pmd.server_enable = false;
+    pmd.client_enable = false;
+    ws_.set_option(pmd);
+    ws_.auto_fragment(false);
+    ws_.read_message_max(opts.max_message_bytes);
+    ws_.text(true);
+    ws_.async_accept(req_,
+                     [self = shared_from_this()](boost::system::error_code ec) {
+                       self->on_accept(ec);
+                     });
+  }
+
+  // -- connection -------------------------------------------------------------
+
+  void send(protocol::frame f) override {
+    if (!f)
+      return;
+    post([self = shared_from_this(), f = std::move(f)]() mutable {
+      self->do_send(std::move(f));
+    });
+  }
+
+  void close(uint16_t code, std::string reason) override {
+    post([self = shared_from_this(), code,
+          reason = std::move(reason)]() mutable {
+      self->request_close(code, std::move(reason), false);
+    });
+  }
+
+  void ping() override {
+    post([self = shared_from_this()] { self->do_ping(); });
+  }
+
+  std::string remote() const override {
+    return remote_;
+  }
+
+  // -- session_base -----------------------------------------------------------
+
+  void shutdown() override {
+    post([self = shared_from_this()] {
+      self->request_close(websocket::close_code::going_away,
+                          "server shutting down", false);
+    });
+  }
+
+  void force_close() override {
+    boost::system::error_code ec;
+    beast::get_lowest_layer(ws_).socket().close(ec);
+  }
+
+ private:
+  template<class F>
+  void post(F&& f) {
+    if (!state_->stopped)
+      net::post(ex_, std::forward<F>(f));
+  }
+
+  void on_accept(boost::system::error_code ec) {
+    if (ec) {
+      finish();
+      return;
+    }
+    accepted_ = true;
+    if (!close_pending_) {
+      try {
+        inbound_ = state_->hdl->on_websocket(shared_from_this(),
+                                             to_http_request(req_, remote_));
+        if (!inbound_)
+          request_close(websocket::close_code::policy_error, "rejected", false);
+      } catch (const std::exception& e) {
+        std::cerr << "switchboard: on_websocket failed: " << e.what() << '\n';
+        request_close(websocket::close_code::internal_error, "internal error",
+                      false);
+      }
+    }
+    req_ = {};
+    do_read();
+    if (writing_)
+      return;
+    if (!queue_.empty())
+      do_write();
+    else if (close_pending_)
+      do_close();
+  }
+
+  // -- reading ----------------------------------------------------------------
+
+  void do_read() {
+    ws_.async_read(buffer_,
+                   [self = shared_from_this()](boost::system::error_code ec,
+                                               size_t) { self->on_read(ec); });
+  }
+
+  void on_read(boost::system::error_code ec) {
+    if (ec) {
+      // Beast has already sent close 1009 and torn the connection down.
+      if (ec == websocket::error::message_too_big && inbound_)
+        inbound_->on_too_large();
+      finish();
+      return;
+    }
+    if (inbound_ && !closing_) {
+      try {
+        if (ws_.got_text())
+          inbound_->on_text(beast::buffers_to_string(buffer_.data()));
+        else
+          inbound_->on_binary();
+      } catch (const std::exception& e) {
+        std::cerr << "switchboard: inbound handler failed: " << e.what()
+                  << '\n';
+        request_close(websocket::close_code::internal_error, "internal error",
+                      true);
+      }
+    }
+    buffer_.consume(buffer_.size());
+    do_read();
+  }
+
+  // -- writing ----------------------------------------------------------------
+
+  void do_send(protocol::frame f) {
+    if (finished_ || close_pending_)
+      return;
+    queued_bytes_ += f->size();
+    if (queued_bytes_ > state_->opts.max_queue_bytes) {
+      queued_bytes_ -= f->size();
+      request_close(websocket::close_code::try_again_later, "slow consumer",
+                    true);
+      return;
+    }
+    queue_.push_back(std::move(f));
+    if (accepted_ && !writing_)
+      do_write();
+  }
+
+  void do_write() {
+    writing_ = true;
+    // The frame stays at the front until its write completes: the buffer is
+    // in use until then, and only one write may be in flight.
+    ws_.async_write(
+        net::buffer(*queue_.front()),
+        [self = shared_from_this()](boost::system::error_code ec, size_t) {
+          self->on_write(ec);
+        });
+  }
+
+  void on_write(boost::system::error_code ec) {
+    writing_ = false;
+    queued_bytes_ -= queue_.front()->size();
+    queue_.pop_front();
+    if (finished_) {
+      drop_queue();
+      return;
+    }
+    if (ec) {
+      // The read loop sees the failure too and ends the session.
+      drop_queue();
+      force_close();
+      return;
+    }
+    if (!queue_.empty())
+      do_write();
+    else if (close_pending_ && !closing_)
+      do_close();
+  }
+
+  // Drops every queued frame except one whose write is in flight.
+  void drop_queue() {
+    while (queue_.size() > (writing_ ? 1u : 0u)) {
+      queued_bytes_ -= queue_.back()->size();
+      queue_.pop_back();
+    }
+  }
+
+  void do_ping() {
+    if (!accepted_ || finished_ || closing_ || ping_in_flight_)
+      return;
+    ping_in_flight_ = true;
+    ws_.async_ping({}, [self = shared_from_this()](boost::system::error_code) {
+      self->ping_in_flight_ = false;
+    });
+  }
+
+  // -- closing ----------------------------------------------------------------
+
+  void request_close(uint16_t code, std::string reason, bool drop) {
+    if (finished_ || close_pending_)
+      return;
+    if (drop)
+      drop_queue();
+    if (reason.size() > max_reason_size)
+      reason.resize(max_reason_size);
+    websocket::close_reason cr;
+    cr.code = code;
+    cr.reason = reason;
+    close_pending_ = cr;
+    if (accepted_ && !writing_ && queue_.empty())
+      do_close();
+  }
+
+  void do_close() {
+    closing_ = true;
+    ws_.async_close(*close_pending_,
+                    [self = shared_from_this()](boost::system::error_code ec) {
+                      if (ec)
+                        self->force_close();
+                    });
+  }
+
+  void finish() {
+    if (finished_)
+      return;
+    finished_ = true;
+    drop_queue();
+    force_close();
+    state_->remove(this);
+    // Releasing the inbound also breaks the cycle through the handler's
+    // connection_ptr.
+    if (auto in = std::move(inbound_))
+      in->on_closed();
+  }
+
+  // Destroyed last: the io_context inside must outlive the socket.
+  server_state_ptr state_;
+  websocket::stream<beast::tcp_stream> ws_;
+  net::any_io_executor ex_;
+  beast_request req_;
+  const std::string remote_;
+  beast::flat_buffer buffer_;
+  inbound_ptr inbound_;
+  std::deque<protocol::frame> queue_;
+  size_t queued_bytes_ = 0;
+  std::optional<websocket::close_reason> close_pending_;
+  bool accepted_ = false;
+  bool writing_ = false;
+  bool ping_in_flight_ = false;
+  bool closing_ = false;
+  bool finished_ = false;
+};
+
+} // namespace
+
+void start_websocket_session(server_state_ptr st, beast::tcp_stream stream,
+                             beast_request req, std::string remote) {
+  std::make_shared<websocket_session>(std::move(st), std::move(stream),
+                                      std::move(req), std::move(remote))
+      ->run();
+}
+
+} // namespace switchboard::transport
