@@ -1,5 +1,7 @@
 #include "registry/tool_registry.hpp"
 
+#include <iostream>
+
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
@@ -21,7 +23,9 @@ tool_registry(actors::tool_registry_actor::stateful_pointer<tool_registry_state>
   for (auto& t : st.setup.tools) {
     auto compiled = protocol::schema::compile(t.schema);
     if (auto* reason = std::get_if<std::string>(&compiled)) {
-      CAF_LOG_ERROR("tool" << t.name << "has a bad schema:" << *reason);
+      // A broken built-in schema is a bug: refuse the tool, loudly.
+      std::cerr << "tool " << t.name << " has a bad schema: " << *reason
+                << std::endl;
       continue;
     }
     auto name = t.name;

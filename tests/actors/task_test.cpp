@@ -1,0 +1,437 @@
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "actors/error.hpp"
+#include "actors/task.hpp"
+#include "actors/task_manager.hpp"
+#include "registry/tool_registry.hpp"
+#include "tests/actors/actor_fixture.hpp"
+#include "tests/support/fixture_tree.hpp"
+#include "tools/builtin.hpp"
+#include "tools/worker_pool.hpp"
+#include "tools/workspace.hpp"
+
+using namespace switchboard;
+using namespace switchboard::actors;
+using namespace std::chrono_literals;
+using protocol::error_code;
+
+namespace {
+
+// A registry whose calls never complete, to catch a task mid-call.
+tool_registry_actor::behavior_type
+silent_registry(tool_registry_actor::pointer self) {
+  return {
+    [](list_atom) { return std::vector<protocol::tool_info>{}; },
+    [=](call_atom, std::string&, std::string&, std::string&,
+        std::string&) -> caf::result<std::string> {
+      return self->make_response_promise<std::string>();
+    },
+    [](done_atom, uint64_t, uint8_t, std::string&, std::string&) {},
+  };
+}
+
+// A registry whose every call fails.
+tool_registry_actor::behavior_type failing_registry() {
+  return {
+    [](list_atom) { return std::vector<protocol::tool_info>{}; },
+    [](call_atom, std::string&, std::string&, std::string&,
+       std::string&) -> caf::result<std::string> {
+      return make_error(error_code::tool_failed, "disk on fire");
+    },
+    [](done_atom, uint64_t, uint8_t, std::string&, std::string&) {},
+  };
+}
+
+enum class registry_kind { real, silent, failing };
+
+struct task_fixture : test::actor_fixture {
+  test::fixture_tree tree;
+  std::shared_ptr<const tools::workspace> ws;
+  tool_registry_actor reg;
+  task_manager_actor mgr;
+  // Events seen so far by seq, from backlogs and live messages.
+  std::map<uint64_t, std::string> log;
+
+  explicit task_fixture(registry_kind kind = registry_kind::real,
+                        task_limits limits = {}) {
+    ws = std::make_shared<const tools::workspace>(
+      std::get<tools::workspace>(tools::workspace::open(tree.root())));
+    switch (kind) {
+      case registry_kind::real: {
+        registry::registry_setup setup;
+        setup.tools = tools::builtin_tools();
+        setup.node = "n1";
+        setup.workspace = ws;
+        setup.pool = std::make_shared<tools::worker_pool>(0, 64);
+        reg = sys().spawn(registry::tool_registry, std::move(setup));
+        break;
+      }
+      case registry_kind::silent: reg = sys().spawn(silent_registry); break;
+      case registry_kind::failing: reg = sys().spawn(failing_registry); break;
+    }
+    task_manager_setup ms{reg, ws, limits};
+    mgr = sys().spawn(task_manager, std::move(ms));
+  }
+
+  // Collects everything received; events go to `log` (deduplicated by seq),
+  // the rest is returned.
+  std::vector<test::received> collect() {
+    std::vector<test::received> others;
+    for (auto& r : drain()) {
+      if (auto* e = std::get_if<test::received_event>(&r)) {
+        log[e->seq] = e->json;
+      } else if (auto* sub = std::get_if<subscription>(&r)) {
+        auto seq = sub->last_seq - sub->backlog.size();
+        for (auto& f : sub->backlog)
+          log[++seq] = *f.data;
+        others.push_back(r);
+      } else {
+        others.push_back(r);
+      }
+    }
+    return others;
+  }
+
+  // Starts a task and subscribes the probe from seq 0.
+  task_actor start(const std::string& kind, const std::string& params) {
+    self()->send(mgr, start_atom::value, kind, params, std::string{});
+    run();
+    auto started
+      = test::only<std::pair<std::string, task_actor>>(collect());
+    self()->send(started.second, subscribe_atom::value, sink(), uint64_t{0});
+    run();
+    collect();
+    return started.second;
+  }
+
+  // Returns the types of the events seen, in seq order, checking that the
+  // seqs are 1..n without gaps.
+  std::vector<std::string> types() {
+    collect();
+    std::vector<std::string> result;
+    uint64_t expected = 1;
+    for (auto& [seq, json] : log) {
+      REQUIRE(seq == expected++);
+      result.push_back(test::parse(json)["type"].GetString());
+    }
+    return result;
+  }
+
+  // Returns the last event seen.
+  rapidjson::Document last() {
+    collect();
+    REQUIRE_FALSE(log.empty());
+    return test::parse(log.rbegin()->second);
+  }
+
+  // Returns the task's state.
+  std::string state_of(const task_actor& t) {
+    self()->send(t, get_atom::value);
+    run();
+    return test::only<protocol::task_info>(collect()).state;
+  }
+
+  // Sends a message to `t`, runs, and returns the single reply of type T.
+  template <class T, class... Ts>
+  T ask(const task_actor& t, Ts&&... xs) {
+    self()->send(t, std::forward<Ts>(xs)...);
+    run();
+    return test::only<T>(collect());
+  }
+
+  ~task_fixture() {
+    caf::anon_send_exit(mgr, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+  }
+};
+
+} // namespace
+
+namespace {
+
+size_t count(const std::vector<std::string>& xs, const std::string& x) {
+  return static_cast<size_t>(std::count(xs.begin(), xs.end(), x));
+}
+
+size_t terminal_events(const std::vector<std::string>& xs) {
+  return count(xs, "result") + count(xs, "error") + count(xs, "stopped");
+}
+
+error_code code_of(const caf::error& e) {
+  return describe(e).code;
+}
+
+} // namespace
+
+TEST_CASE("ticker emits every step in order and completes", "[task]") {
+  task_fixture f;
+  auto t = f.start("ticker", R"({"steps":3,"interval_ms":100})");
+  CHECK(f.types() == std::vector<std::string>{"started"});
+  CHECK(f.state_of(t) == "running");
+  f.advance(100ms);
+  CHECK(f.types() == std::vector<std::string>{"started", "progress"});
+  f.advance(100ms);
+  f.advance(100ms);
+  CHECK(f.types()
+        == std::vector<std::string>{"started", "progress", "progress",
+                                    "progress", "result"});
+  auto res = f.last();
+  CHECK(res["data"]["steps"].GetInt() == 3);
+  CHECK(f.state_of(t) == "completed");
+  auto p = test::parse(f.log[4]);
+  CHECK(p["step"].GetInt() == 3);
+  CHECK(p["total"].GetInt() == 3);
+}
+
+TEST_CASE("stop while running ends with one stopped event, idempotently",
+          "[task]") {
+  task_fixture f;
+  auto t = f.start("ticker", R"({"steps":10,"interval_ms":1000})");
+  f.advance(1000ms);
+  CHECK(f.ask<std::string>(t, stop_atom::value, std::string{"user"})
+        == "cancelled");
+  auto types = f.types();
+  CHECK(types.back() == "stopped");
+  CHECK(terminal_events(types) == 1);
+  CHECK(std::string{f.last()["reason"].GetString()} == "user");
+  // Stopping again answers the terminal state and appends nothing.
+  CHECK(f.ask<std::string>(t, stop_atom::value, std::string{"again"})
+        == "cancelled");
+  f.advance(20s);
+  CHECK(f.types() == types);
+}
+
+TEST_CASE("stop during a tool call ignores the late reply", "[task]") {
+  task_limits limits;
+  limits.tool_timeout = 5s;
+  task_fixture f{registry_kind::silent, limits};
+  auto t = f.start("audit", R"({"path":"."})");
+  CHECK(f.types().back() == "tool_call");
+  CHECK(f.ask<std::string>(t, stop_atom::value, std::string{}) == "cancelled");
+  // The call's timeout fires later and must not touch the finished task.
+  f.advance(10s);
+  auto types = f.types();
+  CHECK(types.back() == "stopped");
+  CHECK(count(types, "tool_result") == 0);
+  CHECK(terminal_events(types) == 1);
+}
+
+TEST_CASE("a tool call that times out fails the task", "[task]") {
+  task_limits limits;
+  limits.tool_timeout = 5s;
+  task_fixture f{registry_kind::silent, limits};
+  auto t = f.start("audit", R"({"path":"."})");
+  f.advance(5s);
+  auto types = f.types();
+  CHECK(count(types, "tool_result") == 1);
+  CHECK(types.back() == "error");
+  CHECK(std::string{f.last()["code"].GetString()} == "tool_failed");
+  CHECK(f.state_of(t) == "failed");
+}
+
+TEST_CASE("a failing tool fails the task with tool_failed", "[task]") {
+  task_fixture f{registry_kind::failing};
+  auto t = f.start("audit", R"({"path":"."})");
+  auto types = f.types();
+  CHECK(types.back() == "error");
+  CHECK(terminal_events(types) == 1);
+  auto err = f.last();
+  CHECK(std::string{err["code"].GetString()} == "tool_failed");
+  CHECK(std::string{err["message"].GetString()}.find("disk on fire")
+        != std::string::npos);
+  CHECK(f.state_of(t) == "failed");
+}
+
+TEST_CASE("audit reports the planted findings", "[task][audit]") {
+  task_fixture f;
+  auto t = f.start("audit", R"({"path":".","large_file_bytes":1024})");
+  auto types = f.types();
+  CHECK(types.front() == "started");
+  CHECK(types.back() == "result");
+  CHECK(count(types, "tool_call") == count(types, "tool_result"));
+  CHECK(count(types, "tool_call") >= 2);
+  auto res = f.last();
+  auto& data = res["data"];
+  CHECK(data["files_scanned"].GetInt() == 6);
+  CHECK(data["counts"]["high"].GetInt() == 2);
+  CHECK(data["counts"]["medium"].GetInt() == 3);
+  CHECK(data["counts"]["low"].GetInt() == 1);
+  CHECK(data["findings"].Size() == 6);
+  // No event carries the planted key in full.
+  for (auto& [seq, json] : f.log)
+    CHECK(json.find("AKIAIOSFODNN7EXAMPLE") == std::string::npos);
+  CHECK(f.state_of(t) == "completed");
+}
+
+TEST_CASE("triage validates input and keeps the request pending",
+          "[task][input]") {
+  task_fixture f;
+  auto t = f.start("triage", R"({"path":".","min_severity":"high"})");
+  auto req = f.last();
+  REQUIRE(std::string{req["type"].GetString()} == "input_request");
+  CHECK(f.state_of(t) == "waiting_input");
+  std::string rid = req["request_id"].GetString();
+  // A value outside the enum is refused and the request stays pending.
+  auto err = f.ask<caf::error>(t, input_atom::value, rid,
+                               std::string{R"("maybe")"});
+  CHECK(code_of(err) == error_code::invalid_input);
+  CHECK(f.state_of(t) == "waiting_input");
+  auto snap = test::parse(f.ask<std::string>(t, snapshot_atom::value));
+  CHECK(std::string{snap["pending_input"]["request_id"].GetString()} == rid);
+  // An unknown request id is refused.
+  err = f.ask<caf::error>(t, input_atom::value, std::string{"r-99"},
+                          std::string{R"("fix")"});
+  CHECK(code_of(err) == error_code::no_pending_input);
+  // The right answer goes through and the next request follows.
+  f.ask<ok_atom>(t, input_atom::value, rid, std::string{R"("fix")"});
+  auto types = f.types();
+  CHECK(count(types, "input_received") == 1);
+  auto req2 = f.last();
+  REQUIRE(std::string{req2["type"].GetString()} == "input_request");
+  std::string rid2 = req2["request_id"].GetString();
+  CHECK(rid2 != rid);
+  f.ask<ok_atom>(t, input_atom::value, rid2, std::string{R"("accept")"});
+  auto res = f.last();
+  REQUIRE(std::string{res["type"].GetString()} == "result");
+  CHECK(res["data"]["decisions"].Size() == 2);
+  CHECK(res["data"]["counts"]["fix"].GetInt() == 1);
+  CHECK(res["data"]["counts"]["accept"].GetInt() == 1);
+  CHECK(res["data"]["counts"]["false_positive"].GetInt() == 0);
+  CHECK(f.state_of(t) == "completed");
+  // The finished request cannot be answered again.
+  err = f.ask<caf::error>(t, input_atom::value, rid2, std::string{R"("fix")"});
+  CHECK(code_of(err) == error_code::no_pending_input);
+}
+
+TEST_CASE("an unanswered input request times out", "[task][input]") {
+  task_fixture f;
+  auto t = f.start("triage", R"({"path":".","input_timeout_ms":1000})");
+  CHECK(f.last()["type"].GetString() == std::string{"input_request"});
+  f.advance(999ms);
+  CHECK(f.state_of(t) == "waiting_input");
+  f.advance(1ms);
+  auto types = f.types();
+  CHECK(types.back() == "error");
+  CHECK(terminal_events(types) == 1);
+  CHECK(std::string{f.last()["code"].GetString()} == "timeout");
+  CHECK(f.state_of(t) == "failed");
+}
+
+TEST_CASE("stop while waiting for input", "[task][input]") {
+  task_fixture f;
+  auto t = f.start("triage", R"({"path":"."})");
+  auto rid = std::string{f.last()["request_id"].GetString()};
+  CHECK(f.ask<std::string>(t, stop_atom::value, std::string{"bored"})
+        == "cancelled");
+  auto err = f.ask<caf::error>(t, input_atom::value, rid,
+                               std::string{R"("fix")"});
+  CHECK(code_of(err) == error_code::no_pending_input);
+  f.advance(600s);
+  auto types = f.types();
+  CHECK(types.back() == "stopped");
+  CHECK(terminal_events(types) == 1);
+}
+
+TEST_CASE("an exception inside a flow fails the task with internal",
+          "[task]") {
+  task_fixture f;
+  flows::flow_kind k;
+  k.name = "broken";
+  k.run = [](flows::context& ctx) -> flows::flow {
+    ctx.progress(1, 2, "about to break");
+    co_await ctx.sleep(10ms);
+    throw std::runtime_error("flow bug");
+  };
+  task_setup ts;
+  ts.id = "t-test";
+  ts.kind = &k;
+  ts.params = "{}";
+  ts.registry = f.reg;
+  ts.workspace = f.ws;
+  auto t = f.sys().spawn(task, std::move(ts));
+  f.self()->send(t, subscribe_atom::value, f.sink(), uint64_t{0});
+  f.run();
+  f.advance(10ms);
+  auto types = f.types();
+  CHECK(types
+        == std::vector<std::string>{"started", "progress", "error"});
+  auto err = f.last();
+  CHECK(std::string{err["code"].GetString()} == "internal");
+  CHECK(std::string{err["message"].GetString()} == "flow bug");
+  caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("subscribe with after replays the rest; evicted events expire",
+          "[task][resume]") {
+  task_limits limits;
+  limits.max_log = 4;
+  task_fixture f{registry_kind::real, limits};
+  auto t = f.start("ticker", R"({"steps":6,"interval_ms":10})");
+  for (int i = 0; i < 6; ++i)
+    f.advance(10ms);
+  // Seqs 1..8 were emitted; the log keeps 5..8.
+  auto sub = f.ask<subscription>(t, subscribe_atom::value, f.sink(),
+                                 uint64_t{5});
+  CHECK_FALSE(sub.expired);
+  CHECK(sub.last_seq == 8);
+  REQUIRE(sub.backlog.size() == 3);
+  CHECK(test::parse(*sub.backlog[0].data)["seq"].GetInt() == 6);
+  sub = f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{2});
+  CHECK(sub.expired);
+  CHECK(sub.backlog.size() == 4);
+  CHECK(test::parse(sub.snapshot)["state"].GetString()
+        == std::string{"completed"});
+}
+
+TEST_CASE("the manager refuses unknown kinds, bad params and unknown ids",
+          "[task_manager]") {
+  task_fixture f;
+  auto start_err = [&](const std::string& kind, const std::string& params) {
+    f.self()->send(f.mgr, start_atom::value, kind, params, std::string{});
+    f.run();
+    return code_of(test::only<caf::error>(f.collect()));
+  };
+  CHECK(start_err("nope", "{}") == error_code::unknown_task_kind);
+  CHECK(start_err("audit", R"({"path":"../"})") == error_code::invalid_params);
+  CHECK(start_err("audit", R"({"path":"/etc"})") == error_code::invalid_params);
+  CHECK(start_err("audit", R"({"path":"missing"})")
+        == error_code::invalid_params);
+  CHECK(start_err("audit", R"({"path":"link_out"})")
+        == error_code::invalid_params);
+  CHECK(start_err("audit", R"({"path":5})") == error_code::invalid_params);
+  CHECK(start_err("ticker", R"({"steps":-1})") == error_code::invalid_params);
+  CHECK(start_err("triage", R"({"min_severity":"urgent"})")
+        == error_code::invalid_params);
+  f.self()->send(f.mgr, list_atom::value);
+  f.run();
+  CHECK(test::only<std::vector<protocol::task_info>>(f.collect()).empty());
+  f.self()->send(f.mgr, get_atom::value, std::string{"t-nope"});
+  f.run();
+  CHECK(code_of(test::only<caf::error>(f.collect()))
+        == error_code::unknown_task);
+}
+
+TEST_CASE("the manager lists tasks and forgets them after retention",
+          "[task_manager]") {
+  task_limits limits;
+  limits.retention = 60s;
+  task_fixture f{registry_kind::real, limits};
+  auto t = f.start("ticker", R"({"steps":1,"interval_ms":10})");
+  f.advance(10ms);
+  f.self()->send(f.mgr, list_atom::value);
+  f.run();
+  auto tasks = test::only<std::vector<protocol::task_info>>(f.collect());
+  REQUIRE(tasks.size() == 1);
+  CHECK(tasks[0].task == "ticker");
+  CHECK(tasks[0].state == "completed");
+  CHECK(tasks[0].last_seq == 3);
+  CHECK(tasks[0].task_id.rfind("t-", 0) == 0);
+  CHECK(tasks[0].task_id.size() == 34);
+  f.advance(60s);
+  f.self()->send(f.mgr, get_atom::value, tasks[0].task_id);
+  f.run();
+  CHECK(code_of(test::only<caf::error>(f.collect()))
+        == error_code::unknown_task);
+}
