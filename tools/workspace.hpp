@@ -10,7 +10,7 @@ namespace switchboard::tools {
 /// The directory tree that flows and file tools may read; every path a
 /// client names is resolved against it and must stay inside it.
 class workspace {
-public:
+ public:
   /// Opens `root`, which must be a readable directory; on failure returns a
   /// one-line reason instead.
   static std::variant<workspace, std::string>
@@ -27,6 +27,11 @@ public:
   std::variant<std::filesystem::path, std::string>
   resolve(std::string_view relative) const;
 
+  /// Returns an empty string when `relative` is lexically acceptable (not
+  /// absolute, no `..` component, no NUL byte), otherwise a one-line reason;
+  /// touches no file.
+  static std::string check_relative(std::string_view relative);
+
   /// Returns `absolute` (inside the root) as a workspace-relative path with
   /// forward slashes; the root itself is ".".
   std::string relative(const std::filesystem::path& absolute) const;
@@ -34,9 +39,8 @@ public:
   /// Returns whether canonical `absolute` lies inside the root.
   bool contains(const std::filesystem::path& absolute) const;
 
-private:
-  explicit workspace(std::filesystem::path root) : root_(std::move(root)) {
-  }
+ private:
+  explicit workspace(std::filesystem::path root) : root_(std::move(root)) {}
 
   std::filesystem::path root_;
 };
