@@ -93,7 +93,8 @@ std::string strip_crlf(std::string s) {
 
 class http_session;
 
-class exchange_impl : public http_exchange {
+class exchange_impl : public http_exchange,
+                      public std::enable_shared_from_this<exchange_impl> {
  public:
   explicit exchange_impl(std::shared_ptr<http_session> s)
       : session_(std::move(s)) {}
@@ -185,15 +186,20 @@ class http_session : public session_base,
 
   // -- called by exchange_impl on any thread ----------------------------------
 
-  void post_respond(http_response res) {
-    post([self = shared_from_this(), res = std::move(res)]() mutable {
-      self->do_respond(std::move(res));
+  // The posted work keeps the exchange alive: its close callbacks must run
+  // even when the handler drops it right after answering.
+  void post_respond(std::shared_ptr<exchange_impl> ex, http_response res) {
+    post([self = shared_from_this(), ex = std::move(ex),
+          res = std::move(res)]() mutable {
+      self->do_respond(std::move(ex), std::move(res));
     });
   }
 
-  void post_start_stream(http_response head) {
-    post([self = shared_from_this(), head = std::move(head)]() mutable {
-      self->do_start_stream(std::move(head));
+  void post_start_stream(std::shared_ptr<exchange_impl> ex,
+                         http_response head) {
+    post([self = shared_from_this(), ex = std::move(ex),
+          head = std::move(head)]() mutable {
+      self->do_start_stream(std::move(ex), std::move(head));
     });
   }
 
@@ -312,9 +318,10 @@ class http_session : public session_base,
 
   // -- complete responses -----------------------------------------------------
 
-  void do_respond(http_response r) {
+  void do_respond(std::shared_ptr<exchange_impl> ex, http_response r) {
     if (phase_ != phase::waiting)
       return;
+    answered_ = std::move(ex);
     auto res = std::make_shared<response>();
     res->version(version_);
     res->result(static_cast<unsigned>(r.status));
@@ -367,9 +374,10 @@ class http_session : public session_base,
 
   // -- streamed responses -----------------------------------------------------
 
-  void do_start_stream(http_response head) {
+  void do_start_stream(std::shared_ptr<exchange_impl> ex, http_response head) {
     if (phase_ != phase::waiting)
       return;
+    answered_ = std::move(ex);
     phase_ = phase::streaming;
     auto status = static_cast<unsigned>(head.status);
     std::string text = "HTTP/1.1 " + std::to_string(status) + " ";
@@ -512,10 +520,11 @@ class http_session : public session_base,
   }
 
   void end_exchange() {
-    if (auto ex = exchange_.lock()) {
-      exchange_.reset();
+    auto ex = answered_ ? std::move(answered_) : exchange_.lock();
+    answered_.reset();
+    exchange_.reset();
+    if (ex)
       ex->finish();
-    }
   }
 
   // Destroyed last: the io_context inside must outlive the socket.
@@ -527,7 +536,10 @@ class http_session : public session_base,
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<response> res_;
+  // Weak while the handler works on it: a dropped exchange frees the
+  // session. Strong once answered, until the exchange ends.
   std::weak_ptr<exchange_impl> exchange_;
+  std::shared_ptr<exchange_impl> answered_;
   unsigned version_ = 11;
   bool keep_alive_ = false;
   phase phase_ = phase::reading;
@@ -545,14 +557,14 @@ void exchange_impl::respond(http_response res) {
   if (answered_.exchange(true))
     return;
   if (auto s = session())
-    s->post_respond(std::move(res));
+    s->post_respond(shared_from_this(), std::move(res));
 }
 
 void exchange_impl::start_stream(http_response head) {
   if (answered_.exchange(true))
     return;
   if (auto s = session())
-    s->post_start_stream(std::move(head));
+    s->post_start_stream(shared_from_this(), std::move(head));
 }
 
 bool exchange_impl::write(protocol::frame chunk) {
