@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/http_api.hpp"
 #include "actors/session.hpp"
 #include "protocol/encoder.hpp"
 
@@ -39,12 +40,6 @@ private:
   actors::session_actor session_;
 };
 
-transport::http_response json_error(protocol::error_code code,
-                                    std::string_view message) {
-  return {protocol::http_status(code), "application/json",
-          protocol::encode_error({}, code, message), {}};
-}
-
 } // namespace
 
 gateway::gateway(caf::actor_system& sys, actors::task_manager_actor manager,
@@ -53,6 +48,10 @@ gateway::gateway(caf::actor_system& sys, actors::task_manager_actor manager,
     manager_(std::move(manager)),
     registry_(std::move(registry)),
     settings_(std::move(s)) {
+  http_.manager = manager_;
+  http_.registry = registry_;
+  http_.limits = settings_.limits;
+  http_.heartbeat = settings_.heartbeat;
 }
 
 transport::inbound_ptr
@@ -77,29 +76,7 @@ gateway::on_websocket(transport::connection_ptr conn,
 
 void gateway::on_http(transport::http_request req,
                       transport::http_exchange_ptr ex) {
-  if (req.path == "/healthz" || req.path == "/readyz") {
-    if (req.method != "GET" && req.method != "HEAD") {
-      auto res = json_error(protocol::error_code::bad_message,
-                            "method not allowed");
-      res.status = 405;
-      res.headers.emplace_back("Allow", "GET, HEAD");
-      ex->respond(std::move(res));
-      return;
-    }
-    ex->respond({200, "application/json", "{\"status\":\"ok\"}", {}});
-    return;
-  }
-  if (req.path == "/") {
-    ex->respond({200, "application/json",
-                 "{\"server\":" + protocol::quote(settings_.server)
-                   + ",\"websocket\":\"/ws\",\"health\":\"/healthz\"}",
-                 {}});
-    return;
-  }
-  auto res = json_error(protocol::error_code::bad_message,
-                        "no such endpoint: " + req.path);
-  res.status = 404;
-  ex->respond(std::move(res));
+  actors::serve_http(sys_, http_, std::move(req), std::move(ex));
 }
 
 void gateway::close_sessions() {

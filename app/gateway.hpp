@@ -7,6 +7,7 @@
 
 #include <caf/actor_system.hpp>
 
+#include "actors/http_api.hpp"
 #include "actors/interfaces.hpp"
 #include "protocol/json.hpp"
 #include "transport/handler.hpp"
@@ -48,6 +49,7 @@ private:
   actors::task_manager_actor manager_;
   actors::tool_registry_actor registry_;
   settings settings_;
+  actors::http_api_setup http_;
   std::mutex mtx_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, actors::session_actor> sessions_;

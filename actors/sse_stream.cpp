@@ -1,0 +1,141 @@
+#include "actors/sse_stream.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/error.hpp"
+#include "protocol/encoder.hpp"
+#include "protocol/json.hpp"
+
+namespace switchboard::actors {
+
+namespace {
+
+using self_ptr = sse_stream_actor::stateful_pointer<sse_stream_state>;
+
+const protocol::frame& blank_line() {
+  static const auto f = protocol::make_frame("\n\n");
+  return f;
+}
+
+// Returns the `type` of an event frame; the encoder always writes it first.
+std::string_view type_of(const std::string& json) {
+  constexpr std::string_view prefix = "{\"type\":\"";
+  if (json.compare(0, prefix.size(), prefix) != 0)
+    return "message";
+  auto end = json.find('"', prefix.size());
+  return std::string_view{json}.substr(prefix.size(), end - prefix.size());
+}
+
+bool is_terminal_type(std::string_view type) {
+  return type == "result" || type == "error" || type == "stopped";
+}
+
+void finish(self_ptr self) {
+  auto& st = self->state;
+  if (st.done)
+    return;
+  st.done = true;
+  st.setup.exchange->end();
+  self->send(st.setup.task, unsubscribe_atom::value,
+             caf::actor_cast<event_sink>(self));
+  self->quit();
+}
+
+// Writes one event; the JSON text is the shared frame, not a copy.
+void write_event(self_ptr self, uint64_t seq, const protocol::frame& data) {
+  auto& st = self->state;
+  if (st.done || seq <= st.last_sent)
+    return;
+  st.last_sent = seq;
+  auto type = type_of(*data);
+  auto head = protocol::make_frame("id: " + std::to_string(seq)
+                                   + "\nevent: " + std::string{type}
+                                   + "\ndata: ");
+  auto& ex = *st.setup.exchange;
+  if (!ex.write(std::move(head)) || !ex.write(data)
+      || !ex.write(blank_line())) {
+    // The client is gone or too slow; it resumes with Last-Event-ID.
+    finish(self);
+    return;
+  }
+  if (is_terminal_type(type))
+    finish(self);
+}
+
+void write_named(self_ptr self, std::string_view event, std::string json) {
+  self->state.setup.exchange->write(protocol::make_frame(
+    "event: " + std::string{event} + "\ndata: " + json + "\n\n"));
+}
+
+} // namespace
+
+sse_stream_actor::behavior_type sse_stream(self_ptr self,
+                                           sse_stream_setup setup) {
+  auto& st = self->state;
+  st.setup = std::move(setup);
+  st.last_sent = st.setup.after;
+  auto me = caf::actor_cast<sse_stream_actor>(self);
+  st.setup.exchange->on_closed(
+    [me] { caf::anon_send(me, closed_atom::value); });
+  transport::http_response head;
+  head.content_type = "text/event-stream";
+  head.headers.emplace_back("Cache-Control", "no-cache");
+  head.headers.emplace_back("X-Accel-Buffering", "no");
+  st.setup.exchange->start_stream(std::move(head));
+  st.setup.exchange->write(protocol::make_frame(
+    "retry: " + std::to_string(st.setup.retry.count()) + "\n\n"));
+  auto after = st.setup.after;
+  self
+    ->request(st.setup.task, st.setup.request_timeout, subscribe_atom::value,
+              caf::actor_cast<event_sink>(self), after)
+    .then(
+      [=](subscription& sub) {
+        if (sub.expired) {
+          write_named(self, "error",
+                      protocol::encode_error(
+                        {}, protocol::error_code::events_expired,
+                        "events after seq " + std::to_string(after)
+                          + " fell out of the task's log"));
+          write_named(self, "snapshot", sub.snapshot);
+        }
+        auto seq = sub.last_seq - sub.backlog.size();
+        for (auto& ev : sub.backlog)
+          write_event(self, ++seq, ev.data);
+        if (!self->state.done
+            && (sub.state == "completed" || sub.state == "failed"
+                || sub.state == "cancelled"))
+          finish(self);
+      },
+      [=](caf::error& err) {
+        auto info = describe(err);
+        write_named(self, "error",
+                    protocol::encode_error({}, info.code, info.message));
+        finish(self);
+      });
+  self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
+  return {
+    [=](event_atom, const std::string&, uint64_t seq, event_frame& ev,
+        bool) { write_event(self, seq, ev.data); },
+    [=](heartbeat_atom) {
+      auto& st = self->state;
+      if (st.done)
+        return;
+      if (!st.setup.exchange->write(protocol::make_frame(": hb\n\n"))) {
+        finish(self);
+        return;
+      }
+      self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
+    },
+    [=](closed_atom) {
+      auto& st = self->state;
+      if (st.done)
+        return;
+      st.done = true;
+      self->send(st.setup.task, unsubscribe_atom::value,
+                 caf::actor_cast<event_sink>(self));
+      self->quit();
+    },
+  };
+}
+
+} // namespace switchboard::actors

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "actors/interfaces.hpp"
+#include "transport/http_types.hpp"
+
+namespace switchboard::actors {
+
+/// One Server-Sent Events stream of a task's events.
+using sse_stream_actor = event_sink::extend<caf::reacts_to<heartbeat_atom>,
+                                            caf::reacts_to<closed_atom>>;
+
+/// What an SSE stream is created with.
+struct sse_stream_setup {
+  /// The HTTP exchange to stream on.
+  transport::http_exchange_ptr exchange;
+  /// The task to watch.
+  task_actor task;
+  /// Its id.
+  std::string task_id;
+  /// Replay events with seq greater than this.
+  uint64_t after = 0;
+  /// Interval of `: hb` comments.
+  std::chrono::milliseconds heartbeat{15000};
+  /// Reconnect delay advertised with `retry:`.
+  std::chrono::milliseconds retry{2000};
+  /// How long to wait for the task's answers.
+  std::chrono::milliseconds request_timeout{30000};
+};
+
+/// State of an SSE stream actor.
+struct sse_stream_state {
+  sse_stream_setup setup;
+  uint64_t last_sent = 0;
+  bool done = false;
+
+  static inline const char* name = "sse_stream";
+};
+
+/// Spawn function of an SSE stream: subscribes to the task, writes
+/// `retry:`, the retained events after `after` (or `events_expired` and the
+/// snapshot when they fell out of the log), then live events, comment
+/// heartbeats, and ends the response after the terminal event.
+sse_stream_actor::behavior_type
+sse_stream(sse_stream_actor::stateful_pointer<sse_stream_state> self,
+           sse_stream_setup setup);
+
+} // namespace switchboard::actors
