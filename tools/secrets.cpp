@@ -260,11 +260,11 @@ outcome run_scan(const rapidjson::Value& args, const workspace& ws) {
       return outcome::fail(error_code::invalid_args, reason);
     auto resolved = ws.resolve(p);
     if (auto* reason = std::get_if<std::string>(&resolved)) {
-      // The name exists, but resolving it leaves the workspace or dangles:
-      // report it and never read it.
+      // The name exists, but resolving it leaves the workspace (through a
+      // symlink at any level) or dangles: report it and never read it.
       std::error_code ec;
       auto st = fs::symlink_status(ws.root() / p, ec);
-      if (!ec && fs::is_symlink(st)) {
+      if (!ec && fs::exists(st)) {
         targets.push_back({p, {}, *reason});
         continue;
       }
