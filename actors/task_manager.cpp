@@ -29,11 +29,12 @@ task_manager_actor::behavior_type
 task_manager(task_manager_actor::stateful_pointer<task_manager_state> self,
              task_manager_setup setup) {
   self->state.setup = std::move(setup);
-  // Tasks are linked so that they end with the manager; a task's own end
-  // must not take the manager down.
+  // At shutdown the manager takes its tasks along; they hold timers (input
+  // timeouts, retention) that would otherwise keep the system alive.
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    if (self->state.ids.count(msg.source) == 0)
-      self->quit(msg.reason);
+    for (auto& [id, t] : self->state.tasks)
+      self->send_exit(t, msg.reason);
+    self->quit(msg.reason);
   });
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
@@ -66,7 +67,7 @@ task_manager(task_manager_actor::stateful_pointer<task_manager_state> self,
       ts.limits = st.setup.limits;
       ts.created_ms = protocol::now_ms();
       auto id = ts.id;
-      auto handle = self->spawn<caf::linked>(task, std::move(ts));
+      auto handle = self->spawn(task, std::move(ts));
       self->monitor(handle);
       st.ids.emplace(handle.address(), id);
       st.tasks.emplace(id, handle);

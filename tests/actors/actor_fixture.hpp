@@ -35,7 +35,8 @@ using received = std::variant<received_event, actors::subscription,
                               protocol::task_info,
                               std::pair<std::string, actors::task_actor>,
                               std::vector<protocol::task_info>,
-                              std::vector<protocol::tool_info>>;
+                              std::vector<protocol::tool_info>,
+                              actors::task_actor>;
 
 /// An actor system on CAF's deterministic test coordinator plus a scoped
 /// actor that acts as client and event sink. Nothing here sleeps: time only
@@ -102,6 +103,7 @@ public:
         [&](std::vector<protocol::tool_info>& v) {
           out.emplace_back(std::move(v));
         },
+        [&](actors::task_actor& t) { out.emplace_back(std::move(t)); },
         caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
     }
     return out;

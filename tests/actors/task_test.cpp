@@ -429,7 +429,11 @@ TEST_CASE("the manager lists tasks and forgets them after retention",
   CHECK(tasks[0].last_seq == 3);
   CHECK(tasks[0].task_id.rfind("t-", 0) == 0);
   CHECK(tasks[0].task_id.size() == 34);
-  f.advance(60s);
+  f.advance(59s);
+  f.self()->send(f.mgr, get_atom::value, tasks[0].task_id);
+  f.run();
+  CHECK(test::only<task_actor>(f.drain()) == t);
+  f.advance(1s);
   f.self()->send(f.mgr, get_atom::value, tasks[0].task_id);
   f.run();
   CHECK(code_of(test::only<caf::error>(f.collect()))

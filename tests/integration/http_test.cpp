@@ -1,0 +1,434 @@
+// The HTTP API and SSE streams against the real server binary on port 0.
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "protocol/json.hpp"
+#include "tests/support/fixture_tree.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/server_process.hpp"
+#include "tests/support/ws_client.hpp"
+
+using namespace switchboard;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct http_fixture {
+  test::fixture_tree tree;
+  test::server_process server;
+
+  explicit http_fixture(std::vector<std::string> extra = {})
+    : server(with_workspace(tree, std::move(extra))) {
+  }
+
+  static std::vector<std::string>
+  with_workspace(const test::fixture_tree& tree,
+                 std::vector<std::string> extra) {
+    extra.push_back("--workspace=" + tree.root().string());
+    return extra;
+  }
+
+  test::http_reply get(const std::string& target) {
+    return test::request(server.port(), "GET", target);
+  }
+
+  test::http_reply post(const std::string& target, const std::string& body,
+                        const std::string& type = "application/json") {
+    return test::request(server.port(), "POST", target, body,
+                         {{"Content-Type", type}});
+  }
+
+  std::string start(const std::string& kind, const std::string& params) {
+    auto r = post("/api/tasks",
+                  R"({"task":")" + kind + R"(","params":)" + params + "}");
+    REQUIRE(r.status == 201);
+    auto doc = parse(r.body);
+    std::string id = doc["task_id"].GetString();
+    CHECK(std::string{doc["events"].GetString()}
+          == "/api/tasks/" + id + "/events");
+    return id;
+  }
+
+  static rapidjson::Document parse(const std::string& text) {
+    rapidjson::Document doc;
+    auto st = protocol::parse_json(text, doc);
+    REQUIRE(st.code == protocol::error_code::none);
+    return doc;
+  }
+};
+
+std::string code_of(const test::http_reply& r) {
+  auto doc = http_fixture::parse(r.body);
+  REQUIRE(doc.HasMember("code"));
+  CHECK(std::string{doc["type"].GetString()} == "error");
+  return doc["code"].GetString();
+}
+
+// One parsed SSE event.
+struct sse_event {
+  std::string id;
+  std::string event;
+  std::string data;
+};
+
+// Incrementally parses an SSE stream.
+struct sse_reader {
+  test::http_stream stream;
+  std::string buffer;
+  std::vector<std::string> comments;
+  std::string retry;
+
+  // Returns the next event, or nullopt when the stream ended or timed out.
+  std::optional<sse_event> next(std::chrono::milliseconds timeout = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      auto pos = buffer.find("\n\n");
+      while (pos != std::string::npos) {
+        auto block = buffer.substr(0, pos);
+        buffer.erase(0, pos + 2);
+        sse_event ev;
+        bool any = false;
+        size_t i = 0;
+        while (i <= block.size()) {
+          auto j = block.find('\n', i);
+          if (j == std::string::npos)
+            j = block.size();
+          auto line = block.substr(i, j - i);
+          i = j + 1;
+          if (line.empty())
+            continue;
+          if (line[0] == ':') {
+            comments.push_back(line);
+          } else if (line.rfind("retry: ", 0) == 0) {
+            retry = line.substr(7);
+          } else if (line.rfind("id: ", 0) == 0) {
+            ev.id = line.substr(4);
+            any = true;
+          } else if (line.rfind("event: ", 0) == 0) {
+            ev.event = line.substr(7);
+            any = true;
+          } else if (line.rfind("data: ", 0) == 0) {
+            ev.data = line.substr(6);
+            any = true;
+          }
+        }
+        if (any)
+          return ev;
+        pos = buffer.find("\n\n");
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0)
+        return std::nullopt;
+      auto chunk = stream.read_some(left);
+      if (!chunk)
+        return std::nullopt;
+      buffer += *chunk;
+    }
+  }
+
+  // Reads events until one of type `type`; returns all read.
+  std::vector<sse_event> until(const std::string& type,
+                               std::chrono::milliseconds timeout = 10s) {
+    std::vector<sse_event> out;
+    while (auto ev = next(timeout)) {
+      out.push_back(*ev);
+      if (ev->event == type)
+        return out;
+    }
+    FAIL("stream ended before an event of type " << type);
+    return out;
+  }
+};
+
+} // namespace
+
+TEST_CASE("audit over HTTP and SSE end to end", "[http][sse]") {
+  http_fixture f;
+  auto id = f.start("audit", R"({"path":".","large_file_bytes":1024})");
+  sse_reader sse;
+  REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events")
+          == 200);
+  CHECK(sse.stream.header("content-type").rfind("text/event-stream", 0) == 0);
+  auto events = sse.until("result");
+  CHECK(sse.retry == "2000");
+  REQUIRE(events.size() >= 5);
+  for (size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i].id == std::to_string(i + 1));
+    auto doc = http_fixture::parse(events[i].data);
+    CHECK(std::string{doc["type"].GetString()} == events[i].event);
+    CHECK(doc["seq"].GetUint64() == i + 1);
+  }
+  CHECK(events.front().event == "started");
+  auto result = http_fixture::parse(events.back().data);
+  CHECK(result["data"]["counts"]["high"].GetInt() == 2);
+  CHECK(result["data"]["counts"]["medium"].GetInt() == 3);
+  // The stream closes after the terminal event.
+  CHECK_FALSE(sse.next(3s).has_value());
+  CHECK_FALSE(sse.stream.is_open());
+  // The snapshot has the result.
+  auto snap = f.get("/api/tasks/" + id);
+  REQUIRE(snap.status == 200);
+  auto doc = http_fixture::parse(snap.body);
+  CHECK(std::string{doc["state"].GetString()} == "completed");
+  CHECK(doc["result"]["counts"]["low"].GetInt() == 1);
+  CHECK(doc["last_seq"].GetUint64() == events.size());
+  CHECK(doc["params"]["large_file_bytes"].GetInt() == 1024);
+}
+
+TEST_CASE("triage answered over HTTP while watched over SSE",
+          "[http][sse][triage]") {
+  http_fixture f;
+  auto id = f.start("triage", R"({"path":".","min_severity":"high"})");
+  sse_reader sse;
+  REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events")
+          == 200);
+  auto req = http_fixture::parse(sse.until("input_request").back().data);
+  std::string rid = req["request_id"].GetString();
+  auto snap = http_fixture::parse(f.get("/api/tasks/" + id).body);
+  CHECK(std::string{snap["state"].GetString()} == "waiting_input");
+  CHECK(std::string{snap["pending_input"]["request_id"].GetString()} == rid);
+  auto input = [&](const std::string& request_id, const std::string& value) {
+    return f.post("/api/tasks/" + id + "/input",
+                  R"({"request_id":")" + request_id + R"(","value":)" + value
+                    + "}");
+  };
+  auto bad = input(rid, R"("later")");
+  CHECK(bad.status == 422);
+  CHECK(code_of(bad) == "invalid_input");
+  auto wrong_id = input("r-77", R"("fix")");
+  CHECK(wrong_id.status == 409);
+  CHECK(code_of(wrong_id) == "no_pending_input");
+  auto ok = input(rid, R"("accept")");
+  REQUIRE(ok.status == 200);
+  CHECK(std::string{http_fixture::parse(ok.body)["type"].GetString()}
+        == "input_success");
+  sse.until("input_received");
+  auto req2 = http_fixture::parse(sse.until("input_request").back().data);
+  REQUIRE(input(req2["request_id"].GetString(), R"("fix")").status == 200);
+  auto result = http_fixture::parse(sse.until("result").back().data);
+  CHECK(result["data"]["counts"]["accept"].GetInt() == 1);
+  CHECK(result["data"]["counts"]["fix"].GetInt() == 1);
+}
+
+TEST_CASE("resume with Last-Event-ID loses and repeats nothing",
+          "[http][sse][resume]") {
+  http_fixture f;
+  auto id = f.start("ticker", R"({"steps":40,"interval_ms":10})");
+  std::vector<uint64_t> seen;
+  std::string last_id;
+  {
+    sse_reader sse;
+    REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events")
+            == 200);
+    for (int i = 0; i < 8; ++i) {
+      auto ev = sse.next();
+      REQUIRE(ev);
+      seen.push_back(std::stoull(ev->id));
+      last_id = ev->id;
+    }
+    sse.stream.close();
+  }
+  // Let the task move on while disconnected.
+  std::this_thread::sleep_for(100ms);
+  sse_reader sse;
+  REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events",
+                          {{"Last-Event-ID", last_id}})
+          == 200);
+  for (auto& ev : sse.until("result"))
+    seen.push_back(std::stoull(ev.id));
+  REQUIRE(seen.size() == 42);
+  for (size_t i = 0; i < seen.size(); ++i)
+    CHECK(seen[i] == i + 1);
+  // ?after= works the same way.
+  sse_reader again;
+  REQUIRE(again.stream.open(f.server.port(),
+                            "/api/tasks/" + id + "/events?after=40")
+          == 200);
+  auto rest = again.until("result");
+  REQUIRE(rest.size() == 2);
+  CHECK(rest[0].id == "41");
+}
+
+TEST_CASE("resume after expiry sends events_expired then the snapshot",
+          "[http][sse][resume]") {
+  http_fixture f{{"--max-log-events=5"}};
+  auto id = f.start("ticker", R"({"steps":10,"interval_ms":1})");
+  for (int i = 0; i < 100; ++i) {
+    auto snap = http_fixture::parse(f.get("/api/tasks/" + id).body);
+    if (std::string{snap["state"].GetString()} == "completed")
+      break;
+    std::this_thread::sleep_for(20ms);
+  }
+  sse_reader sse;
+  REQUIRE(sse.stream.open(f.server.port(),
+                          "/api/tasks/" + id + "/events?after=2")
+          == 200);
+  auto err = sse.next();
+  REQUIRE(err);
+  CHECK(err->event == "error");
+  CHECK(std::string{http_fixture::parse(err->data)["code"].GetString()}
+        == "events_expired");
+  auto snap = sse.next();
+  REQUIRE(snap);
+  CHECK(snap->event == "snapshot");
+  CHECK(std::string{http_fixture::parse(snap->data)["state"].GetString()}
+        == "completed");
+  // Then the retained events (seqs 8..12) and the end of the stream.
+  auto rest = sse.until("result");
+  REQUIRE(rest.size() == 5);
+  CHECK(rest.front().id == "8");
+  CHECK_FALSE(sse.next(2s).has_value());
+}
+
+TEST_CASE("start on WebSocket, finish watching on SSE", "[http][sse][ws]") {
+  http_fixture f;
+  test::ws_client ws;
+  REQUIRE(ws.connect(f.server.port()));
+  ws.read_json();
+  auto ok = ws.request(
+    R"({"type":"start","id":"s","task":"ticker","params":{"steps":20,"interval_ms":10}})",
+    "s");
+  std::string id = ok["task_id"].GetString();
+  uint64_t last = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto ev = ws.read_type("progress");
+    last = ev["seq"].GetUint64();
+  }
+  ws.close();
+  sse_reader sse;
+  REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events",
+                          {{"Last-Event-ID", std::to_string(last)}})
+          == 200);
+  auto rest = sse.until("result");
+  CHECK(rest.front().id == std::to_string(last + 1));
+  CHECK(std::stoull(rest.back().id) == 22);
+  CHECK(rest.size() == 22 - last);
+}
+
+TEST_CASE("stop over HTTP, idempotent", "[http]") {
+  http_fixture f;
+  auto id = f.start("ticker", R"({"steps":1000,"interval_ms":100})");
+  auto r = f.post("/api/tasks/" + id + "/stop", R"({"reason":"enough"})");
+  REQUIRE(r.status == 200);
+  auto doc = http_fixture::parse(r.body);
+  CHECK(std::string{doc["type"].GetString()} == "stop_success");
+  CHECK(std::string{doc["state"].GetString()} == "cancelled");
+  // An empty body is fine too, and a stopped task stays stopped.
+  r = test::request(f.server.port(), "POST", "/api/tasks/" + id + "/stop");
+  REQUIRE(r.status == 200);
+  CHECK(std::string{http_fixture::parse(r.body)["state"].GetString()}
+        == "cancelled");
+  auto snap = http_fixture::parse(f.get("/api/tasks/" + id).body);
+  CHECK(std::string{snap["stopped"]["reason"].GetString()} == "enough");
+}
+
+TEST_CASE("tools over HTTP", "[http][tools]") {
+  http_fixture f;
+  auto list = f.get("/api/tools");
+  REQUIRE(list.status == 200);
+  CHECK(http_fixture::parse(list.body)["tools"].Size() == 5);
+  auto call = f.post("/api/tools/fs.hash/call",
+                     R"({"call_id":"h1","args":{"path":"docs/readme.md"}})");
+  REQUIRE(call.status == 200);
+  auto doc = http_fixture::parse(call.body);
+  CHECK(std::string{doc["call_id"].GetString()} == "h1");
+  CHECK(std::string{doc["result"]["sha256"].GetString()}.size() == 64);
+  auto unknown = f.post("/api/tools/no.such/call",
+                        R"({"call_id":"x","args":{}})");
+  CHECK(unknown.status == 404);
+  CHECK(code_of(unknown) == "unknown_tool");
+  auto bad_args = f.post("/api/tools/fs.hash/call",
+                         R"({"call_id":"x","args":{"path":7}})");
+  CHECK(bad_args.status == 422);
+  CHECK(code_of(bad_args) == "invalid_args");
+  auto outside = f.post("/api/tools/fs.read/call",
+                        R"({"call_id":"x","args":{"path":"../../etc/passwd"}})");
+  CHECK(outside.status == 422);
+  CHECK(code_of(outside) == "invalid_args");
+}
+
+TEST_CASE("bad HTTP requests get their own answers", "[http][errors]") {
+  http_fixture f{{"--max-body-bytes=2048"}};
+  auto big = f.post("/api/tasks", R"({"task":"ticker","pad":")"
+                                    + std::string(4096, 'x') + "\"}");
+  CHECK(big.status == 413);
+  CHECK(code_of(big) == "too_large");
+  auto type = f.post("/api/tasks", R"({"task":"ticker"})", "text/plain");
+  CHECK(type.status == 415);
+  CHECK(code_of(type) == "bad_message");
+  auto junk = f.post("/api/tasks", "{nope");
+  CHECK(junk.status == 400);
+  CHECK(code_of(junk) == "bad_json");
+  auto array = f.post("/api/tasks", "[]");
+  CHECK(array.status == 400);
+  CHECK(code_of(array) == "bad_message");
+  auto no_task = f.post("/api/tasks", R"({"params":{}})");
+  CHECK(no_task.status == 400);
+  CHECK(code_of(no_task) == "bad_message");
+  auto bad_params = f.post("/api/tasks", R"({"task":"ticker","params":3})");
+  CHECK(bad_params.status == 422);
+  CHECK(code_of(bad_params) == "invalid_params");
+  auto outside = f.post("/api/tasks",
+                        R"({"task":"audit","params":{"path":"../.."}})");
+  CHECK(outside.status == 422);
+  CHECK(code_of(outside) == "invalid_params");
+  auto kind = f.post("/api/tasks", R"({"task":"nope"})");
+  CHECK(kind.status == 404);
+  CHECK(code_of(kind) == "unknown_task_kind");
+  for (auto target : {"/api/tasks/t-nope", "/api/tasks/t-nope/events"}) {
+    auto r = f.get(target);
+    CHECK(r.status == 404);
+    CHECK(code_of(r) == "unknown_task");
+  }
+  auto stop = f.post("/api/tasks/t-nope/stop", "{}");
+  CHECK(stop.status == 404);
+  auto bad_seq = f.get("/api/tasks/t-nope/events?after=abc");
+  CHECK(bad_seq.status == 400);
+  auto method = test::request(f.server.port(), "DELETE", "/api/tasks");
+  CHECK(method.status == 405);
+  CHECK(method.header("allow") == "GET, POST");
+  auto method2 = test::request(f.server.port(), "GET", "/api/tools/x/call");
+  CHECK(method2.status == 405);
+  CHECK(method2.header("allow") == "POST");
+  auto nothing = f.get("/api/nothing");
+  CHECK(nothing.status == 404);
+  // Still serving after all of that.
+  CHECK(f.get("/healthz").status == 200);
+  CHECK(f.get("/readyz").status == 200);
+}
+
+TEST_CASE("keep-alive serves several requests on one connection", "[http]") {
+  http_fixture f;
+  test::http_client c;
+  REQUIRE(c.connect(f.server.port()));
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.request("GET", "/api/tools");
+    CHECK(r.status == 200);
+  }
+  auto r = c.request("POST", "/api/tasks", R"({"task":"ticker"})",
+                     {{"Content-Type", "application/json"}});
+  CHECK(r.status == 201);
+  CHECK(c.is_open());
+}
+
+TEST_CASE("finished tasks stay queryable for the retention period",
+          "[http][retention]") {
+  http_fixture f{{"--retention-ms=500"}};
+  auto id = f.start("ticker", R"({"steps":1,"interval_ms":1})");
+  std::this_thread::sleep_for(100ms);
+  auto snap = f.get("/api/tasks/" + id);
+  REQUIRE(snap.status == 200);
+  CHECK(std::string{http_fixture::parse(snap.body)["state"].GetString()}
+        == "completed");
+  // The log is still replayable.
+  sse_reader sse;
+  REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events")
+          == 200);
+  CHECK(sse.until("result").size() == 3);
+  std::this_thread::sleep_for(1000ms);
+  auto gone = f.get("/api/tasks/" + id);
+  CHECK(gone.status == 404);
+  CHECK(code_of(gone) == "unknown_task");
+}
