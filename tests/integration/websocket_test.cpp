@@ -129,7 +129,6 @@ TEST_CASE("malformed frames get exact errors and the connection stays",
   std::string ok_depth = R"({"id":"d","type":"ping","x":)"
                          + std::string(62, '[') + std::string(62, ']') + "}";
   CHECK(test::type_of(c->request(ok_depth, "d")) == "pong");
-  expect_bare_error(*c, "{\"type\":\"ping\",\"s\":\"\xc3\x28\"}", "bad_json");
   REQUIRE(c->send_binary("\x01\x02"));
   auto err = c->read_type("error");
   CHECK(str(err, "code") == "bad_message");
