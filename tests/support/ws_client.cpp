@@ -185,11 +185,13 @@ ws_client::read_text(std::chrono::milliseconds timeout) {
   d.read_pending = false;
   if (d.read_ec) {
     d.open = false;
+    d.error = "read: " + d.read_ec.message();
     if (d.read_ec == websocket::error::closed) {
       d.close_code = d.ws.reason().code;
       d.close_reason = std::string{d.ws.reason().reason.c_str()};
+      d.error += " (close code " + std::to_string(d.close_code) + " \"" +
+                 d.close_reason + "\")";
     }
-    d.error = "read: " + d.read_ec.message();
     return std::nullopt;
   }
   d.last_binary = !d.ws.got_text();
