@@ -20,12 +20,12 @@ error_info describe(const caf::error& err) {
   }
   if (err.category() == caf::atom("system")) {
     switch (static_cast<caf::sec>(err.code())) {
-      case caf::sec::request_timeout:
-        return {protocol::error_code::timeout, "request timed out"};
-      case caf::sec::request_receiver_down:
-        return {protocol::error_code::node_lost,
-                "the actor handling the request is gone"};
-      default: break;
+    case caf::sec::request_timeout:
+      return {protocol::error_code::timeout, "request timed out"};
+    case caf::sec::request_receiver_down:
+      return {protocol::error_code::node_lost,
+              "the actor handling the request is gone"};
+    default: break;
     }
   }
   return {protocol::error_code::internal, "internal error"};
@@ -34,7 +34,7 @@ error_info describe(const caf::error& err) {
 std::string render_error(uint8_t code, caf::atom_value category,
                          const caf::message& ctx) {
   std::string result{
-    protocol::to_string(static_cast<protocol::error_code>(code))};
+      protocol::to_string(static_cast<protocol::error_code>(code))};
   if (ctx.size() == 1 && ctx.match_element<std::string>(0)) {
     result += ": ";
     result += ctx.get_as<std::string>(0);

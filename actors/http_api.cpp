@@ -123,8 +123,8 @@ bool string_member(const rapidjson::Document& doc, const char* key,
   }
   if (!i->value.IsString() || (required && i->value.GetStringLength() == 0)) {
     ex->respond(error_response(error_code::bad_message,
-                               std::string{"field '"} + key
-                                 + "' must be a non-empty string"));
+                               std::string{"field '"} + key +
+                                   "' must be a non-empty string"));
     return false;
   }
   out.assign(i->value.GetString(), i->value.GetStringLength());
@@ -138,16 +138,15 @@ struct request_context {
 };
 
 // Looks up a task, then runs `f` with it; answers unknown_task otherwise.
-template <class F>
+template<class F>
 void with_task(caf::event_based_actor* self, const request_context& rc,
                const std::string& id, F f) {
-  self->request(rc.setup.manager, rc.setup.request_timeout, get_atom::value,
-                id)
-    .then([f](task_actor& t) mutable { f(t); },
-          [self, ex = rc.ex](caf::error& err) {
-            ex->respond(error_response(err));
-            self->quit();
-          });
+  self->request(rc.setup.manager, rc.setup.request_timeout, get_atom::value, id)
+      .then([f](task_actor& t) mutable { f(t); },
+            [self, ex = rc.ex](caf::error& err) {
+              ex->respond(error_response(err));
+              self->quit();
+            });
 }
 
 void route(caf::event_based_actor* self, request_context rc) {
@@ -164,15 +163,15 @@ void route(caf::event_based_actor* self, request_context rc) {
   if (parts.size() == 2 && parts[0] == "api" && parts[1] == "tasks") {
     if (req.method == "GET") {
       self->request(rc.setup.manager, timeout, list_atom::value)
-        .then(
-          [=](std::vector<protocol::task_info>& tasks) {
-            message_writer w{"tasks"};
-            w.key("tasks");
-            protocol::write_tasks(w.writer(), tasks);
-            ex->respond(json(200, w.finish()));
-            done();
-          },
-          fail);
+          .then(
+              [=](std::vector<protocol::task_info>& tasks) {
+                message_writer w{"tasks"};
+                w.key("tasks");
+                protocol::write_tasks(w.writer(), tasks);
+                ex->respond(json(200, w.finish()));
+                done();
+              },
+              fail);
       return;
     }
     if (req.method != "POST") {
@@ -194,27 +193,27 @@ void route(caf::event_based_actor* self, request_context rc) {
       }
       params = protocol::to_json(i->value);
     }
-    self
-      ->request(rc.setup.manager, timeout, start_atom::value, kind, params,
-                std::string{})
-      .then(
-        [=](std::string& task_id, task_actor&) {
-          auto body = message_writer{"start_success"}
-                        .str("task_id", task_id)
-                        .str("task", kind)
-                        .str("events", "/api/tasks/" + task_id + "/events")
-                        .finish();
-          auto res = json(201, std::move(body));
-          res.headers.emplace_back("Location", "/api/tasks/" + task_id);
-          ex->respond(std::move(res));
-          done();
-        },
-        fail);
+    self->request(rc.setup.manager, timeout, start_atom::value, kind, params,
+                  std::string{})
+        .then(
+            [=](std::string& task_id, task_actor&) {
+              auto body =
+                  message_writer{"start_success"}
+                      .str("task_id", task_id)
+                      .str("task", kind)
+                      .str("events", "/api/tasks/" + task_id + "/events")
+                      .finish();
+              auto res = json(201, std::move(body));
+              res.headers.emplace_back("Location", "/api/tasks/" + task_id);
+              ex->respond(std::move(res));
+              done();
+            },
+            fail);
     return;
   }
   // -- /api/tasks/ID[/events|/input|/stop] ------------------------------------
-  if (parts.size() >= 3 && parts.size() <= 4 && parts[0] == "api"
-      && parts[1] == "tasks" && !parts[2].empty()) {
+  if (parts.size() >= 3 && parts.size() <= 4 && parts[0] == "api" &&
+      parts[1] == "tasks" && !parts[2].empty()) {
     auto id = parts[2];
     auto sub = parts.size() == 4 ? parts[3] : std::string{};
     if (sub.empty()) {
@@ -224,12 +223,12 @@ void route(caf::event_based_actor* self, request_context rc) {
       }
       with_task(self, rc, id, [=](task_actor& t) {
         self->request(t, timeout, snapshot_atom::value)
-          .then(
-            [=](std::string& snap) {
-              ex->respond(json(200, std::move(snap)));
-              done();
-            },
-            fail);
+            .then(
+                [=](std::string& snap) {
+                  ex->respond(json(200, std::move(snap)));
+                  done();
+                },
+                fail);
       });
       return;
     }
@@ -246,8 +245,8 @@ void route(caf::event_based_actor* self, request_context rc) {
         auto seq = parse_seq(*text);
         if (!seq) {
           ex->respond(error_response(
-            error_code::bad_message,
-            "Last-Event-ID or after must be a non-negative integer"));
+              error_code::bad_message,
+              "Last-Event-ID or after must be a non-negative integer"));
           return done();
         }
         after = *seq;
@@ -280,15 +279,15 @@ void route(caf::event_based_actor* self, request_context rc) {
           return done();
         with_task(self, rc, id, [=](task_actor& t) {
           self->request(t, timeout, stop_atom::value, reason)
-            .then(
-              [=](std::string& state) {
-                ex->respond(json(200, message_writer{"stop_success"}
-                                        .str("task_id", id)
-                                        .str("state", state)
-                                        .finish()));
-                done();
-              },
-              fail);
+              .then(
+                  [=](std::string& state) {
+                    ex->respond(json(200, message_writer{"stop_success"}
+                                              .str("task_id", id)
+                                              .str("state", state)
+                                              .finish()));
+                    done();
+                  },
+                  fail);
         });
         return;
       }
@@ -298,45 +297,46 @@ void route(caf::event_based_actor* self, request_context rc) {
       auto v = body->FindMember("value");
       if (v == body->MemberEnd()) {
         ex->respond(
-          error_response(error_code::bad_message, "missing field 'value'"));
+            error_response(error_code::bad_message, "missing field 'value'"));
         return done();
       }
       auto value = protocol::to_json(v->value);
       with_task(self, rc, id, [=](task_actor& t) {
         self->request(t, timeout, input_atom::value, request_id, value)
-          .then(
-            [=](ok_atom) {
-              ex->respond(json(200, message_writer{"input_success"}
-                                      .str("task_id", id)
-                                      .str("request_id", request_id)
-                                      .finish()));
-              done();
-            },
-            fail);
+            .then(
+                [=](ok_atom) {
+                  ex->respond(json(200, message_writer{"input_success"}
+                                            .str("task_id", id)
+                                            .str("request_id", request_id)
+                                            .finish()));
+                  done();
+                },
+                fail);
       });
       return;
     }
   }
-  // -- /api/tools --------------------------------------------------------------
+  // -- /api/tools
+  // --------------------------------------------------------------
   if (parts.size() == 2 && parts[0] == "api" && parts[1] == "tools") {
     if (req.method != "GET") {
       ex->respond(method_not_allowed("GET"));
       return done();
     }
     self->request(rc.setup.registry, timeout, list_atom::value)
-      .then(
-        [=](std::vector<protocol::tool_info>& tools) {
-          message_writer w{"tools"};
-          w.key("tools");
-          protocol::write_tools(w.writer(), tools);
-          ex->respond(json(200, w.finish()));
-          done();
-        },
-        fail);
+        .then(
+            [=](std::vector<protocol::tool_info>& tools) {
+              message_writer w{"tools"};
+              w.key("tools");
+              protocol::write_tools(w.writer(), tools);
+              ex->respond(json(200, w.finish()));
+              done();
+            },
+            fail);
     return;
   }
-  if (parts.size() == 4 && parts[0] == "api" && parts[1] == "tools"
-      && parts[3] == "call" && !parts[2].empty()) {
+  if (parts.size() == 4 && parts[0] == "api" && parts[1] == "tools" &&
+      parts[3] == "call" && !parts[2].empty()) {
     if (req.method != "POST") {
       ex->respond(method_not_allowed("POST"));
       return done();
@@ -355,18 +355,18 @@ void route(caf::event_based_actor* self, request_context rc) {
     }
     auto tool = parts[2];
     // HTTP callers share one call-id space until tokens name them.
-    self
-      ->request(rc.setup.registry, std::chrono::minutes(10), call_atom::value,
-                std::string{"http"}, call_id, tool, protocol::to_json(a->value))
-      .then(
-        [=](std::string& result) {
-          ex->respond(json(200, message_writer{"tool_result"}
-                                  .str("call_id", call_id)
-                                  .raw("result", result)
-                                  .finish()));
-          done();
-        },
-        fail);
+    self->request(rc.setup.registry, std::chrono::minutes(10), call_atom::value,
+                  std::string{"http"}, call_id, tool,
+                  protocol::to_json(a->value))
+        .then(
+            [=](std::string& result) {
+              ex->respond(json(200, message_writer{"tool_result"}
+                                        .str("call_id", call_id)
+                                        .raw("result", result)
+                                        .finish()));
+              done();
+            },
+            fail);
     return;
   }
   // -- health -----------------------------------------------------------------
@@ -378,9 +378,9 @@ void route(caf::event_based_actor* self, request_context rc) {
     ex->respond(json(200, "{\"status\":\"ok\"}"));
     return done();
   }
-  ex->respond(json(404, protocol::encode_error({}, error_code::bad_message,
-                                               "no such endpoint: "
-                                                 + req.path)));
+  ex->respond(
+      json(404, protocol::encode_error({}, error_code::bad_message,
+                                       "no such endpoint: " + req.path)));
   done();
 }
 
@@ -389,7 +389,7 @@ void route(caf::event_based_actor* self, request_context rc) {
 void serve_http(caf::actor_system& sys, const http_api_setup& setup,
                 http_request req, http_exchange_ptr ex) {
   sys.spawn([rc = request_context{setup, std::move(req), std::move(ex)}](
-              caf::event_based_actor* self) mutable {
+                caf::event_based_actor* self) mutable {
     route(self, std::move(rc));
   });
 }

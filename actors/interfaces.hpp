@@ -15,49 +15,49 @@ namespace switchboard::actors {
 /// Receives task events: task id, seq, the serialized event, and whether it
 /// is the task's terminal event.
 using event_sink = caf::typed_actor<
-  caf::reacts_to<event_atom, std::string, uint64_t, event_frame, bool>>;
+    caf::reacts_to<event_atom, std::string, uint64_t, event_frame, bool>>;
 
 /// One task: state machine, event log, subscribers, pending input.
 using task_actor = caf::typed_actor<
-  // Subscribes a sink; replays events with seq > the given one.
-  caf::replies_to<subscribe_atom, event_sink, uint64_t>::with<subscription>,
-  caf::reacts_to<unsubscribe_atom, event_sink>,
-  // Stops with a reason; answers the (terminal) state.
-  caf::replies_to<stop_atom, std::string>::with<std::string>,
-  // Answers the pending request (request id, value as JSON text).
-  caf::replies_to<input_atom, std::string, std::string>::with<ok_atom>,
-  caf::replies_to<get_atom>::with<protocol::task_info>,
-  // Answers the task's snapshot as JSON text.
-  caf::replies_to<snapshot_atom>::with<std::string>,
-  // Internal: resumes the flow when the timer with this token fires.
-  caf::reacts_to<resume_atom, uint64_t>,
-  // Internal: the input request with this token timed out.
-  caf::reacts_to<timeout_atom, uint64_t>,
-  // Internal: the retention period of a finished task ended.
-  caf::reacts_to<expire_atom>>;
+    // Subscribes a sink; replays events with seq > the given one.
+    caf::replies_to<subscribe_atom, event_sink, uint64_t>::with<subscription>,
+    caf::reacts_to<unsubscribe_atom, event_sink>,
+    // Stops with a reason; answers the (terminal) state.
+    caf::replies_to<stop_atom, std::string>::with<std::string>,
+    // Answers the pending request (request id, value as JSON text).
+    caf::replies_to<input_atom, std::string, std::string>::with<ok_atom>,
+    caf::replies_to<get_atom>::with<protocol::task_info>,
+    // Answers the task's snapshot as JSON text.
+    caf::replies_to<snapshot_atom>::with<std::string>,
+    // Internal: resumes the flow when the timer with this token fires.
+    caf::reacts_to<resume_atom, uint64_t>,
+    // Internal: the input request with this token timed out.
+    caf::reacts_to<timeout_atom, uint64_t>,
+    // Internal: the retention period of a finished task ended.
+    caf::reacts_to<expire_atom>>;
 
 /// Creates, finds and lists tasks.
 using task_manager_actor = caf::typed_actor<
-  // Starts a task of a kind with params (JSON text) for an owner.
-  caf::replies_to<start_atom, std::string, std::string, std::string>::with<
-    std::string, task_actor>,
-  caf::replies_to<get_atom, std::string>::with<task_actor>,
-  caf::replies_to<list_atom>::with<std::vector<protocol::task_info>>>;
+    // Starts a task of a kind with params (JSON text) for an owner.
+    caf::replies_to<start_atom, std::string, std::string,
+                    std::string>::with<std::string, task_actor>,
+    caf::replies_to<get_atom, std::string>::with<task_actor>,
+    caf::replies_to<list_atom>::with<std::vector<protocol::task_info>>>;
 
 /// The catalog of tools; validates arguments and routes calls.
 using tool_registry_actor = caf::typed_actor<
-  caf::replies_to<list_atom>::with<std::vector<protocol::tool_info>>,
-  // Calls a tool: caller key, call id, tool name, args as JSON text;
-  // answers the result as JSON text.
-  caf::replies_to<call_atom, std::string, std::string, std::string,
-                  std::string>::with<std::string>,
-  // Internal: a worker finished job N with code, result JSON and message.
-  caf::reacts_to<done_atom, uint64_t, uint8_t, std::string, std::string>>;
+    caf::replies_to<list_atom>::with<std::vector<protocol::tool_info>>,
+    // Calls a tool: caller key, call id, tool name, args as JSON text;
+    // answers the result as JSON text.
+    caf::replies_to<call_atom, std::string, std::string, std::string,
+                    std::string>::with<std::string>,
+    // Internal: a worker finished job N with code, result JSON and message.
+    caf::reacts_to<done_atom, uint64_t, uint8_t, std::string, std::string>>;
 
 /// One client connection.
 using session_actor = event_sink::extend<
-  caf::reacts_to<text_atom, std::string>, caf::reacts_to<binary_atom>,
-  caf::reacts_to<too_large_atom>, caf::reacts_to<closed_atom>,
-  caf::reacts_to<heartbeat_atom>>;
+    caf::reacts_to<text_atom, std::string>, caf::reacts_to<binary_atom>,
+    caf::reacts_to<too_large_atom>, caf::reacts_to<closed_atom>,
+    caf::reacts_to<heartbeat_atom>>;
 
 } // namespace switchboard::actors

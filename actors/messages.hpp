@@ -63,7 +63,7 @@ struct event_frame {
 };
 
 /// CAF inspection for `event_frame`: copies the text only when serialized.
-template <class Inspector>
+template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_frame& x) {
   std::string text;
   if constexpr (Inspector::reads_state)
@@ -92,10 +92,10 @@ struct subscription {
 };
 
 /// CAF inspection for `subscription`.
-template <class Inspector>
+template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, subscription& x) {
-  return f(caf::meta::type_name("subscription"), x.state, x.backlog,
-           x.last_seq, x.expired, x.snapshot);
+  return f(caf::meta::type_name("subscription"), x.state, x.backlog, x.last_seq,
+           x.expired, x.snapshot);
 }
 
 } // namespace switchboard::actors
@@ -103,14 +103,14 @@ typename Inspector::result_type inspect(Inspector& f, subscription& x) {
 namespace switchboard::protocol {
 
 /// CAF inspection for `tool_info`.
-template <class Inspector>
+template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tool_info& x) {
-  return f(caf::meta::type_name("tool_info"), x.name, x.description,
-           x.schema, x.node);
+  return f(caf::meta::type_name("tool_info"), x.name, x.description, x.schema,
+           x.node);
 }
 
 /// CAF inspection for `task_info`.
-template <class Inspector>
+template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_info& x) {
   return f(caf::meta::type_name("task_info"), x.task_id, x.task, x.state,
            x.created_ms, x.last_seq);

@@ -43,7 +43,7 @@ void write_error(self_ptr self, const std::string& reply_to,
 }
 
 // Runs `f` with the task's actor, from the subscription cache or the manager.
-template <class F>
+template<class F>
 void with_task(self_ptr self, const command& cmd, F f) {
   auto& subs = self->state.subscriptions;
   if (auto i = subs.find(cmd.task_id); i != subs.end()) {
@@ -51,49 +51,47 @@ void with_task(self_ptr self, const command& cmd, F f) {
     return;
   }
   auto reply_to = cmd.id;
-  self
-    ->request(self->state.setup.manager, self->state.setup.request_timeout,
-              get_atom::value, cmd.task_id)
-    .then([f](task_actor& t) mutable { f(t); },
-          [self, reply_to](caf::error& err) {
-            write_error(self, reply_to, err);
-          });
+  self->request(self->state.setup.manager, self->state.setup.request_timeout,
+                get_atom::value, cmd.task_id)
+      .then([f](task_actor& t) mutable { f(t); },
+            [self, reply_to](caf::error& err) {
+              write_error(self, reply_to, err);
+            });
 }
 
 // Subscribes to a task and forwards its retained events after `after`.
 void subscribe(self_ptr self, const std::string& task_id, task_actor handle,
                uint64_t after, const std::string& reply_to, bool confirm) {
   auto sink = caf::actor_cast<event_sink>(self);
-  self
-    ->request(handle, self->state.setup.request_timeout, subscribe_atom::value,
-              sink, after)
-    .then(
-      [=](subscription& sub) {
-        auto& entry = self->state.subscriptions[task_id];
-        entry.handle = handle;
-        entry.last_sent = after;
-        if (confirm)
-          write(self, message_writer{"subscribe_success", reply_to}
-                        .str("task_id", task_id)
-                        .str("state", sub.state)
-                        .finish());
-        if (sub.expired)
-          write_error(self, reply_to, error_code::events_expired,
-                      "events after seq " + std::to_string(after)
-                        + " fell out of the task's log; replaying the "
-                          "retained ones");
-        auto seq = sub.last_seq - sub.backlog.size();
-        for (auto& ev : sub.backlog) {
-          ++seq;
-          if (seq > entry.last_sent) {
-            write(self, ev.data);
-            entry.last_sent = seq;
-          }
-        }
-        if (is_terminal(sub.state))
-          self->state.subscriptions.erase(task_id);
-      },
-      [=](caf::error& err) { write_error(self, reply_to, err); });
+  self->request(handle, self->state.setup.request_timeout,
+                subscribe_atom::value, sink, after)
+      .then(
+          [=](subscription& sub) {
+            auto& entry = self->state.subscriptions[task_id];
+            entry.handle = handle;
+            entry.last_sent = after;
+            if (confirm)
+              write(self, message_writer{"subscribe_success", reply_to}
+                              .str("task_id", task_id)
+                              .str("state", sub.state)
+                              .finish());
+            if (sub.expired)
+              write_error(self, reply_to, error_code::events_expired,
+                          "events after seq " + std::to_string(after) +
+                              " fell out of the task's log; replaying the "
+                              "retained ones");
+            auto seq = sub.last_seq - sub.backlog.size();
+            for (auto& ev : sub.backlog) {
+              ++seq;
+              if (seq > entry.last_sent) {
+                write(self, ev.data);
+                entry.last_sent = seq;
+              }
+            }
+            if (is_terminal(sub.state))
+              self->state.subscriptions.erase(task_id);
+          },
+          [=](caf::error& err) { write_error(self, reply_to, err); });
 }
 
 void handle(self_ptr self, command& cmd) {
@@ -102,126 +100,124 @@ void handle(self_ptr self, command& cmd) {
   auto id = cmd.id;
   auto fail = [self, id](caf::error& err) { write_error(self, id, err); };
   switch (cmd.type) {
-    case command_type::start: {
-      auto kind = cmd.task;
-      self
-        ->request(st.setup.manager, timeout, start_atom::value, cmd.task,
+  case command_type::start: {
+    auto kind = cmd.task;
+    self->request(st.setup.manager, timeout, start_atom::value, cmd.task,
                   cmd.params, std::string{})
         .then(
-          [=](std::string& task_id, task_actor& t) {
-            write(self, message_writer{"start_success", id}
-                          .str("task_id", task_id)
-                          .str("task", kind)
-                          .finish());
-            subscribe(self, task_id, t, 0, id, false);
-          },
-          fail);
-      break;
-    }
-    case command_type::stop: {
-      auto task_id = cmd.task_id;
-      auto reason = cmd.reason;
-      with_task(self, cmd, [=](task_actor& t) {
-        self->request(t, timeout, stop_atom::value, reason)
-          .then(
-            [=](std::string& state) {
-              write(self, message_writer{"stop_success", id}
-                            .str("task_id", task_id)
-                            .str("state", state)
-                            .finish());
+            [=](std::string& task_id, task_actor& t) {
+              write(self, message_writer{"start_success", id}
+                              .str("task_id", task_id)
+                              .str("task", kind)
+                              .finish());
+              subscribe(self, task_id, t, 0, id, false);
             },
             fail);
-      });
-      break;
-    }
-    case command_type::input: {
-      auto task_id = cmd.task_id;
-      auto request_id = cmd.request_id;
-      auto value = cmd.value;
-      with_task(self, cmd, [=](task_actor& t) {
-        self->request(t, timeout, input_atom::value, request_id, value)
+    break;
+  }
+  case command_type::stop: {
+    auto task_id = cmd.task_id;
+    auto reason = cmd.reason;
+    with_task(self, cmd, [=](task_actor& t) {
+      self->request(t, timeout, stop_atom::value, reason)
           .then(
-            [=](ok_atom) {
-              write(self, message_writer{"input_success", id}
-                            .str("task_id", task_id)
-                            .str("request_id", request_id)
-                            .finish());
+              [=](std::string& state) {
+                write(self, message_writer{"stop_success", id}
+                                .str("task_id", task_id)
+                                .str("state", state)
+                                .finish());
+              },
+              fail);
+    });
+    break;
+  }
+  case command_type::input: {
+    auto task_id = cmd.task_id;
+    auto request_id = cmd.request_id;
+    auto value = cmd.value;
+    with_task(self, cmd, [=](task_actor& t) {
+      self->request(t, timeout, input_atom::value, request_id, value)
+          .then(
+              [=](ok_atom) {
+                write(self, message_writer{"input_success", id}
+                                .str("task_id", task_id)
+                                .str("request_id", request_id)
+                                .finish());
+              },
+              fail);
+    });
+    break;
+  }
+  case command_type::list_tools:
+    self->request(st.setup.registry, timeout, list_atom::value)
+        .then(
+            [=](std::vector<protocol::tool_info>& tools) {
+              write(self, protocol::encode_tools(id, tools));
             },
             fail);
-      });
+    break;
+  case command_type::call_tool: {
+    auto call_id = cmd.call_id;
+    if (st.calls_in_flight.count(call_id) > 0) {
+      write_error(self, id, error_code::duplicate_call_id,
+                  "call id " + call_id + " is still in flight");
       break;
     }
-    case command_type::list_tools:
-      self->request(st.setup.registry, timeout, list_atom::value)
+    st.calls_in_flight.insert(call_id);
+    self->request(st.setup.registry, tool_call_timeout, call_atom::value, st.id,
+                  call_id, cmd.tool, cmd.args)
         .then(
-          [=](std::vector<protocol::tool_info>& tools) {
-            write(self, protocol::encode_tools(id, tools));
-          },
-          fail);
-      break;
-    case command_type::call_tool: {
-      auto call_id = cmd.call_id;
-      if (st.calls_in_flight.count(call_id) > 0) {
-        write_error(self, id, error_code::duplicate_call_id,
-                    "call id " + call_id + " is still in flight");
-        break;
-      }
-      st.calls_in_flight.insert(call_id);
-      self
-        ->request(st.setup.registry, tool_call_timeout, call_atom::value,
-                  st.id, call_id, cmd.tool, cmd.args)
-        .then(
-          [=](std::string& result) {
-            self->state.calls_in_flight.erase(call_id);
-            write(self, message_writer{"tool_result", id}
-                          .str("call_id", call_id)
-                          .raw("result", result)
-                          .finish());
-          },
-          [=](caf::error& err) {
-            self->state.calls_in_flight.erase(call_id);
-            write_error(self, id, err);
-          });
-      break;
-    }
-    case command_type::subscribe: {
-      auto task_id = cmd.task_id;
-      auto after = cmd.after;
-      with_task(self, cmd, [=](task_actor& t) {
-        subscribe(self, task_id, t, after, id, true);
-      });
-      break;
-    }
-    case command_type::unsubscribe: {
-      auto task_id = cmd.task_id;
-      auto confirm = [=] {
-        write(self, message_writer{"unsubscribe_success", id}
+            [=](std::string& result) {
+              self->state.calls_in_flight.erase(call_id);
+              write(self, message_writer{"tool_result", id}
+                              .str("call_id", call_id)
+                              .raw("result", result)
+                              .finish());
+            },
+            [=](caf::error& err) {
+              self->state.calls_in_flight.erase(call_id);
+              write_error(self, id, err);
+            });
+    break;
+  }
+  case command_type::subscribe: {
+    auto task_id = cmd.task_id;
+    auto after = cmd.after;
+    with_task(self, cmd, [=](task_actor& t) {
+      subscribe(self, task_id, t, after, id, true);
+    });
+    break;
+  }
+  case command_type::unsubscribe: {
+    auto task_id = cmd.task_id;
+    auto confirm = [=] {
+      write(self, message_writer{"unsubscribe_success", id}
                       .str("task_id", task_id)
                       .finish());
-      };
-      auto i = st.subscriptions.find(task_id);
-      if (i != st.subscriptions.end()) {
-        self->send(i->second.handle, unsubscribe_atom::value,
-                   caf::actor_cast<event_sink>(self));
-        st.subscriptions.erase(i);
-        confirm();
-      } else {
-        with_task(self, cmd, [=](task_actor&) { confirm(); });
-      }
-      break;
+    };
+    auto i = st.subscriptions.find(task_id);
+    if (i != st.subscriptions.end()) {
+      self->send(i->second.handle, unsubscribe_atom::value,
+                 caf::actor_cast<event_sink>(self));
+      st.subscriptions.erase(i);
+      confirm();
+    } else {
+      with_task(self, cmd, [=](task_actor&) { confirm(); });
     }
-    case command_type::list_tasks:
-      self->request(st.setup.manager, timeout, list_atom::value)
+    break;
+  }
+  case command_type::list_tasks:
+    self->request(st.setup.manager, timeout, list_atom::value)
         .then(
-          [=](std::vector<protocol::task_info>& tasks) {
-            write(self, protocol::encode_tasks(id, tasks));
-          },
-          fail);
-      break;
-    case command_type::ping:
-      write(self,
-            message_writer{"pong", id}.num("ts", protocol::now_ms()).finish());
-      break;
+            [=](std::vector<protocol::task_info>& tasks) {
+              write(self, protocol::encode_tasks(id, tasks));
+            },
+            fail);
+    break;
+  case command_type::ping:
+    write(self,
+          message_writer{"pong", id}.num("ts", protocol::now_ms()).finish());
+    break;
   }
 }
 
@@ -235,52 +231,52 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
                                      st.setup.server));
   self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
   return {
-    [=](text_atom, std::string& text) {
-      auto decoded = protocol::decode(text, self->state.setup.limits);
-      if (auto* err = std::get_if<protocol::decode_error>(&decoded)) {
-        write_error(self, err->id, err->code, err->message);
-        return;
-      }
-      handle(self, std::get<command>(decoded));
-    },
-    [=](binary_atom) {
-      write_error(self, {}, error_code::bad_message,
-                  "binary frames are not supported; send JSON text");
-    },
-    [=](too_large_atom) {
-      write_error(self, {}, error_code::too_large,
-                  "message exceeds the limit of "
-                    + std::to_string(self->state.setup.limits.max_bytes)
-                    + " bytes");
-    },
-    [=](closed_atom) {
-      auto& st = self->state;
-      st.closed = true;
-      auto sink = caf::actor_cast<event_sink>(self);
-      for (auto& [task_id, sub] : st.subscriptions)
-        self->send(sub.handle, unsubscribe_atom::value, sink);
-      st.subscriptions.clear();
-      self->quit();
-    },
-    [=](heartbeat_atom) {
-      auto& st = self->state;
-      if (st.closed)
-        return;
-      write(self, protocol::encode_heartbeat(protocol::now_ms()));
-      st.setup.conn->ping();
-      self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
-    },
-    [=](event_atom, const std::string& task_id, uint64_t seq,
-        event_frame& ev, bool terminal) {
-      auto& subs = self->state.subscriptions;
-      auto i = subs.find(task_id);
-      if (i == subs.end() || seq <= i->second.last_sent)
-        return;
-      i->second.last_sent = seq;
-      write(self, std::move(ev.data));
-      if (terminal)
-        subs.erase(i);
-    },
+      [=](text_atom, std::string& text) {
+        auto decoded = protocol::decode(text, self->state.setup.limits);
+        if (auto* err = std::get_if<protocol::decode_error>(&decoded)) {
+          write_error(self, err->id, err->code, err->message);
+          return;
+        }
+        handle(self, std::get<command>(decoded));
+      },
+      [=](binary_atom) {
+        write_error(self, {}, error_code::bad_message,
+                    "binary frames are not supported; send JSON text");
+      },
+      [=](too_large_atom) {
+        write_error(self, {}, error_code::too_large,
+                    "message exceeds the limit of " +
+                        std::to_string(self->state.setup.limits.max_bytes) +
+                        " bytes");
+      },
+      [=](closed_atom) {
+        auto& st = self->state;
+        st.closed = true;
+        auto sink = caf::actor_cast<event_sink>(self);
+        for (auto& [task_id, sub] : st.subscriptions)
+          self->send(sub.handle, unsubscribe_atom::value, sink);
+        st.subscriptions.clear();
+        self->quit();
+      },
+      [=](heartbeat_atom) {
+        auto& st = self->state;
+        if (st.closed)
+          return;
+        write(self, protocol::encode_heartbeat(protocol::now_ms()));
+        st.setup.conn->ping();
+        self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
+      },
+      [=](event_atom, const std::string& task_id, uint64_t seq, event_frame& ev,
+          bool terminal) {
+        auto& subs = self->state.subscriptions;
+        auto i = subs.find(task_id);
+        if (i == subs.end() || seq <= i->second.last_sent)
+          return;
+        i->second.last_sent = seq;
+        write(self, std::move(ev.data));
+        if (terminal)
+          subs.erase(i);
+      },
   };
 }
 

@@ -48,12 +48,11 @@ void write_event(self_ptr self, uint64_t seq, const protocol::frame& data) {
     return;
   st.last_sent = seq;
   auto type = type_of(*data);
-  auto head = protocol::make_frame("id: " + std::to_string(seq)
-                                   + "\nevent: " + std::string{type}
-                                   + "\ndata: ");
+  auto head = protocol::make_frame("id: " + std::to_string(seq) + "\nevent: " +
+                                   std::string{type} + "\ndata: ");
   auto& ex = *st.setup.exchange;
-  if (!ex.write(std::move(head)) || !ex.write(data)
-      || !ex.write(blank_line())) {
+  if (!ex.write(std::move(head)) || !ex.write(data) ||
+      !ex.write(blank_line())) {
     // The client is gone or too slow; it resumes with Last-Event-ID.
     finish(self);
     return;
@@ -64,7 +63,7 @@ void write_event(self_ptr self, uint64_t seq, const protocol::frame& data) {
 
 void write_named(self_ptr self, std::string_view event, std::string json) {
   self->state.setup.exchange->write(protocol::make_frame(
-    "event: " + std::string{event} + "\ndata: " + json + "\n\n"));
+      "event: " + std::string{event} + "\ndata: " + json + "\n\n"));
 }
 
 } // namespace
@@ -76,65 +75,65 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
   st.last_sent = st.setup.after;
   auto me = caf::actor_cast<sse_stream_actor>(self);
   st.setup.exchange->on_closed(
-    [me] { caf::anon_send(me, closed_atom::value); });
+      [me] { caf::anon_send(me, closed_atom::value); });
   transport::http_response head;
   head.content_type = "text/event-stream";
   head.headers.emplace_back("Cache-Control", "no-cache");
   head.headers.emplace_back("X-Accel-Buffering", "no");
   st.setup.exchange->start_stream(std::move(head));
   st.setup.exchange->write(protocol::make_frame(
-    "retry: " + std::to_string(st.setup.retry.count()) + "\n\n"));
+      "retry: " + std::to_string(st.setup.retry.count()) + "\n\n"));
   auto after = st.setup.after;
-  self
-    ->request(st.setup.task, st.setup.request_timeout, subscribe_atom::value,
-              caf::actor_cast<event_sink>(self), after)
-    .then(
-      [=](subscription& sub) {
-        if (sub.expired) {
-          write_named(self, "error",
-                      protocol::encode_error(
-                        {}, protocol::error_code::events_expired,
-                        "events after seq " + std::to_string(after)
-                          + " fell out of the task's log"));
-          write_named(self, "snapshot", sub.snapshot);
-        }
-        auto seq = sub.last_seq - sub.backlog.size();
-        for (auto& ev : sub.backlog)
-          write_event(self, ++seq, ev.data);
-        if (!self->state.done
-            && (sub.state == "completed" || sub.state == "failed"
-                || sub.state == "cancelled"))
-          finish(self);
-      },
-      [=](caf::error& err) {
-        auto info = describe(err);
-        write_named(self, "error",
-                    protocol::encode_error({}, info.code, info.message));
-        finish(self);
-      });
+  self->request(st.setup.task, st.setup.request_timeout, subscribe_atom::value,
+                caf::actor_cast<event_sink>(self), after)
+      .then(
+          [=](subscription& sub) {
+            if (sub.expired) {
+              write_named(self, "error",
+                          protocol::encode_error(
+                              {}, protocol::error_code::events_expired,
+                              "events after seq " + std::to_string(after) +
+                                  " fell out of the task's log"));
+              write_named(self, "snapshot", sub.snapshot);
+            }
+            auto seq = sub.last_seq - sub.backlog.size();
+            for (auto& ev : sub.backlog)
+              write_event(self, ++seq, ev.data);
+            if (!self->state.done &&
+                (sub.state == "completed" || sub.state == "failed" ||
+                 sub.state == "cancelled"))
+              finish(self);
+          },
+          [=](caf::error& err) {
+            auto info = describe(err);
+            write_named(self, "error",
+                        protocol::encode_error({}, info.code, info.message));
+            finish(self);
+          });
   self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
   return {
-    [=](event_atom, const std::string&, uint64_t seq, event_frame& ev,
-        bool) { write_event(self, seq, ev.data); },
-    [=](heartbeat_atom) {
-      auto& st = self->state;
-      if (st.done)
-        return;
-      if (!st.setup.exchange->write(protocol::make_frame(": hb\n\n"))) {
-        finish(self);
-        return;
-      }
-      self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
-    },
-    [=](closed_atom) {
-      auto& st = self->state;
-      if (st.done)
-        return;
-      st.done = true;
-      self->send(st.setup.task, unsubscribe_atom::value,
-                 caf::actor_cast<event_sink>(self));
-      self->quit();
-    },
+      [=](event_atom, const std::string&, uint64_t seq, event_frame& ev, bool) {
+        write_event(self, seq, ev.data);
+      },
+      [=](heartbeat_atom) {
+        auto& st = self->state;
+        if (st.done)
+          return;
+        if (!st.setup.exchange->write(protocol::make_frame(": hb\n\n"))) {
+          finish(self);
+          return;
+        }
+        self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
+      },
+      [=](closed_atom) {
+        auto& st = self->state;
+        if (st.done)
+          return;
+        st.done = true;
+        self->send(st.setup.task, unsubscribe_atom::value,
+                   caf::actor_cast<event_sink>(self));
+        self->quit();
+      },
   };
 }
 

@@ -11,7 +11,7 @@ namespace switchboard::actors {
 using protocol::error_code;
 using protocol::message_writer;
 
-template <class F>
+template<class F>
 void task_state::emit(std::string_view type, F&& fill) {
   auto seq = next_seq++;
   message_writer w{type};
@@ -35,9 +35,9 @@ void task_state::progress(int64_t step, int64_t total,
       w.num("total", total);
     w.str("message", message);
   });
-  progress_json = "{\"step\":" + std::to_string(step) + ",\"total\":"
-                  + (total < 0 ? std::string{"null"} : std::to_string(total))
-                  + ",\"message\":" + protocol::quote(message) + "}";
+  progress_json = "{\"step\":" + std::to_string(step) + ",\"total\":" +
+                  (total < 0 ? std::string{"null"} : std::to_string(total)) +
+                  ",\"message\":" + protocol::quote(message) + "}";
 }
 
 void task_state::log(std::string_view level, std::string_view message) {
@@ -70,8 +70,8 @@ void task_state::call_tool(std::string tool, std::string args,
                    static_cast<rapidjson::SizeType>(reply.message.size()));
         raw.EndObject();
       } else if (reply.result.size() > setup.limits.max_event_result_bytes) {
-        w.raw("result", "{\"truncated\":true,\"bytes\":"
-                          + std::to_string(reply.result.size()) + "}");
+        w.raw("result", "{\"truncated\":true,\"bytes\":" +
+                            std::to_string(reply.result.size()) + "}");
       } else {
         w.raw("result", reply.result);
       }
@@ -79,18 +79,17 @@ void task_state::call_tool(std::string tool, std::string args,
     ctx->slot().reply = std::move(reply);
     resume(ctx->slot().handle);
   };
-  self
-    ->request(setup.registry, setup.limits.tool_timeout, call_atom::value,
-              setup.id, call_id, std::move(tool), std::move(args))
-    .then(
-      [on_reply](std::string& result) {
-        on_reply(flows::tool_reply{true, std::move(result), error_code::none,
-                                   {}});
-      },
-      [on_reply](caf::error& err) {
-        auto info = describe(err);
-        on_reply(flows::tool_reply{false, {}, info.code, info.message});
-      });
+  self->request(setup.registry, setup.limits.tool_timeout, call_atom::value,
+                setup.id, call_id, std::move(tool), std::move(args))
+      .then(
+          [on_reply](std::string& result) {
+            on_reply(flows::tool_reply{
+                true, std::move(result), error_code::none, {}});
+          },
+          [on_reply](caf::error& err) {
+            auto info = describe(err);
+            on_reply(flows::tool_reply{false, {}, info.code, info.message});
+          });
 }
 
 void task_state::ask(std::string prompt, std::string schema_text,
@@ -112,9 +111,9 @@ void task_state::ask(std::string prompt, std::string schema_text,
   state = "waiting_input";
   emit("input_request", [&](message_writer& w) {
     w.str("request_id", request_id)
-      .str("prompt", prompt)
-      .raw("schema", schema_text)
-      .num("timeout_ms", timeout.count());
+        .str("prompt", prompt)
+        .raw("schema", schema_text)
+        .num("timeout_ms", timeout.count());
   });
   self->delayed_send(self, timeout, timeout_atom::value, token);
 }
@@ -176,20 +175,23 @@ void task_state::finish() {
   coro.reset();
   if (stop_reason) {
     auto reason = *stop_reason;
-    end("stopped", "cancelled",
+    end(
+        "stopped", "cancelled",
         [&](message_writer& w) { w.str("reason", reason); },
         "{\"reason\":" + protocol::quote(reason) + "}");
   } else if (failure) {
     auto code = protocol::to_string(failure->code);
     auto msg = failure->message;
-    end("error", "failed",
+    end(
+        "error", "failed",
         [&](message_writer& w) { w.str("code", code).str("message", msg); },
-        "{\"code\":" + protocol::quote(code)
-          + ",\"message\":" + protocol::quote(msg) + "}");
+        "{\"code\":" + protocol::quote(code) +
+            ",\"message\":" + protocol::quote(msg) + "}");
   } else {
     if (result.empty())
       result = "null";
-    end("result", "completed",
+    end(
+        "result", "completed",
         [&](message_writer& w) { w.raw("data", result); }, result);
   }
 }
@@ -197,12 +199,12 @@ void task_state::finish() {
 std::string task_state::snapshot() const {
   message_writer w{"task"};
   w.str("task_id", setup.id)
-    .str("task", setup.kind->name)
-    .str("state", state)
-    .raw("params", setup.params)
-    .num("created_ms", setup.created_ms)
-    .unum("last_seq", last_seq())
-    .raw("progress", progress_json);
+      .str("task", setup.kind->name)
+      .str("state", state)
+      .raw("params", setup.params)
+      .num("created_ms", setup.created_ms)
+      .unum("last_seq", last_seq())
+      .raw("progress", progress_json);
   if (input) {
     w.key("pending_input");
     auto& raw = w.writer();
@@ -252,103 +254,103 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
   });
   self->send(self, resume_atom::value, uint64_t{0});
   return {
-    [=](subscribe_atom, event_sink sink, uint64_t after) {
-      auto& st = self->state;
-      subscription sub;
-      sub.state = st.state;
-      auto first = st.events.empty() ? st.next_seq : st.events.front().first;
-      if (after + 1 < first) {
-        sub.expired = true;
-        sub.snapshot = st.snapshot();
-      }
-      for (auto& [seq, f] : st.events)
-        if (seq > after)
-          sub.backlog.push_back(event_frame{f});
-      sub.last_seq = st.last_seq();
-      if (!st.terminal
-          && std::find(st.subscribers.begin(), st.subscribers.end(), sink)
-               == st.subscribers.end()) {
-        self->monitor(sink);
-        st.subscribers.push_back(std::move(sink));
-      }
-      return sub;
-    },
-    [=](unsubscribe_atom, const event_sink& sink) {
-      auto& subs = self->state.subscribers;
-      auto i = std::find(subs.begin(), subs.end(), sink);
-      if (i != subs.end()) {
-        self->demonitor(i->address());
-        subs.erase(i);
-      }
-    },
-    [=](stop_atom, std::string& reason) -> std::string {
-      auto& st = self->state;
-      if (st.terminal)
-        return st.state;
-      st.stop_reason = reason.empty() ? std::string{"stopped"} : reason;
-      st.input.reset();
-      ++st.wait_token;
-      if (st.started && st.ctx->slot().handle)
-        st.resume(st.ctx->slot().handle);
-      if (!st.terminal)
-        st.finish();
-      return st.state;
-    },
-    [=](input_atom, std::string& request_id,
-        std::string& value) -> caf::result<ok_atom> {
-      auto& st = self->state;
-      if (st.terminal || !st.input || st.input->request_id != request_id)
-        return make_error(error_code::no_pending_input,
-                          "task " + st.setup.id + " has no pending request "
-                            + request_id);
-      rapidjson::Document doc;
-      if (auto ps = protocol::parse_json(value, doc);
-          ps.code != error_code::none)
-        return make_error(error_code::invalid_input, ps.message);
-      if (auto reason = st.input->schema.validate(doc); !reason.empty())
-        return make_error(error_code::invalid_input, reason);
-      st.input.reset();
-      st.state = "running";
-      ++st.wait_token;
-      st.emit("input_received", [&](message_writer& w) {
-        w.str("request_id", request_id).raw("value", value);
-      });
-      st.ctx->slot().value = std::move(value);
-      st.resume(st.ctx->slot().handle);
-      return ok_atom::value;
-    },
-    [=](get_atom) {
-      auto& st = self->state;
-      return protocol::task_info{st.setup.id, st.setup.kind->name, st.state,
-                                 st.setup.created_ms, st.last_seq()};
-    },
-    [=](snapshot_atom) { return self->state.snapshot(); },
-    [=](resume_atom, uint64_t token) {
-      auto& st = self->state;
-      if (st.terminal)
-        return;
-      if (!st.started) {
-        st.started = true;
-        st.coro.start();
-        if (!st.terminal && st.coro.done())
+      [=](subscribe_atom, event_sink sink, uint64_t after) {
+        auto& st = self->state;
+        subscription sub;
+        sub.state = st.state;
+        auto first = st.events.empty() ? st.next_seq : st.events.front().first;
+        if (after + 1 < first) {
+          sub.expired = true;
+          sub.snapshot = st.snapshot();
+        }
+        for (auto& [seq, f] : st.events)
+          if (seq > after)
+            sub.backlog.push_back(event_frame{f});
+        sub.last_seq = st.last_seq();
+        if (!st.terminal &&
+            std::find(st.subscribers.begin(), st.subscribers.end(), sink) ==
+                st.subscribers.end()) {
+          self->monitor(sink);
+          st.subscribers.push_back(std::move(sink));
+        }
+        return sub;
+      },
+      [=](unsubscribe_atom, const event_sink& sink) {
+        auto& subs = self->state.subscribers;
+        auto i = std::find(subs.begin(), subs.end(), sink);
+        if (i != subs.end()) {
+          self->demonitor(i->address());
+          subs.erase(i);
+        }
+      },
+      [=](stop_atom, std::string& reason) -> std::string {
+        auto& st = self->state;
+        if (st.terminal)
+          return st.state;
+        st.stop_reason = reason.empty() ? std::string{"stopped"} : reason;
+        st.input.reset();
+        ++st.wait_token;
+        if (st.started && st.ctx->slot().handle)
+          st.resume(st.ctx->slot().handle);
+        if (!st.terminal)
           st.finish();
-        return;
-      }
-      if (token == st.wait_token && st.ctx->slot().handle)
+        return st.state;
+      },
+      [=](input_atom, std::string& request_id,
+          std::string& value) -> caf::result<ok_atom> {
+        auto& st = self->state;
+        if (st.terminal || !st.input || st.input->request_id != request_id)
+          return make_error(error_code::no_pending_input,
+                            "task " + st.setup.id + " has no pending request " +
+                                request_id);
+        rapidjson::Document doc;
+        if (auto ps = protocol::parse_json(value, doc);
+            ps.code != error_code::none)
+          return make_error(error_code::invalid_input, ps.message);
+        if (auto reason = st.input->schema.validate(doc); !reason.empty())
+          return make_error(error_code::invalid_input, reason);
+        st.input.reset();
+        st.state = "running";
+        ++st.wait_token;
+        st.emit("input_received", [&](message_writer& w) {
+          w.str("request_id", request_id).raw("value", value);
+        });
+        st.ctx->slot().value = std::move(value);
         st.resume(st.ctx->slot().handle);
-    },
-    [=](timeout_atom, uint64_t token) {
-      auto& st = self->state;
-      if (st.terminal || !st.input || token != st.wait_token)
-        return;
-      auto msg = "no answer to " + st.input->request_id + " within "
-                 + std::to_string(st.input->timeout_ms) + " ms";
-      st.input.reset();
-      st.state = "running";
-      st.ctx->slot().failure = flows::flow_failure{error_code::timeout, msg};
-      st.resume(st.ctx->slot().handle);
-    },
-    [=](expire_atom) { self->quit(); },
+        return ok_atom::value;
+      },
+      [=](get_atom) {
+        auto& st = self->state;
+        return protocol::task_info{st.setup.id, st.setup.kind->name, st.state,
+                                   st.setup.created_ms, st.last_seq()};
+      },
+      [=](snapshot_atom) { return self->state.snapshot(); },
+      [=](resume_atom, uint64_t token) {
+        auto& st = self->state;
+        if (st.terminal)
+          return;
+        if (!st.started) {
+          st.started = true;
+          st.coro.start();
+          if (!st.terminal && st.coro.done())
+            st.finish();
+          return;
+        }
+        if (token == st.wait_token && st.ctx->slot().handle)
+          st.resume(st.ctx->slot().handle);
+      },
+      [=](timeout_atom, uint64_t token) {
+        auto& st = self->state;
+        if (st.terminal || !st.input || token != st.wait_token)
+          return;
+        auto msg = "no answer to " + st.input->request_id + " within " +
+                   std::to_string(st.input->timeout_ms) + " ms";
+        st.input.reset();
+        st.state = "running";
+        st.ctx->slot().failure = flows::flow_failure{error_code::timeout, msg};
+        st.resume(st.ctx->slot().handle);
+      },
+      [=](expire_atom) { self->quit(); },
   };
 }
 

@@ -87,7 +87,7 @@ struct task_state : flows::host {
   static inline const char* name = "task";
 
   /// Appends an event of `type`; `fill` adds the type-specific fields.
-  template <class F>
+  template<class F>
   void emit(std::string_view type, F&& fill);
 
   /// Resumes the suspended flow and finishes the task if it ended.
@@ -106,20 +106,18 @@ struct task_state : flows::host {
 
   // -- flows::host ------------------------------------------------------------
 
-  void progress(int64_t step, int64_t total,
-                std::string_view message) override;
+  void progress(int64_t step, int64_t total, std::string_view message) override;
   void log(std::string_view level, std::string_view message) override;
   void call_tool(std::string tool, std::string args,
                  flows::wait_slot& slot) override;
   void ask(std::string prompt, std::string schema,
-           std::chrono::milliseconds timeout,
-           flows::wait_slot& slot) override;
+           std::chrono::milliseconds timeout, flows::wait_slot& slot) override;
   void sleep(std::chrono::milliseconds delay, flows::wait_slot& slot) override;
   const std::optional<std::string>& stop_requested() const override {
     return stop_reason;
   }
 
-private:
+ private:
   void end(std::string_view type, std::string_view state_name,
            const std::function<void(protocol::message_writer&)>& fill,
            std::string end_json);

@@ -40,13 +40,11 @@ struct application::impl {
   std::unique_ptr<transport::server> server;
   bool running = false;
 
-  explicit impl(options o) : opts(std::move(o)), cfg(make_config(opts)) {
-  }
+  explicit impl(options o) : opts(std::move(o)), cfg(make_config(opts)) {}
 };
 
 application::application(options opts)
-  : impl_(std::make_unique<impl>(std::move(opts))) {
-}
+    : impl_(std::make_unique<impl>(std::move(opts))) {}
 
 application::~application() {
   stop();
@@ -58,7 +56,7 @@ std::string application::start() {
   if (auto* reason = std::get_if<std::string>(&opened))
     return "workspace " + d.opts.workspace + ": " + *reason;
   d.ws = std::make_shared<const tools::workspace>(
-    std::get<tools::workspace>(std::move(opened)));
+      std::get<tools::workspace>(std::move(opened)));
   d.sys = std::make_unique<caf::actor_system>(d.cfg);
   d.pool = std::make_shared<tools::worker_pool>(d.opts.worker_threads,
                                                 d.opts.worker_queue);

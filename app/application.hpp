@@ -10,7 +10,7 @@ namespace switchboard::app {
 /// The whole server: actor system, registry, task manager, tool workers and
 /// the HTTP/WebSocket listener, started and stopped as one.
 class application {
-public:
+ public:
   /// Creates an application that is not running yet.
   explicit application(options opts);
 
@@ -26,7 +26,7 @@ public:
   /// Closes every connection, stops every actor and joins all threads.
   void stop();
 
-private:
+ private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };

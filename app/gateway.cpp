@@ -12,10 +12,9 @@ namespace {
 
 // Hands a connection's inbound messages to its session actor.
 class session_inbound : public transport::inbound {
-public:
+ public:
   session_inbound(gateway& gw, uint64_t id, actors::session_actor session)
-    : gw_(gw), id_(id), session_(std::move(session)) {
-  }
+      : gw_(gw), id_(id), session_(std::move(session)) {}
 
   void on_text(std::string text) override {
     caf::anon_send(session_, actors::text_atom::value, std::move(text));
@@ -34,7 +33,7 @@ public:
     gw_.forget(id_);
   }
 
-private:
+ private:
   gateway& gw_;
   uint64_t id_;
   actors::session_actor session_;
@@ -44,19 +43,18 @@ private:
 
 gateway::gateway(caf::actor_system& sys, actors::task_manager_actor manager,
                  actors::tool_registry_actor registry, settings s)
-  : sys_(sys),
-    manager_(std::move(manager)),
-    registry_(std::move(registry)),
-    settings_(std::move(s)) {
+    : sys_(sys),
+      manager_(std::move(manager)),
+      registry_(std::move(registry)),
+      settings_(std::move(s)) {
   http_.manager = manager_;
   http_.registry = registry_;
   http_.limits = settings_.limits;
   http_.heartbeat = settings_.heartbeat;
 }
 
-transport::inbound_ptr
-gateway::on_websocket(transport::connection_ptr conn,
-                      const transport::http_request&) {
+transport::inbound_ptr gateway::on_websocket(transport::connection_ptr conn,
+                                             const transport::http_request&) {
   actors::session_setup setup;
   setup.conn = std::move(conn);
   setup.manager = manager_;

@@ -17,7 +17,7 @@ namespace switchboard::app {
 /// Bridges the transport to the actors: spawns a session actor per
 /// WebSocket and answers HTTP requests.
 class gateway : public transport::handler {
-public:
+ public:
   /// Settings the gateway hands to each session.
   struct settings {
     /// Heartbeat interval.
@@ -44,7 +44,7 @@ public:
   /// Forgets session `id` (its connection closed).
   void forget(uint64_t id);
 
-private:
+ private:
   caf::actor_system& sys_;
   actors::task_manager_actor manager_;
   actors::tool_registry_actor registry_;

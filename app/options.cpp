@@ -12,7 +12,7 @@ namespace {
 
 using setter = std::function<std::string(options&, const std::string&)>;
 
-template <class T>
+template<class T>
 setter number(T options::*member, T min, T max) {
   return [=](options& o, const std::string& v) -> std::string {
     T x{};
@@ -20,8 +20,8 @@ setter number(T options::*member, T min, T max) {
     if (ec != std::errc{} || ptr != v.data() + v.size())
       return "not a number: '" + v + "'";
     if (x < min || x > max)
-      return "out of range [" + std::to_string(min) + ", "
-             + std::to_string(max) + "]: " + v;
+      return "out of range [" + std::to_string(min) + ", " +
+             std::to_string(max) + "]: " + v;
     o.*member = x;
     return {};
   };
@@ -44,37 +44,41 @@ struct option_def {
 
 const std::vector<option_def>& defs() {
   static const std::vector<option_def> result{
-    {"host", "address to bind (default 127.0.0.1)", text(&options::host)},
-    {"port", "port to bind, 0 picks a free one (default 8080)",
-     number<uint16_t>(&options::port, 0, 65535)},
-    {"workspace", "directory flows and file tools may read (default: the "
-                  "demo workspace)",
-     text(&options::workspace)},
-    {"heartbeat-ms", "heartbeat interval (default 15000)",
-     number<int64_t>(&options::heartbeat_ms, 10, 3600000)},
-    {"max-message-bytes", "largest WebSocket message (default 1048576)",
-     number<size_t>(&options::max_message_bytes, 1024, 1u << 30)},
-    {"max-body-bytes", "largest HTTP request body (default 1048576)",
-     number<size_t>(&options::max_body_bytes, 1024, 1u << 30)},
-    {"max-json-depth", "deepest JSON nesting accepted (default 64)",
-     number<size_t>(&options::max_json_depth, 2, 1024)},
-    {"max-queue-bytes", "outbound queue bound per connection (default 4194304)",
-     number<size_t>(&options::max_queue_bytes, 4096, 1u << 30)},
-    {"max-log-events", "events kept per task (default 10000)",
-     number<size_t>(&options::max_log_events, 1, 10000000)},
-    {"retention-ms", "how long finished tasks stay queryable (default 600000)",
-     number<int64_t>(&options::retention_ms, 0, 365LL * 86400000)},
-    {"tool-timeout-ms", "time allowed per tool call of a task (default 60000)",
-     number<int64_t>(&options::tool_timeout_ms, 1, 86400000)},
-    {"worker-threads", "threads for blocking tools (default 2)",
-     number<size_t>(&options::worker_threads, 1, 256)},
-    {"worker-queue", "tool jobs that may wait (default 1024)",
-     number<size_t>(&options::worker_queue, 1, 1000000)},
-    {"actor-threads", "threads of the actor scheduler (default 2)",
-     number<size_t>(&options::actor_threads, 1, 256)},
-    {"io-threads", "network I/O threads (default 1)",
-     number<size_t>(&options::io_threads, 1, 256)},
-    {"node", "this node's name (default local)", text(&options::node)},
+      {"host", "address to bind (default 127.0.0.1)", text(&options::host)},
+      {"port", "port to bind, 0 picks a free one (default 8080)",
+       number<uint16_t>(&options::port, 0, 65535)},
+      {"workspace",
+       "directory flows and file tools may read (default: the "
+       "demo workspace)",
+       text(&options::workspace)},
+      {"heartbeat-ms", "heartbeat interval (default 15000)",
+       number<int64_t>(&options::heartbeat_ms, 10, 3600000)},
+      {"max-message-bytes", "largest WebSocket message (default 1048576)",
+       number<size_t>(&options::max_message_bytes, 1024, 1u << 30)},
+      {"max-body-bytes", "largest HTTP request body (default 1048576)",
+       number<size_t>(&options::max_body_bytes, 1024, 1u << 30)},
+      {"max-json-depth", "deepest JSON nesting accepted (default 64)",
+       number<size_t>(&options::max_json_depth, 2, 1024)},
+      {"max-queue-bytes",
+       "outbound queue bound per connection (default 4194304)",
+       number<size_t>(&options::max_queue_bytes, 4096, 1u << 30)},
+      {"max-log-events", "events kept per task (default 10000)",
+       number<size_t>(&options::max_log_events, 1, 10000000)},
+      {"retention-ms",
+       "how long finished tasks stay queryable (default 600000)",
+       number<int64_t>(&options::retention_ms, 0, 365LL * 86400000)},
+      {"tool-timeout-ms",
+       "time allowed per tool call of a task (default 60000)",
+       number<int64_t>(&options::tool_timeout_ms, 1, 86400000)},
+      {"worker-threads", "threads for blocking tools (default 2)",
+       number<size_t>(&options::worker_threads, 1, 256)},
+      {"worker-queue", "tool jobs that may wait (default 1024)",
+       number<size_t>(&options::worker_queue, 1, 1000000)},
+      {"actor-threads", "threads of the actor scheduler (default 2)",
+       number<size_t>(&options::actor_threads, 1, 256)},
+      {"io-threads", "network I/O threads (default 1)",
+       number<size_t>(&options::io_threads, 1, 256)},
+      {"node", "this node's name (default local)", text(&options::node)},
   };
   return result;
 }
@@ -143,8 +147,8 @@ std::variant<options, std::string> parse_options(int argc, char** argv,
         continue;
       auto eq = line.find('=');
       if (eq == std::string::npos)
-        return config_file + ":" + std::to_string(n)
-               + ": expected 'name = value'";
+        return config_file + ":" + std::to_string(n) +
+               ": expected 'name = value'";
       auto value = trim(line.substr(eq + 1));
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
         value = value.substr(1, value.size() - 2);

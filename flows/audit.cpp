@@ -38,8 +38,7 @@ std::string check_audit_params(rapidjson::Document& params,
   if (!params.HasMember("large_file_bytes"))
     params.AddMember("large_file_bytes", default_large_file_bytes, alloc);
   auto& path = params["path"];
-  auto resolved
-    = ws.resolve({path.GetString(), path.GetStringLength()});
+  auto resolved = ws.resolve({path.GetString(), path.GetStringLength()});
   if (auto* reason = std::get_if<std::string>(&resolved))
     return *reason;
   return {};
@@ -61,8 +60,8 @@ flow run_audit(context& ctx) {
     files.push_back(ctx.workspace().relative(*abs));
   } else {
     ctx.progress(0, -1, "listing files");
-    std::string args = "{\"path\":" + protocol::quote(path)
-                       + ",\"recursive\":true,\"max_entries\":100000}";
+    std::string args = "{\"path\":" + protocol::quote(path) +
+                       ",\"recursive\":true,\"max_entries\":100000}";
     auto reply = co_await ctx.call_tool("fs.list", std::move(args));
     if (!reply.ok)
       throw flow_failure{protocol::error_code::tool_failed,
@@ -121,17 +120,17 @@ flow run_audit(context& ctx) {
     if (percent != last_percent || done == total) {
       last_percent = percent;
       ctx.progress(done, total,
-                   "scanned " + std::to_string(done) + " of "
-                     + std::to_string(total) + " files");
+                   "scanned " + std::to_string(done) + " of " +
+                       std::to_string(total) + " files");
     }
   }
   findings.EndArray();
-  std::string result = "{\"files_scanned\":" + std::to_string(files_scanned)
-                       + ",\"bytes_scanned\":" + std::to_string(bytes_scanned)
-                       + ",\"findings\":" + findings_buf.GetString()
-                       + ",\"counts\":{\"high\":" + std::to_string(high)
-                       + ",\"medium\":" + std::to_string(medium)
-                       + ",\"low\":" + std::to_string(low) + "}}";
+  std::string result = "{\"files_scanned\":" + std::to_string(files_scanned) +
+                       ",\"bytes_scanned\":" + std::to_string(bytes_scanned) +
+                       ",\"findings\":" + findings_buf.GetString() +
+                       ",\"counts\":{\"high\":" + std::to_string(high) +
+                       ",\"medium\":" + std::to_string(medium) +
+                       ",\"low\":" + std::to_string(low) + "}}";
   co_return result;
 }
 

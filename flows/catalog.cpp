@@ -22,10 +22,10 @@ const flow_kind* find_kind(std::string_view name) {
 }
 
 std::string check_params(const flow_kind& kind, std::string_view params,
-                         const tools::workspace& ws,
-                         std::string& normalized) {
+                         const tools::workspace& ws, std::string& normalized) {
   rapidjson::Document doc;
-  if (auto st = protocol::parse_json(params, doc); st.code != protocol::error_code::none)
+  if (auto st = protocol::parse_json(params, doc);
+      st.code != protocol::error_code::none)
     return st.message;
   if (!doc.IsObject())
     return "params must be an object";

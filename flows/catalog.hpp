@@ -27,7 +27,7 @@ struct flow_kind {
   /// returns an empty string when `params` are fine, else the reason.
   std::function<std::string(rapidjson::Document& params,
                             const tools::workspace& ws)>
-    check;
+      check;
   /// Creates the flow's coroutine.
   std::function<flow(context&)> run;
 };

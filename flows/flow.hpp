@@ -37,7 +37,7 @@ struct flow_failure {
 /// A coroutine that runs a flow (or a part of one) and returns its result as
 /// JSON text. Awaiting a `flow` runs it as a sub-flow.
 class flow {
-public:
+ public:
   /// The coroutine's promise.
   struct promise_type {
     std::string result;
@@ -62,8 +62,7 @@ public:
           return c;
         return std::noop_coroutine();
       }
-      void await_resume() noexcept {
-      }
+      void await_resume() noexcept {}
     };
 
     final_awaiter final_suspend() noexcept {
@@ -84,8 +83,7 @@ public:
 
   flow() = default;
 
-  flow(flow&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {
-  }
+  flow(flow&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
 
   flow& operator=(flow&& other) noexcept {
     if (this != &other) {
@@ -143,9 +141,8 @@ public:
     return std::move(p.result);
   }
 
-private:
-  explicit flow(handle h) : h_(h) {
-  }
+ private:
+  explicit flow(handle h) : h_(h) {}
 
   handle h_;
 };
@@ -179,26 +176,24 @@ struct wait_slot {
 /// The task actor's side of a flow: implemented by the task, used by
 /// `context`. All calls happen on the task actor's thread.
 class host {
-public:
+ public:
   virtual ~host() = default;
 
   /// Appends a `progress` event; `total` < 0 means unknown.
   virtual void progress(int64_t step, int64_t total,
-                        std::string_view message)
-    = 0;
+                        std::string_view message) = 0;
 
   /// Appends a `log` event.
   virtual void log(std::string_view level, std::string_view message) = 0;
 
   /// Starts a tool call; the host fills `slot.reply` and resumes later.
-  virtual void call_tool(std::string tool, std::string args, wait_slot& slot)
-    = 0;
+  virtual void call_tool(std::string tool, std::string args,
+                         wait_slot& slot) = 0;
 
   /// Sends an input request; the host fills `slot.value` (or `failure`)
   /// and resumes later.
   virtual void ask(std::string prompt, std::string schema,
-                   std::chrono::milliseconds timeout, wait_slot& slot)
-    = 0;
+                   std::chrono::milliseconds timeout, wait_slot& slot) = 0;
 
   /// Resumes the flow after `delay`.
   virtual void sleep(std::chrono::milliseconds delay, wait_slot& slot) = 0;
@@ -210,15 +205,14 @@ public:
 /// The API a flow uses: report, call tools, ask people, sleep. Suspension
 /// points throw `flow_cancelled` once the task is stopped.
 class context {
-public:
+ public:
   /// Creates a context for a task's flow.
   context(host& h, std::string task_id, rapidjson::Document params,
           const tools::workspace& ws)
-    : host_(h),
-      task_id_(std::move(task_id)),
-      params_(std::move(params)),
-      workspace_(ws) {
-  }
+      : host_(h),
+        task_id_(std::move(task_id)),
+        params_(std::move(params)),
+        workspace_(ws) {}
 
   /// Returns the task id.
   const std::string& task_id() const noexcept {
@@ -246,7 +240,7 @@ public:
   }
 
   /// The awaiter returned by the suspending calls.
-  template <class Start, class Result>
+  template<class Start, class Result>
   struct awaiter {
     context& ctx;
     Start start;
@@ -314,7 +308,7 @@ public:
     return slot_;
   }
 
-private:
+ private:
   host& host_;
   std::string task_id_;
   rapidjson::Document params_;

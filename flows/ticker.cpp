@@ -35,8 +35,8 @@ flow_kind ticker_kind() {
   k.name = "ticker";
   k.description = "Emits steps progress events interval_ms apart; for "
                   "demos, health checks and load tests.";
-  k.params_schema
-    = R"({"type":"object","properties":{)"
+  k.params_schema =
+      R"({"type":"object","properties":{)"
       R"("steps":{"type":"integer","minimum":0,"maximum":1000000},)"
       R"("interval_ms":{"type":"integer","minimum":0,"maximum":3600000}},)"
       R"("additionalProperties":false})";

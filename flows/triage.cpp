@@ -10,8 +10,8 @@ namespace switchboard::flows {
 
 namespace {
 
-constexpr std::string_view decision_schema
-  = R"({"type":"string","enum":["fix","accept","false_positive"]})";
+constexpr std::string_view decision_schema =
+    R"({"type":"string","enum":["fix","accept","false_positive"]})";
 
 int rank(std::string_view severity) {
   if (severity == "high")
@@ -34,7 +34,7 @@ std::string check_triage_params(rapidjson::Document& params,
 flow run_triage(context& ctx) {
   auto min_rank = rank(ctx.params()["min_severity"].GetString());
   std::chrono::milliseconds timeout{
-    ctx.params()["input_timeout_ms"].GetInt64()};
+      ctx.params()["input_timeout_ms"].GetInt64()};
   auto audit_json = co_await run_audit(ctx);
   rapidjson::Document audit;
   protocol::parse_json(audit_json, audit, {64 * 1024 * 1024, 64});
@@ -50,18 +50,17 @@ flow run_triage(context& ctx) {
   for (auto& f : findings.GetArray())
     if (rank(f["severity"].GetString()) >= min_rank)
       ++to_ask;
-  ctx.log("info", std::to_string(findings.Size()) + " findings, "
-                    + std::to_string(to_ask) + " to triage");
+  ctx.log("info", std::to_string(findings.Size()) + " findings, " +
+                      std::to_string(to_ask) + " to triage");
   for (auto& f : findings.GetArray()) {
     std::string_view severity = f["severity"].GetString();
     if (rank(severity) < min_rank)
       continue;
     ++asked;
-    std::string prompt = "Finding " + std::to_string(asked) + " of "
-                         + std::to_string(to_ask) + ": "
-                         + f["rule"].GetString() + " ("
-                         + std::string{severity} + ") in "
-                         + f["path"].GetString();
+    std::string prompt = "Finding " + std::to_string(asked) + " of " +
+                         std::to_string(to_ask) + ": " + f["rule"].GetString() +
+                         " (" + std::string{severity} + ") in " +
+                         f["path"].GetString();
     if (f["line"].GetInt64() > 0)
       prompt += ":" + std::to_string(f["line"].GetInt64());
     prompt += ". Fix, accept or mark as false positive?";
@@ -87,10 +86,10 @@ flow run_triage(context& ctx) {
     out.EndObject();
   }
   out.EndArray();
-  co_return "{\"decisions\":" + std::string{buf.GetString()}
-    + ",\"counts\":{\"fix\":" + std::to_string(fix)
-    + ",\"accept\":" + std::to_string(accept)
-    + ",\"false_positive\":" + std::to_string(false_positive) + "}}";
+  co_return "{\"decisions\":" + std::string{buf.GetString()} +
+      ",\"counts\":{\"fix\":" + std::to_string(fix) +
+      ",\"accept\":" + std::to_string(accept) +
+      ",\"false_positive\":" + std::to_string(false_positive) + "}}";
 }
 
 } // namespace
@@ -100,8 +99,8 @@ flow_kind triage_kind() {
   k.name = "triage";
   k.description = "Audits the workspace, then asks a person to decide on "
                   "each finding at or above min_severity.";
-  k.params_schema
-    = R"({"type":"object","properties":{)"
+  k.params_schema =
+      R"({"type":"object","properties":{)"
       R"("path":{"type":"string"},)"
       R"("min_severity":{"type":"string","enum":["low","medium","high"]},)"
       R"("input_timeout_ms":{"type":"integer","minimum":1,)"

@@ -11,15 +11,15 @@ namespace {
 using value = rapidjson::Value;
 
 constexpr std::array<std::pair<std::string_view, command_type>, 9> types = {{
-  {"start", command_type::start},
-  {"stop", command_type::stop},
-  {"input", command_type::input},
-  {"list_tools", command_type::list_tools},
-  {"call_tool", command_type::call_tool},
-  {"subscribe", command_type::subscribe},
-  {"unsubscribe", command_type::unsubscribe},
-  {"list_tasks", command_type::list_tasks},
-  {"ping", command_type::ping},
+    {"start", command_type::start},
+    {"stop", command_type::stop},
+    {"input", command_type::input},
+    {"list_tools", command_type::list_tools},
+    {"call_tool", command_type::call_tool},
+    {"subscribe", command_type::subscribe},
+    {"unsubscribe", command_type::unsubscribe},
+    {"list_tasks", command_type::list_tasks},
+    {"ping", command_type::ping},
 }};
 
 struct fields {
@@ -64,8 +64,7 @@ struct fields {
     return std::nullopt;
   }
 
-  std::optional<decode_error> optional_object(const char* key,
-                                              std::string& out,
+  std::optional<decode_error> optional_object(const char* key, std::string& out,
                                               error_code code) const {
     auto v = find(key);
     if (!v)
@@ -86,12 +85,13 @@ std::variant<command, decode_error> decode(std::string_view text,
     return decode_error{st.code, std::move(st.message), {}};
   std::string id;
   if (!doc.IsObject())
-    return decode_error{error_code::bad_message,
-                        "a message must be a JSON object", {}};
+    return decode_error{
+        error_code::bad_message, "a message must be a JSON object", {}};
   if (auto i = doc.FindMember("id"); i != doc.MemberEnd()) {
     if (!i->value.IsString() && !i->value.IsNumber())
       return decode_error{error_code::bad_message,
-                          "field 'id' must be a string or a number", {}};
+                          "field 'id' must be a string or a number",
+                          {}};
     id = to_json(i->value);
   }
   fields f{doc, id};
@@ -114,51 +114,50 @@ std::variant<command, decode_error> decode(std::string_view text,
                   "unknown message type '" + std::string{type_name} + "'");
   std::optional<decode_error> err;
   switch (cmd.type) {
-    case command_type::start:
-      if (!(err = f.required_string("task", cmd.task)))
-        err = f.optional_object("params", cmd.params,
-                                error_code::invalid_params);
-      break;
-    case command_type::stop:
-      if (!(err = f.required_string("task_id", cmd.task_id)))
-        err = f.optional_string("reason", cmd.reason);
-      break;
-    case command_type::input:
-      if (!(err = f.required_string("task_id", cmd.task_id))
-          && !(err = f.required_string("request_id", cmd.request_id))) {
-        if (auto v = f.find("value"))
-          cmd.value = to_json(*v);
+  case command_type::start:
+    if (!(err = f.required_string("task", cmd.task)))
+      err = f.optional_object("params", cmd.params, error_code::invalid_params);
+    break;
+  case command_type::stop:
+    if (!(err = f.required_string("task_id", cmd.task_id)))
+      err = f.optional_string("reason", cmd.reason);
+    break;
+  case command_type::input:
+    if (!(err = f.required_string("task_id", cmd.task_id)) &&
+        !(err = f.required_string("request_id", cmd.request_id))) {
+      if (auto v = f.find("value"))
+        cmd.value = to_json(*v);
+      else
+        err = f.fail(error_code::bad_message, "missing field 'value'");
+    }
+    break;
+  case command_type::call_tool:
+    if (!(err = f.required_string("call_id", cmd.call_id)) &&
+        !(err = f.required_string("tool", cmd.tool))) {
+      auto v = f.find("args");
+      if (!v)
+        err = f.fail(error_code::invalid_args, "missing field 'args'");
+      else
+        err = f.optional_object("args", cmd.args, error_code::invalid_args);
+    }
+    break;
+  case command_type::subscribe:
+    if (!(err = f.required_string("task_id", cmd.task_id))) {
+      if (auto v = f.find("after"); v && !v->IsNull()) {
+        if (!v->IsUint64())
+          err = f.fail(error_code::bad_message,
+                       "field 'after' must be a non-negative integer");
         else
-          err = f.fail(error_code::bad_message, "missing field 'value'");
+          cmd.after = v->GetUint64();
       }
-      break;
-    case command_type::call_tool:
-      if (!(err = f.required_string("call_id", cmd.call_id))
-          && !(err = f.required_string("tool", cmd.tool))) {
-        auto v = f.find("args");
-        if (!v)
-          err = f.fail(error_code::invalid_args, "missing field 'args'");
-        else
-          err = f.optional_object("args", cmd.args, error_code::invalid_args);
-      }
-      break;
-    case command_type::subscribe:
-      if (!(err = f.required_string("task_id", cmd.task_id))) {
-        if (auto v = f.find("after"); v && !v->IsNull()) {
-          if (!v->IsUint64())
-            err = f.fail(error_code::bad_message,
-                         "field 'after' must be a non-negative integer");
-          else
-            cmd.after = v->GetUint64();
-        }
-      }
-      break;
-    case command_type::unsubscribe:
-      err = f.required_string("task_id", cmd.task_id);
-      break;
-    case command_type::list_tools:
-    case command_type::list_tasks:
-    case command_type::ping: break;
+    }
+    break;
+  case command_type::unsubscribe:
+    err = f.required_string("task_id", cmd.task_id);
+    break;
+  case command_type::list_tools:
+  case command_type::list_tasks:
+  case command_type::ping: break;
   }
   if (err)
     return std::move(*err);

@@ -12,9 +12,8 @@ rapidjson::SizeType len(std::string_view s) {
 
 } // namespace
 
-message_writer::message_writer(std::string_view type,
-                               std::string_view reply_to)
-  : writer_(buf_) {
+message_writer::message_writer(std::string_view type, std::string_view reply_to)
+    : writer_(buf_) {
   writer_.StartObject();
   str("type", type);
   if (!reply_to.empty())
@@ -72,11 +71,11 @@ std::string message_writer::finish() {
 std::string encode_hello(std::string_view session_id, int64_t heartbeat_ms,
                          std::string_view server) {
   return message_writer{"hello"}
-    .num("protocol", 1)
-    .str("session_id", session_id)
-    .num("heartbeat_ms", heartbeat_ms)
-    .str("server", server)
-    .finish();
+      .num("protocol", 1)
+      .str("session_id", session_id)
+      .num("heartbeat_ms", heartbeat_ms)
+      .str("server", server)
+      .finish();
 }
 
 std::string encode_heartbeat(int64_t ts) {
@@ -86,9 +85,9 @@ std::string encode_heartbeat(int64_t ts) {
 std::string encode_error(std::string_view reply_to, error_code code,
                          std::string_view message) {
   return message_writer{"error", reply_to}
-    .str("code", to_string(code))
-    .str("message", message)
-    .finish();
+      .str("code", to_string(code))
+      .str("message", message)
+      .finish();
 }
 
 void write_tools(rapidjson::Writer<rapidjson::StringBuffer>& w,
@@ -148,7 +147,7 @@ std::string encode_tasks(std::string_view reply_to,
 int64_t now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
+      .count();
 }
 
 } // namespace switchboard::protocol

@@ -16,7 +16,7 @@ namespace switchboard::protocol {
 /// Writes one protocol message, an object that starts with `type` and, for
 /// replies, `reply_to`; fields are appended in call order.
 class message_writer {
-public:
+ public:
   /// Starts `{"type":type` plus `"reply_to":reply_to` when `reply_to` (raw
   /// JSON: a string literal or a number) is not empty.
   explicit message_writer(std::string_view type,
@@ -51,7 +51,7 @@ public:
   /// Closes the object and returns its text.
   std::string finish();
 
-private:
+ private:
   rapidjson::StringBuffer buf_;
   rapidjson::Writer<rapidjson::StringBuffer> writer_;
 };

@@ -7,14 +7,12 @@ namespace switchboard::protocol {
 namespace {
 
 constexpr std::array<std::string_view, 23> names = {
-  "none",          "bad_json",          "bad_message",
-  "unknown_type",  "too_large",         "unauthorized",
-  "forbidden",     "rate_limited",      "overloaded",
-  "shutting_down", "unknown_task_kind", "invalid_params",
-  "unknown_task",  "no_pending_input",  "invalid_input",
-  "unknown_tool",  "invalid_args",      "duplicate_call_id",
-  "tool_failed",   "timeout",           "node_lost",
-  "events_expired", "internal",
+    "none",         "bad_json",          "bad_message",       "unknown_type",
+    "too_large",    "unauthorized",      "forbidden",         "rate_limited",
+    "overloaded",   "shutting_down",     "unknown_task_kind", "invalid_params",
+    "unknown_task", "no_pending_input",  "invalid_input",     "unknown_tool",
+    "invalid_args", "duplicate_call_id", "tool_failed",       "timeout",
+    "node_lost",    "events_expired",    "internal",
 };
 
 } // namespace
@@ -33,29 +31,29 @@ error_code error_code_from_string(std::string_view name) {
 
 int http_status(error_code x) {
   switch (x) {
-    case error_code::none: return 200;
-    case error_code::bad_json:
-    case error_code::bad_message:
-    case error_code::unknown_type: return 400;
-    case error_code::unauthorized: return 401;
-    case error_code::forbidden: return 403;
-    case error_code::unknown_task_kind:
-    case error_code::unknown_task:
-    case error_code::unknown_tool: return 404;
-    case error_code::no_pending_input:
-    case error_code::duplicate_call_id: return 409;
-    case error_code::too_large: return 413;
-    case error_code::invalid_params:
-    case error_code::invalid_input:
-    case error_code::invalid_args: return 422;
-    case error_code::rate_limited: return 429;
-    case error_code::overloaded:
-    case error_code::shutting_down: return 503;
-    case error_code::timeout: return 504;
-    case error_code::tool_failed: return 502;
-    case error_code::events_expired: return 410;
-    case error_code::node_lost:
-    case error_code::internal: return 500;
+  case error_code::none: return 200;
+  case error_code::bad_json:
+  case error_code::bad_message:
+  case error_code::unknown_type: return 400;
+  case error_code::unauthorized: return 401;
+  case error_code::forbidden: return 403;
+  case error_code::unknown_task_kind:
+  case error_code::unknown_task:
+  case error_code::unknown_tool: return 404;
+  case error_code::no_pending_input:
+  case error_code::duplicate_call_id: return 409;
+  case error_code::too_large: return 413;
+  case error_code::invalid_params:
+  case error_code::invalid_input:
+  case error_code::invalid_args: return 422;
+  case error_code::rate_limited: return 429;
+  case error_code::overloaded:
+  case error_code::shutting_down: return 503;
+  case error_code::timeout: return 504;
+  case error_code::tool_failed: return 502;
+  case error_code::events_expired: return 410;
+  case error_code::node_lost:
+  case error_code::internal: return 500;
   }
   return 500;
 }

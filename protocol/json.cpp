@@ -12,14 +12,13 @@ namespace {
 // Counts nesting depth while forwarding every SAX event to the document, so
 // that a hostile input is refused before it can build a deep tree.
 struct depth_guard
-  : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, depth_guard> {
+    : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, depth_guard> {
   rapidjson::Document& doc;
   size_t max_depth;
   size_t depth = 0;
   bool too_deep = false;
 
-  depth_guard(rapidjson::Document& d, size_t max) : doc(d), max_depth(max) {
-  }
+  depth_guard(rapidjson::Document& d, size_t max) : doc(d), max_depth(max) {}
 
   bool Null() {
     return doc.Null();
@@ -80,17 +79,16 @@ struct depth_guard
 parse_status parse_json(std::string_view text, rapidjson::Document& doc,
                         const json_limits& limits) {
   if (text.size() > limits.max_bytes)
-    return {error_code::too_large,
-            "message of " + std::to_string(text.size())
-              + " bytes exceeds the limit of "
-              + std::to_string(limits.max_bytes)};
-  constexpr unsigned flags = rapidjson::kParseIterativeFlag
-                             | rapidjson::kParseValidateEncodingFlag
-                             | rapidjson::kParseStopWhenDoneFlag;
+    return {error_code::too_large, "message of " + std::to_string(text.size()) +
+                                       " bytes exceeds the limit of " +
+                                       std::to_string(limits.max_bytes)};
+  constexpr unsigned flags = rapidjson::kParseIterativeFlag |
+                             rapidjson::kParseValidateEncodingFlag |
+                             rapidjson::kParseStopWhenDoneFlag;
   depth_guard guard{doc, limits.max_depth};
   rapidjson::MemoryStream ms{text.data(), text.size()};
   rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is{
-    ms};
+      ms};
   rapidjson::ParseResult res;
   auto generate = [&](rapidjson::Document&) {
     rapidjson::Reader reader;
@@ -103,15 +101,13 @@ parse_status parse_json(std::string_view text, rapidjson::Document& doc,
     return {error_code::bad_json,
             "JSON nesting deeper than " + std::to_string(limits.max_depth)};
   if (res.IsError())
-    return {error_code::bad_json,
-            std::string{"invalid JSON at offset "}
-              + std::to_string(res.Offset()) + ": "
-              + rapidjson::GetParseError_En(res.Code())};
+    return {error_code::bad_json, std::string{"invalid JSON at offset "} +
+                                      std::to_string(res.Offset()) + ": " +
+                                      rapidjson::GetParseError_En(res.Code())};
   // kParseStopWhenDoneFlag stops after the first value; reject trailing data.
   auto pos = is.Tell();
-  while (pos < text.size()
-         && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n'
-             || text[pos] == '\r'))
+  while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t' ||
+                               text[pos] == '\n' || text[pos] == '\r'))
     ++pos;
   if (pos != text.size())
     return {error_code::bad_json, "trailing data after the JSON value"};

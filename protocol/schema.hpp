@@ -12,7 +12,7 @@ namespace switchboard::protocol {
 /// A compiled JSON Schema (draft 4), immutable and cheap to copy; safe to
 /// use from several threads at once.
 class schema {
-public:
+ public:
   /// Compiles the schema given as JSON text, or returns a one-line reason.
   static std::variant<schema, std::string> compile(std::string_view json);
 
@@ -25,7 +25,7 @@ public:
     return *text_;
   }
 
-private:
+ private:
   struct impl;
   std::shared_ptr<const impl> impl_;
   std::shared_ptr<const std::string> text_;

@@ -14,10 +14,9 @@ namespace switchboard::registry {
 using actors::make_error;
 using protocol::error_code;
 
-actors::tool_registry_actor::behavior_type
-tool_registry(actors::tool_registry_actor::stateful_pointer<tool_registry_state>
-                self,
-              registry_setup setup) {
+actors::tool_registry_actor::behavior_type tool_registry(
+    actors::tool_registry_actor::stateful_pointer<tool_registry_state> self,
+    registry_setup setup) {
   auto& st = self->state;
   st.setup = std::move(setup);
   for (auto& t : st.setup.tools) {
@@ -30,82 +29,84 @@ tool_registry(actors::tool_registry_actor::stateful_pointer<tool_registry_state>
     }
     auto name = t.name;
     st.tools.emplace(name, tool_registry_state::entry{
-                             t, std::get<protocol::schema>(compiled)});
+                               t, std::get<protocol::schema>(compiled)});
   }
   return {
-    [=](actors::list_atom) {
-      std::vector<protocol::tool_info> result;
-      for (auto& [name, e] : self->state.tools)
-        result.push_back(protocol::tool_info{name, e.def.description,
-                                             e.def.schema, self->state.setup.node});
-      return result;
-    },
-    [=](actors::call_atom, std::string& caller, std::string& call_id,
-        std::string& tool, std::string& args) -> caf::result<std::string> {
-      auto& st = self->state;
-      auto i = st.tools.find(tool);
-      if (i == st.tools.end())
-        return make_error(error_code::unknown_tool, "no tool " + tool);
-      auto key = std::make_pair(caller, call_id);
-      if (st.in_flight.count(key) > 0)
-        return make_error(error_code::duplicate_call_id,
-                          "call id " + call_id + " is still in flight");
-      rapidjson::Document doc;
-      if (auto ps = protocol::parse_json(args, doc);
-          ps.code != error_code::none)
-        return make_error(error_code::invalid_args, ps.message);
-      if (auto reason = i->second.schema.validate(doc); !reason.empty())
-        return make_error(error_code::invalid_args, reason);
-      auto& def = i->second.def;
-      if (!def.blocking) {
-        auto out = def.run(doc, *st.setup.workspace);
-        if (out.code != error_code::none)
-          return make_error(out.code, out.message);
-        return std::move(out.json);
-      }
-      auto job = st.next_job++;
-      auto promise = self->make_response_promise<std::string>();
-      st.in_flight.insert(key);
-      st.pending.emplace(job, tool_registry_state::pending_call{key, promise});
-      auto me = caf::actor_cast<actors::tool_registry_actor>(self);
-      auto run = def.run;
-      auto ws = st.setup.workspace;
-      auto submitted = st.setup.pool->submit(
-        [me, job, run, ws, args = std::move(args)] {
-          rapidjson::Document d;
-          protocol::parse_json(args, d);
-          tools::outcome out;
-          try {
-            out = run(d, *ws);
-          } catch (const std::exception& e) {
-            out = tools::outcome::fail(error_code::tool_failed, e.what());
-          }
-          caf::anon_send(me, actors::done_atom::value, job,
-                         static_cast<uint8_t>(out.code), std::move(out.json),
-                         std::move(out.message));
-        });
-      if (!submitted) {
-        st.in_flight.erase(key);
-        st.pending.erase(job);
-        return make_error(error_code::overloaded, "the tool workers are busy");
-      }
-      return promise;
-    },
-    [=](actors::done_atom, uint64_t job, uint8_t code, std::string& json,
-        std::string& message) {
-      auto& st = self->state;
-      auto i = st.pending.find(job);
-      if (i == st.pending.end())
-        return;
-      auto pc = std::move(i->second);
-      st.pending.erase(i);
-      st.in_flight.erase(pc.key);
-      auto ec = static_cast<error_code>(code);
-      if (ec == error_code::none)
-        pc.promise.deliver(std::move(json));
-      else
-        pc.promise.deliver(make_error(ec, std::move(message)));
-    },
+      [=](actors::list_atom) {
+        std::vector<protocol::tool_info> result;
+        for (auto& [name, e] : self->state.tools)
+          result.push_back(protocol::tool_info{
+              name, e.def.description, e.def.schema, self->state.setup.node});
+        return result;
+      },
+      [=](actors::call_atom, std::string& caller, std::string& call_id,
+          std::string& tool, std::string& args) -> caf::result<std::string> {
+        auto& st = self->state;
+        auto i = st.tools.find(tool);
+        if (i == st.tools.end())
+          return make_error(error_code::unknown_tool, "no tool " + tool);
+        auto key = std::make_pair(caller, call_id);
+        if (st.in_flight.count(key) > 0)
+          return make_error(error_code::duplicate_call_id,
+                            "call id " + call_id + " is still in flight");
+        rapidjson::Document doc;
+        if (auto ps = protocol::parse_json(args, doc);
+            ps.code != error_code::none)
+          return make_error(error_code::invalid_args, ps.message);
+        if (auto reason = i->second.schema.validate(doc); !reason.empty())
+          return make_error(error_code::invalid_args, reason);
+        auto& def = i->second.def;
+        if (!def.blocking) {
+          auto out = def.run(doc, *st.setup.workspace);
+          if (out.code != error_code::none)
+            return make_error(out.code, out.message);
+          return std::move(out.json);
+        }
+        auto job = st.next_job++;
+        auto promise = self->make_response_promise<std::string>();
+        st.in_flight.insert(key);
+        st.pending.emplace(job,
+                           tool_registry_state::pending_call{key, promise});
+        auto me = caf::actor_cast<actors::tool_registry_actor>(self);
+        auto run = def.run;
+        auto ws = st.setup.workspace;
+        auto submitted =
+            st.setup.pool->submit([me, job, run, ws, args = std::move(args)] {
+              rapidjson::Document d;
+              protocol::parse_json(args, d);
+              tools::outcome out;
+              try {
+                out = run(d, *ws);
+              } catch (const std::exception& e) {
+                out = tools::outcome::fail(error_code::tool_failed, e.what());
+              }
+              caf::anon_send(me, actors::done_atom::value, job,
+                             static_cast<uint8_t>(out.code),
+                             std::move(out.json), std::move(out.message));
+            });
+        if (!submitted) {
+          st.in_flight.erase(key);
+          st.pending.erase(job);
+          return make_error(error_code::overloaded,
+                            "the tool workers are busy");
+        }
+        return promise;
+      },
+      [=](actors::done_atom, uint64_t job, uint8_t code, std::string& json,
+          std::string& message) {
+        auto& st = self->state;
+        auto i = st.pending.find(job);
+        if (i == st.pending.end())
+          return;
+        auto pc = std::move(i->second);
+        st.pending.erase(i);
+        st.in_flight.erase(pc.key);
+        auto ec = static_cast<error_code>(code);
+        if (ec == error_code::none)
+          pc.promise.deliver(std::move(json));
+        else
+          pc.promise.deliver(make_error(ec, std::move(message)));
+      },
   };
 }
 

@@ -58,9 +58,8 @@ struct tool_registry_state {
 /// Spawn function of the registry: validates args against each tool's
 /// schema, refuses a call id still in flight for the same caller, runs
 /// blocking tools on the worker pool and answers by message.
-actors::tool_registry_actor::behavior_type
-tool_registry(actors::tool_registry_actor::stateful_pointer<tool_registry_state>
-                self,
-              registry_setup setup);
+actors::tool_registry_actor::behavior_type tool_registry(
+    actors::tool_registry_actor::stateful_pointer<tool_registry_state> self,
+    registry_setup setup);
 
 } // namespace switchboard::registry

@@ -33,8 +33,8 @@ struct outcome {
 };
 
 /// Signature of a tool's implementation; `args` already passed the schema.
-using tool_fn
-  = std::function<outcome(const rapidjson::Value& args, const workspace&)>;
+using tool_fn =
+    std::function<outcome(const rapidjson::Value& args, const workspace&)>;
 
 /// A named, callable function with a JSON Schema (draft 4) for its args.
 struct tool {

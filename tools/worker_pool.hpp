@@ -13,7 +13,7 @@ namespace switchboard::tools {
 /// A bounded pool of threads for blocking work (file I/O, hashing, regex),
 /// so that neither CAF's scheduler nor the I/O threads ever block.
 class worker_pool {
-public:
+ public:
   /// Starts `threads` workers with room for `max_queue` waiting jobs; with
   /// zero threads, `submit` runs each job inline (deterministic tests).
   worker_pool(size_t threads, size_t max_queue);
@@ -28,7 +28,7 @@ public:
   /// Stops accepting jobs, finishes running ones and joins the workers.
   void stop();
 
-private:
+ private:
   void run();
 
   size_t max_queue_;

@@ -30,26 +30,26 @@ struct received_event {
 };
 
 /// Everything a probe can receive.
-using received = std::variant<received_event, actors::subscription,
-                              std::string, actors::ok_atom, caf::error,
-                              protocol::task_info,
-                              std::pair<std::string, actors::task_actor>,
-                              std::vector<protocol::task_info>,
-                              std::vector<protocol::tool_info>,
-                              actors::task_actor>;
+using received =
+    std::variant<received_event, actors::subscription, std::string,
+                 actors::ok_atom, caf::error, protocol::task_info,
+                 std::pair<std::string, actors::task_actor>,
+                 std::vector<protocol::task_info>,
+                 std::vector<protocol::tool_info>, actors::task_actor>;
 
 /// An actor system on CAF's deterministic test coordinator plus a scoped
 /// actor that acts as client and event sink. Nothing here sleeps: time only
 /// moves with `advance`.
 class actor_fixture {
-public:
+ public:
   actor_fixture() : sys_(cfg_), self_(sys_) {
     sched_ = &dynamic_cast<caf::scheduler::test_coordinator&>(sys_.scheduler());
   }
 
   ~actor_fixture() {
     // Drain everything, including timers, so the system can shut down.
-    for (int i = 0; i < 100 && (sched_->run() > 0 || sched_->trigger_timeouts() > 0); ++i)
+    for (int i = 0;
+         i < 100 && (sched_->run() > 0 || sched_->trigger_timeouts() > 0); ++i)
       ;
   }
 
@@ -85,26 +85,26 @@ public:
     bool more = true;
     while (more) {
       self_->receive(
-        [&](actors::event_atom, std::string& id, uint64_t seq,
-            actors::event_frame& f, bool terminal) {
-          out.emplace_back(received_event{id, seq, *f.data, terminal});
-        },
-        [&](actors::subscription& s) { out.emplace_back(std::move(s)); },
-        [&](std::string& s) { out.emplace_back(std::move(s)); },
-        [&](actors::ok_atom a) { out.emplace_back(a); },
-        [&](caf::error& e) { out.emplace_back(std::move(e)); },
-        [&](protocol::task_info& i) { out.emplace_back(std::move(i)); },
-        [&](std::string& id, actors::task_actor& t) {
-          out.emplace_back(std::make_pair(std::move(id), std::move(t)));
-        },
-        [&](std::vector<protocol::task_info>& v) {
-          out.emplace_back(std::move(v));
-        },
-        [&](std::vector<protocol::tool_info>& v) {
-          out.emplace_back(std::move(v));
-        },
-        [&](actors::task_actor& t) { out.emplace_back(std::move(t)); },
-        caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
+          [&](actors::event_atom, std::string& id, uint64_t seq,
+              actors::event_frame& f, bool terminal) {
+            out.emplace_back(received_event{id, seq, *f.data, terminal});
+          },
+          [&](actors::subscription& s) { out.emplace_back(std::move(s)); },
+          [&](std::string& s) { out.emplace_back(std::move(s)); },
+          [&](actors::ok_atom a) { out.emplace_back(a); },
+          [&](caf::error& e) { out.emplace_back(std::move(e)); },
+          [&](protocol::task_info& i) { out.emplace_back(std::move(i)); },
+          [&](std::string& id, actors::task_actor& t) {
+            out.emplace_back(std::make_pair(std::move(id), std::move(t)));
+          },
+          [&](std::vector<protocol::task_info>& v) {
+            out.emplace_back(std::move(v));
+          },
+          [&](std::vector<protocol::tool_info>& v) {
+            out.emplace_back(std::move(v));
+          },
+          [&](actors::task_actor& t) { out.emplace_back(std::move(t)); },
+          caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
     }
     return out;
   }
@@ -118,7 +118,7 @@ public:
     return out;
   }
 
-private:
+ private:
   struct test_config : caf::actor_system_config {
     test_config() {
       actors::configure(*this);
@@ -135,15 +135,15 @@ private:
 };
 
 /// Returns the single value of type T in `rs`, failing the test otherwise.
-template <class T>
+template<class T>
 T only(const std::vector<received>& rs) {
   std::vector<T> found;
   for (auto& r : rs)
     if (auto* x = std::get_if<T>(&r))
       found.push_back(*x);
   if (found.size() != 1)
-    throw std::runtime_error("expected exactly one value of the type, got "
-                             + std::to_string(found.size()));
+    throw std::runtime_error("expected exactly one value of the type, got " +
+                             std::to_string(found.size()));
   return found.front();
 }
 

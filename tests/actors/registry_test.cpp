@@ -22,9 +22,8 @@ tools::tool echo_tool(bool blocking) {
   t.run = [](const rapidjson::Value& args, const tools::workspace&) {
     if (std::string_view{args["text"].GetString()} == "fail")
       return tools::outcome::fail(error_code::tool_failed, "asked to fail");
-    return tools::outcome::ok("{\"echo\":"
-                              + protocol::quote(args["text"].GetString())
-                              + "}");
+    return tools::outcome::ok(
+        "{\"echo\":" + protocol::quote(args["text"].GetString()) + "}");
   };
   return t;
 }
@@ -34,9 +33,10 @@ struct registry_fixture : test::actor_fixture {
   tool_registry_actor reg;
 
   registry_fixture() {
-    auto opened = tools::workspace::open(std::filesystem::temp_directory_path());
+    auto opened =
+        tools::workspace::open(std::filesystem::temp_directory_path());
     ws = std::make_shared<const tools::workspace>(
-      std::get<tools::workspace>(std::move(opened)));
+        std::get<tools::workspace>(std::move(opened)));
     registry::registry_setup setup;
     setup.tools = {echo_tool(true)};
     setup.node = "n1";
@@ -87,8 +87,8 @@ TEST_CASE_METHOD(registry_fixture, "registry refuses unknown tools",
   CHECK(code_of(test::only<caf::error>(drain())) == error_code::unknown_tool);
 }
 
-TEST_CASE_METHOD(registry_fixture,
-                 "registry validates args against the schema", "[registry]") {
+TEST_CASE_METHOD(registry_fixture, "registry validates args against the schema",
+                 "[registry]") {
   call("s-1", "c1", "test.echo", R"({"text":5})");
   run();
   auto err = test::only<caf::error>(drain());
@@ -130,9 +130,8 @@ TEST_CASE_METHOD(registry_fixture,
   REQUIRE(errors.size() == 1);
   CHECK(errors[0] == error_code::duplicate_call_id);
   std::sort(results.begin(), results.end());
-  CHECK(results
-        == std::vector<std::string>{R"({"echo":"first"})",
-                                    R"({"echo":"other"})"});
+  CHECK(results ==
+        std::vector<std::string>{R"({"echo":"first"})", R"({"echo":"other"})"});
   // Once answered, the call id is free again.
   call("s-1", "c1", "test.echo", R"({"text":"again"})");
   run();

@@ -23,24 +23,24 @@ namespace {
 tool_registry_actor::behavior_type
 silent_registry(tool_registry_actor::pointer self) {
   return {
-    [](list_atom) { return std::vector<protocol::tool_info>{}; },
-    [=](call_atom, std::string&, std::string&, std::string&,
-        std::string&) -> caf::result<std::string> {
-      return self->make_response_promise<std::string>();
-    },
-    [](done_atom, uint64_t, uint8_t, std::string&, std::string&) {},
+      [](list_atom) { return std::vector<protocol::tool_info>{}; },
+      [=](call_atom, std::string&, std::string&, std::string&,
+          std::string&) -> caf::result<std::string> {
+        return self->make_response_promise<std::string>();
+      },
+      [](done_atom, uint64_t, uint8_t, std::string&, std::string&) {},
   };
 }
 
 // A registry whose every call fails.
 tool_registry_actor::behavior_type failing_registry() {
   return {
-    [](list_atom) { return std::vector<protocol::tool_info>{}; },
-    [](call_atom, std::string&, std::string&, std::string&,
-       std::string&) -> caf::result<std::string> {
-      return make_error(error_code::tool_failed, "disk on fire");
-    },
-    [](done_atom, uint64_t, uint8_t, std::string&, std::string&) {},
+      [](list_atom) { return std::vector<protocol::tool_info>{}; },
+      [](call_atom, std::string&, std::string&, std::string&,
+         std::string&) -> caf::result<std::string> {
+        return make_error(error_code::tool_failed, "disk on fire");
+      },
+      [](done_atom, uint64_t, uint8_t, std::string&, std::string&) {},
   };
 }
 
@@ -57,19 +57,19 @@ struct task_fixture : test::actor_fixture {
   explicit task_fixture(registry_kind kind = registry_kind::real,
                         task_limits limits = {}) {
     ws = std::make_shared<const tools::workspace>(
-      std::get<tools::workspace>(tools::workspace::open(tree.root())));
+        std::get<tools::workspace>(tools::workspace::open(tree.root())));
     switch (kind) {
-      case registry_kind::real: {
-        registry::registry_setup setup;
-        setup.tools = tools::builtin_tools();
-        setup.node = "n1";
-        setup.workspace = ws;
-        setup.pool = std::make_shared<tools::worker_pool>(0, 64);
-        reg = sys().spawn(registry::tool_registry, std::move(setup));
-        break;
-      }
-      case registry_kind::silent: reg = sys().spawn(silent_registry); break;
-      case registry_kind::failing: reg = sys().spawn(failing_registry); break;
+    case registry_kind::real: {
+      registry::registry_setup setup;
+      setup.tools = tools::builtin_tools();
+      setup.node = "n1";
+      setup.workspace = ws;
+      setup.pool = std::make_shared<tools::worker_pool>(0, 64);
+      reg = sys().spawn(registry::tool_registry, std::move(setup));
+      break;
+    }
+    case registry_kind::silent: reg = sys().spawn(silent_registry); break;
+    case registry_kind::failing: reg = sys().spawn(failing_registry); break;
     }
     task_manager_setup ms{reg, ws, limits};
     mgr = sys().spawn(task_manager, std::move(ms));
@@ -98,8 +98,7 @@ struct task_fixture : test::actor_fixture {
   task_actor start(const std::string& kind, const std::string& params) {
     self()->send(mgr, start_atom::value, kind, params, std::string{});
     run();
-    auto started
-      = test::only<std::pair<std::string, task_actor>>(collect());
+    auto started = test::only<std::pair<std::string, task_actor>>(collect());
     self()->send(started.second, subscribe_atom::value, sink(), uint64_t{0});
     run();
     collect();
@@ -134,7 +133,7 @@ struct task_fixture : test::actor_fixture {
   }
 
   // Sends a message to `t`, runs, and returns the single reply of type T.
-  template <class T, class... Ts>
+  template<class T, class... Ts>
   T ask(const task_actor& t, Ts&&... xs) {
     self()->send(t, std::forward<Ts>(xs)...);
     run();
@@ -174,9 +173,8 @@ TEST_CASE("ticker emits every step in order and completes", "[task]") {
   CHECK(f.types() == std::vector<std::string>{"started", "progress"});
   f.advance(100ms);
   f.advance(100ms);
-  CHECK(f.types()
-        == std::vector<std::string>{"started", "progress", "progress",
-                                    "progress", "result"});
+  CHECK(f.types() == std::vector<std::string>{"started", "progress", "progress",
+                                              "progress", "result"});
   auto res = f.last();
   CHECK(res["data"]["steps"].GetInt() == 3);
   CHECK(f.state_of(t) == "completed");
@@ -190,15 +188,15 @@ TEST_CASE("stop while running ends with one stopped event, idempotently",
   task_fixture f;
   auto t = f.start("ticker", R"({"steps":10,"interval_ms":1000})");
   f.advance(1000ms);
-  CHECK(f.ask<std::string>(t, stop_atom::value, std::string{"user"})
-        == "cancelled");
+  CHECK(f.ask<std::string>(t, stop_atom::value, std::string{"user"}) ==
+        "cancelled");
   auto types = f.types();
   CHECK(types.back() == "stopped");
   CHECK(terminal_events(types) == 1);
   CHECK(std::string{f.last()["reason"].GetString()} == "user");
   // Stopping again answers the terminal state and appends nothing.
-  CHECK(f.ask<std::string>(t, stop_atom::value, std::string{"again"})
-        == "cancelled");
+  CHECK(f.ask<std::string>(t, stop_atom::value, std::string{"again"}) ==
+        "cancelled");
   f.advance(20s);
   CHECK(f.types() == types);
 }
@@ -239,8 +237,8 @@ TEST_CASE("a failing tool fails the task with tool_failed", "[task]") {
   CHECK(terminal_events(types) == 1);
   auto err = f.last();
   CHECK(std::string{err["code"].GetString()} == "tool_failed");
-  CHECK(std::string{err["message"].GetString()}.find("disk on fire")
-        != std::string::npos);
+  CHECK(std::string{err["message"].GetString()}.find("disk on fire") !=
+        std::string::npos);
   CHECK(f.state_of(t) == "failed");
 }
 
@@ -274,8 +272,8 @@ TEST_CASE("triage validates input and keeps the request pending",
   CHECK(f.state_of(t) == "waiting_input");
   std::string rid = req["request_id"].GetString();
   // A value outside the enum is refused and the request stays pending.
-  auto err = f.ask<caf::error>(t, input_atom::value, rid,
-                               std::string{R"("maybe")"});
+  auto err =
+      f.ask<caf::error>(t, input_atom::value, rid, std::string{R"("maybe")"});
   CHECK(code_of(err) == error_code::invalid_input);
   CHECK(f.state_of(t) == "waiting_input");
   auto snap = test::parse(f.ask<std::string>(t, snapshot_atom::value));
@@ -323,10 +321,10 @@ TEST_CASE("stop while waiting for input", "[task][input]") {
   task_fixture f;
   auto t = f.start("triage", R"({"path":"."})");
   auto rid = std::string{f.last()["request_id"].GetString()};
-  CHECK(f.ask<std::string>(t, stop_atom::value, std::string{"bored"})
-        == "cancelled");
-  auto err = f.ask<caf::error>(t, input_atom::value, rid,
-                               std::string{R"("fix")"});
+  CHECK(f.ask<std::string>(t, stop_atom::value, std::string{"bored"}) ==
+        "cancelled");
+  auto err =
+      f.ask<caf::error>(t, input_atom::value, rid, std::string{R"("fix")"});
   CHECK(code_of(err) == error_code::no_pending_input);
   f.advance(600s);
   auto types = f.types();
@@ -334,8 +332,7 @@ TEST_CASE("stop while waiting for input", "[task][input]") {
   CHECK(terminal_events(types) == 1);
 }
 
-TEST_CASE("an exception inside a flow fails the task with internal",
-          "[task]") {
+TEST_CASE("an exception inside a flow fails the task with internal", "[task]") {
   task_fixture f;
   flows::flow_kind k;
   k.name = "broken";
@@ -355,8 +352,7 @@ TEST_CASE("an exception inside a flow fails the task with internal",
   f.run();
   f.advance(10ms);
   auto types = f.types();
-  CHECK(types
-        == std::vector<std::string>{"started", "progress", "error"});
+  CHECK(types == std::vector<std::string>{"started", "progress", "error"});
   auto err = f.last();
   CHECK(std::string{err["code"].GetString()} == "internal");
   CHECK(std::string{err["message"].GetString()} == "flow bug");
@@ -372,8 +368,8 @@ TEST_CASE("subscribe with after replays the rest; evicted events expire",
   for (int i = 0; i < 6; ++i)
     f.advance(10ms);
   // Seqs 1..8 were emitted; the log keeps 5..8.
-  auto sub = f.ask<subscription>(t, subscribe_atom::value, f.sink(),
-                                 uint64_t{5});
+  auto sub =
+      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{5});
   CHECK_FALSE(sub.expired);
   CHECK(sub.last_seq == 8);
   REQUIRE(sub.backlog.size() == 3);
@@ -381,8 +377,8 @@ TEST_CASE("subscribe with after replays the rest; evicted events expire",
   sub = f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{2});
   CHECK(sub.expired);
   CHECK(sub.backlog.size() == 4);
-  CHECK(test::parse(sub.snapshot)["state"].GetString()
-        == std::string{"completed"});
+  CHECK(test::parse(sub.snapshot)["state"].GetString() ==
+        std::string{"completed"});
 }
 
 TEST_CASE("the manager refuses unknown kinds, bad params and unknown ids",
@@ -396,21 +392,21 @@ TEST_CASE("the manager refuses unknown kinds, bad params and unknown ids",
   CHECK(start_err("nope", "{}") == error_code::unknown_task_kind);
   CHECK(start_err("audit", R"({"path":"../"})") == error_code::invalid_params);
   CHECK(start_err("audit", R"({"path":"/etc"})") == error_code::invalid_params);
-  CHECK(start_err("audit", R"({"path":"missing"})")
-        == error_code::invalid_params);
-  CHECK(start_err("audit", R"({"path":"link_out"})")
-        == error_code::invalid_params);
+  CHECK(start_err("audit", R"({"path":"missing"})") ==
+        error_code::invalid_params);
+  CHECK(start_err("audit", R"({"path":"link_out"})") ==
+        error_code::invalid_params);
   CHECK(start_err("audit", R"({"path":5})") == error_code::invalid_params);
   CHECK(start_err("ticker", R"({"steps":-1})") == error_code::invalid_params);
-  CHECK(start_err("triage", R"({"min_severity":"urgent"})")
-        == error_code::invalid_params);
+  CHECK(start_err("triage", R"({"min_severity":"urgent"})") ==
+        error_code::invalid_params);
   f.self()->send(f.mgr, list_atom::value);
   f.run();
   CHECK(test::only<std::vector<protocol::task_info>>(f.collect()).empty());
   f.self()->send(f.mgr, get_atom::value, std::string{"t-nope"});
   f.run();
-  CHECK(code_of(test::only<caf::error>(f.collect()))
-        == error_code::unknown_task);
+  CHECK(code_of(test::only<caf::error>(f.collect())) ==
+        error_code::unknown_task);
 }
 
 TEST_CASE("the manager lists tasks and forgets them after retention",
@@ -436,6 +432,6 @@ TEST_CASE("the manager lists tasks and forgets them after retention",
   f.advance(1s);
   f.self()->send(f.mgr, get_atom::value, tasks[0].task_id);
   f.run();
-  CHECK(code_of(test::only<caf::error>(f.collect()))
-        == error_code::unknown_task);
+  CHECK(code_of(test::only<caf::error>(f.collect())) ==
+        error_code::unknown_task);
 }

@@ -20,8 +20,8 @@ struct flow_fixture {
   test::server_process server;
 
   flow_fixture()
-    : server(std::vector<std::string>{"--workspace=" + tree.root().string()}) {
-  }
+      : server(
+            std::vector<std::string>{"--workspace=" + tree.root().string()}) {}
 
   std::unique_ptr<test::ws_client> connect() {
     auto c = std::make_unique<test::ws_client>();
@@ -47,8 +47,8 @@ struct event_log {
   std::deque<std::string> pending;
 
   bool is_event(const rapidjson::Document& d) const {
-    return d.HasMember("task_id") && d.HasMember("seq")
-           && !d.HasMember("reply_to") && str(d, "task_id") == task_id;
+    return d.HasMember("task_id") && d.HasMember("seq") &&
+           !d.HasMember("reply_to") && str(d, "task_id") == task_id;
   }
 
   // Takes the task's events out of `d`; returns true when it has `type`.
@@ -92,8 +92,8 @@ struct event_log {
 
 std::string start_msg(const std::string& id, const std::string& kind,
                       const std::string& params) {
-  return R"({"type":"start","id":")" + id + R"(","task":")" + kind
-         + R"(","params":)" + params + "}";
+  return R"({"type":"start","id":")" + id + R"(","task":")" + kind +
+         R"(","params":)" + params + "}";
 }
 
 } // namespace
@@ -103,7 +103,7 @@ TEST_CASE("audit runs end to end and finds the planted secrets",
   flow_fixture f;
   auto c = f.connect();
   auto ok = c->request(
-    start_msg("a", "audit", R"({"path":".","large_file_bytes":1024})"), "a");
+      start_msg("a", "audit", R"({"path":".","large_file_bytes":1024})"), "a");
   REQUIRE(test::type_of(ok) == "start_success");
   CHECK(str(ok, "task") == "audit");
   event_log log{str(ok, "task_id")};
@@ -120,8 +120,8 @@ TEST_CASE("audit runs end to end and finds the planted secrets",
   CHECK(data["counts"]["low"].GetInt() == 1);
   std::map<std::string, std::string> rules;
   for (auto& fd : data["findings"].GetArray())
-    rules[str(fd, "path") + ":" + std::to_string(fd["line"].GetInt())]
-      = str(fd, "rule");
+    rules[str(fd, "path") + ":" + std::to_string(fd["line"].GetInt())] =
+        str(fd, "rule");
   CHECK(rules["config/app.env:2"] == "aws_access_key");
   CHECK(rules["config/app.env:3"] == "generic_secret");
   CHECK(rules["keys/deploy.pem:1"] == "private_key");
@@ -152,7 +152,7 @@ TEST_CASE("triage takes a wrong then a right answer", "[flows][triage]") {
   flow_fixture f;
   auto c = f.connect();
   auto ok = c->request(
-    start_msg("t", "triage", R"({"path":".","min_severity":"high"})"), "t");
+      start_msg("t", "triage", R"({"path":".","min_severity":"high"})"), "t");
   REQUIRE(test::type_of(ok) == "start_success");
   auto task_id = str(ok, "task_id");
   event_log log{task_id};
@@ -163,9 +163,9 @@ TEST_CASE("triage takes a wrong then a right answer", "[flows][triage]") {
   CHECK_FALSE(str(req, "prompt").empty());
   auto input = [&](const std::string& id, const std::string& request_id,
                    const std::string& value) {
-    return c->request(R"({"type":"input","id":")" + id + R"(","task_id":")"
-                        + task_id + R"(","request_id":")" + request_id
-                        + R"(","value":)" + value + "}",
+    return c->request(R"({"type":"input","id":")" + id + R"(","task_id":")" +
+                          task_id + R"(","request_id":")" + request_id +
+                          R"(","value":)" + value + "}",
                       id);
   };
   auto bad = input("i1", rid, R"("maybe")");
@@ -178,8 +178,8 @@ TEST_CASE("triage takes a wrong then a right answer", "[flows][triage]") {
   auto req2 = log.until(*c, "input_request");
   auto rid2 = str(req2, "request_id");
   CHECK(rid2 != rid);
-  CHECK(test::type_of(input("i3", rid2, R"("false_positive")"))
-        == "input_success");
+  CHECK(test::type_of(input("i3", rid2, R"("false_positive")")) ==
+        "input_success");
   auto result = log.until(*c, "result");
   auto& data = result["data"];
   REQUIRE(data["decisions"].Size() == 2);
@@ -198,12 +198,12 @@ TEST_CASE("stop replies stop_success, emits stopped, and is idempotent",
   flow_fixture f;
   auto c = f.connect();
   auto ok = c->request(
-    start_msg("s", "ticker", R"({"steps":1000,"interval_ms":50})"), "s");
+      start_msg("s", "ticker", R"({"steps":1000,"interval_ms":50})"), "s");
   auto task_id = str(ok, "task_id");
   event_log log{task_id};
   log.until(*c, "progress");
-  auto stop = R"({"type":"stop","id":"x","task_id":")" + task_id
-              + R"(","reason":"enough"})";
+  auto stop = R"({"type":"stop","id":"x","task_id":")" + task_id +
+              R"(","reason":"enough"})";
   auto reply = c->request(stop, "x");
   CHECK(test::type_of(reply) == "stop_success");
   CHECK(str(reply, "state") == "cancelled");
@@ -221,14 +221,14 @@ TEST_CASE("a second connection subscribes with after and misses nothing",
   flow_fixture f;
   auto a = f.connect();
   auto ok = a->request(
-    start_msg("s", "ticker", R"({"steps":20,"interval_ms":20})"), "s");
+      start_msg("s", "ticker", R"({"steps":20,"interval_ms":20})"), "s");
   auto task_id = str(ok, "task_id");
   event_log la{task_id};
   la.until(*a, "progress");
   la.until(*a, "progress");
   auto b = f.connect();
-  auto sub = b->request(R"({"type":"subscribe","id":"b","task_id":")"
-                          + task_id + R"(","after":2})",
+  auto sub = b->request(R"({"type":"subscribe","id":"b","task_id":")" +
+                            task_id + R"(","after":2})",
                         "b");
   REQUIRE(test::type_of(sub) == "subscribe_success");
   CHECK(str(sub, "task_id") == task_id);
@@ -240,7 +240,7 @@ TEST_CASE("a second connection subscribes with after and misses nothing",
   // A late subscriber of the finished task gets the whole log, then nothing.
   auto late = f.connect();
   auto sub2 = late->request(
-    R"({"type":"subscribe","id":"c","task_id":")" + task_id + R"("})", "c");
+      R"({"type":"subscribe","id":"c","task_id":")" + task_id + R"("})", "c");
   CHECK(str(sub2, "state") == "completed");
   event_log ll{task_id};
   ll.until(*late, "result");
@@ -251,12 +251,12 @@ TEST_CASE("unsubscribe stops the events", "[flows][subscribe]") {
   flow_fixture f;
   auto c = f.connect();
   auto ok = c->request(
-    start_msg("s", "ticker", R"({"steps":100,"interval_ms":20})"), "s");
+      start_msg("s", "ticker", R"({"steps":100,"interval_ms":20})"), "s");
   auto task_id = str(ok, "task_id");
   event_log log{task_id};
   log.until(*c, "progress");
   auto reply = c->request(
-    R"({"type":"unsubscribe","id":"u","task_id":")" + task_id + R"("})", "u");
+      R"({"type":"unsubscribe","id":"u","task_id":")" + task_id + R"("})", "u");
   CHECK(test::type_of(reply) == "unsubscribe_success");
   // Drain what was in flight, then silence.
   while (c->read_text(200ms))

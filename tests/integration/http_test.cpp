@@ -19,8 +19,7 @@ struct http_fixture {
   test::server_process server;
 
   explicit http_fixture(std::vector<std::string> extra = {})
-    : server(with_workspace(tree, std::move(extra))) {
-  }
+      : server(with_workspace(tree, std::move(extra))) {}
 
   static std::vector<std::string>
   with_workspace(const test::fixture_tree& tree,
@@ -45,8 +44,8 @@ struct http_fixture {
     REQUIRE(r.status == 201);
     auto doc = parse(r.body);
     std::string id = doc["task_id"].GetString();
-    CHECK(std::string{doc["events"].GetString()}
-          == "/api/tasks/" + id + "/events");
+    CHECK(std::string{doc["events"].GetString()} ==
+          "/api/tasks/" + id + "/events");
     return id;
   }
 
@@ -118,7 +117,7 @@ struct sse_reader {
         pos = buffer.find("\n\n");
       }
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+          deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0)
         return std::nullopt;
       auto chunk = stream.read_some(left);
@@ -148,8 +147,8 @@ TEST_CASE("audit over HTTP and SSE end to end", "[http][sse]") {
   http_fixture f;
   auto id = f.start("audit", R"({"path":".","large_file_bytes":1024})");
   sse_reader sse;
-  REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events")
-          == 200);
+  REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events") ==
+          200);
   CHECK(sse.stream.header("content-type").rfind("text/event-stream", 0) == 0);
   auto events = sse.until("result");
   CHECK(sse.retry == "2000");
@@ -182,8 +181,8 @@ TEST_CASE("triage answered over HTTP while watched over SSE",
   http_fixture f;
   auto id = f.start("triage", R"({"path":".","min_severity":"high"})");
   sse_reader sse;
-  REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events")
-          == 200);
+  REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events") ==
+          200);
   auto req = http_fixture::parse(sse.until("input_request").back().data);
   std::string rid = req["request_id"].GetString();
   auto snap = http_fixture::parse(f.get("/api/tasks/" + id).body);
@@ -191,8 +190,8 @@ TEST_CASE("triage answered over HTTP while watched over SSE",
   CHECK(std::string{snap["pending_input"]["request_id"].GetString()} == rid);
   auto input = [&](const std::string& request_id, const std::string& value) {
     return f.post("/api/tasks/" + id + "/input",
-                  R"({"request_id":")" + request_id + R"(","value":)" + value
-                    + "}");
+                  R"({"request_id":")" + request_id + R"(","value":)" + value +
+                      "}");
   };
   auto bad = input(rid, R"("later")");
   CHECK(bad.status == 422);
@@ -202,8 +201,8 @@ TEST_CASE("triage answered over HTTP while watched over SSE",
   CHECK(code_of(wrong_id) == "no_pending_input");
   auto ok = input(rid, R"("accept")");
   REQUIRE(ok.status == 200);
-  CHECK(std::string{http_fixture::parse(ok.body)["type"].GetString()}
-        == "input_success");
+  CHECK(std::string{http_fixture::parse(ok.body)["type"].GetString()} ==
+        "input_success");
   sse.until("input_received");
   auto req2 = http_fixture::parse(sse.until("input_request").back().data);
   REQUIRE(input(req2["request_id"].GetString(), R"("fix")").status == 200);
@@ -220,8 +219,8 @@ TEST_CASE("resume with Last-Event-ID loses and repeats nothing",
   std::string last_id;
   {
     sse_reader sse;
-    REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events")
-            == 200);
+    REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events") ==
+            200);
     for (int i = 0; i < 8; ++i) {
       auto ev = sse.next();
       REQUIRE(ev);
@@ -234,8 +233,7 @@ TEST_CASE("resume with Last-Event-ID loses and repeats nothing",
   std::this_thread::sleep_for(100ms);
   sse_reader sse;
   REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events",
-                          {{"Last-Event-ID", last_id}})
-          == 200);
+                          {{"Last-Event-ID", last_id}}) == 200);
   for (auto& ev : sse.until("result"))
     seen.push_back(std::stoull(ev.id));
   REQUIRE(seen.size() == 42);
@@ -244,8 +242,7 @@ TEST_CASE("resume with Last-Event-ID loses and repeats nothing",
   // ?after= works the same way.
   sse_reader again;
   REQUIRE(again.stream.open(f.server.port(),
-                            "/api/tasks/" + id + "/events?after=40")
-          == 200);
+                            "/api/tasks/" + id + "/events?after=40") == 200);
   auto rest = again.until("result");
   REQUIRE(rest.size() == 2);
   CHECK(rest[0].id == "41");
@@ -263,18 +260,17 @@ TEST_CASE("resume after expiry sends events_expired then the snapshot",
   }
   sse_reader sse;
   REQUIRE(sse.stream.open(f.server.port(),
-                          "/api/tasks/" + id + "/events?after=2")
-          == 200);
+                          "/api/tasks/" + id + "/events?after=2") == 200);
   auto err = sse.next();
   REQUIRE(err);
   CHECK(err->event == "error");
-  CHECK(std::string{http_fixture::parse(err->data)["code"].GetString()}
-        == "events_expired");
+  CHECK(std::string{http_fixture::parse(err->data)["code"].GetString()} ==
+        "events_expired");
   auto snap = sse.next();
   REQUIRE(snap);
   CHECK(snap->event == "snapshot");
-  CHECK(std::string{http_fixture::parse(snap->data)["state"].GetString()}
-        == "completed");
+  CHECK(std::string{http_fixture::parse(snap->data)["state"].GetString()} ==
+        "completed");
   // Then the retained events (seqs 8..12) and the end of the stream.
   auto rest = sse.until("result");
   REQUIRE(rest.size() == 5);
@@ -288,8 +284,8 @@ TEST_CASE("start on WebSocket, finish watching on SSE", "[http][sse][ws]") {
   REQUIRE(ws.connect(f.server.port()));
   ws.read_json();
   auto ok = ws.request(
-    R"({"type":"start","id":"s","task":"ticker","params":{"steps":20,"interval_ms":10}})",
-    "s");
+      R"({"type":"start","id":"s","task":"ticker","params":{"steps":20,"interval_ms":10}})",
+      "s");
   std::string id = ok["task_id"].GetString();
   uint64_t last = 0;
   for (int i = 0; i < 3; ++i) {
@@ -299,8 +295,7 @@ TEST_CASE("start on WebSocket, finish watching on SSE", "[http][sse][ws]") {
   ws.close();
   sse_reader sse;
   REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events",
-                          {{"Last-Event-ID", std::to_string(last)}})
-          == 200);
+                          {{"Last-Event-ID", std::to_string(last)}}) == 200);
   auto rest = sse.until("result");
   CHECK(rest.front().id == std::to_string(last + 1));
   CHECK(std::stoull(rest.back().id) == 22);
@@ -318,8 +313,8 @@ TEST_CASE("stop over HTTP, idempotent", "[http]") {
   // An empty body is fine too, and a stopped task stays stopped.
   r = test::request(f.server.port(), "POST", "/api/tasks/" + id + "/stop");
   REQUIRE(r.status == 200);
-  CHECK(std::string{http_fixture::parse(r.body)["state"].GetString()}
-        == "cancelled");
+  CHECK(std::string{http_fixture::parse(r.body)["state"].GetString()} ==
+        "cancelled");
   auto snap = http_fixture::parse(f.get("/api/tasks/" + id).body);
   CHECK(std::string{snap["stopped"]["reason"].GetString()} == "enough");
 }
@@ -335,24 +330,25 @@ TEST_CASE("tools over HTTP", "[http][tools]") {
   auto doc = http_fixture::parse(call.body);
   CHECK(std::string{doc["call_id"].GetString()} == "h1");
   CHECK(std::string{doc["result"]["sha256"].GetString()}.size() == 64);
-  auto unknown = f.post("/api/tools/no.such/call",
-                        R"({"call_id":"x","args":{}})");
+  auto unknown =
+      f.post("/api/tools/no.such/call", R"({"call_id":"x","args":{}})");
   CHECK(unknown.status == 404);
   CHECK(code_of(unknown) == "unknown_tool");
-  auto bad_args = f.post("/api/tools/fs.hash/call",
-                         R"({"call_id":"x","args":{"path":7}})");
+  auto bad_args =
+      f.post("/api/tools/fs.hash/call", R"({"call_id":"x","args":{"path":7}})");
   CHECK(bad_args.status == 422);
   CHECK(code_of(bad_args) == "invalid_args");
-  auto outside = f.post("/api/tools/fs.read/call",
-                        R"({"call_id":"x","args":{"path":"../../etc/passwd"}})");
+  auto outside =
+      f.post("/api/tools/fs.read/call",
+             R"({"call_id":"x","args":{"path":"../../etc/passwd"}})");
   CHECK(outside.status == 422);
   CHECK(code_of(outside) == "invalid_args");
 }
 
 TEST_CASE("bad HTTP requests get their own answers", "[http][errors]") {
   http_fixture f{{"--max-body-bytes=2048"}};
-  auto big = f.post("/api/tasks", R"({"task":"ticker","pad":")"
-                                    + std::string(4096, 'x') + "\"}");
+  auto big = f.post("/api/tasks", R"({"task":"ticker","pad":")" +
+                                      std::string(4096, 'x') + "\"}");
   CHECK(big.status == 413);
   CHECK(code_of(big) == "too_large");
   auto type = f.post("/api/tasks", R"({"task":"ticker"})", "text/plain");
@@ -370,8 +366,8 @@ TEST_CASE("bad HTTP requests get their own answers", "[http][errors]") {
   auto bad_params = f.post("/api/tasks", R"({"task":"ticker","params":3})");
   CHECK(bad_params.status == 422);
   CHECK(code_of(bad_params) == "invalid_params");
-  auto outside = f.post("/api/tasks",
-                        R"({"task":"audit","params":{"path":"../.."}})");
+  auto outside =
+      f.post("/api/tasks", R"({"task":"audit","params":{"path":"../.."}})");
   CHECK(outside.status == 422);
   CHECK(code_of(outside) == "invalid_params");
   auto kind = f.post("/api/tasks", R"({"task":"nope"})");
@@ -420,12 +416,12 @@ TEST_CASE("finished tasks stay queryable for the retention period",
   std::this_thread::sleep_for(100ms);
   auto snap = f.get("/api/tasks/" + id);
   REQUIRE(snap.status == 200);
-  CHECK(std::string{http_fixture::parse(snap.body)["state"].GetString()}
-        == "completed");
+  CHECK(std::string{http_fixture::parse(snap.body)["state"].GetString()} ==
+        "completed");
   // The log is still replayable.
   sse_reader sse;
-  REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events")
-          == 200);
+  REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events") ==
+          200);
   CHECK(sse.until("result").size() == 3);
   std::this_thread::sleep_for(1000ms);
   auto gone = f.get("/api/tasks/" + id);

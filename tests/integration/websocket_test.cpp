@@ -23,8 +23,7 @@ struct server_fixture {
   test::server_process server;
 
   explicit server_fixture(std::vector<std::string> extra = {})
-    : server(args(tree, std::move(extra))) {
-  }
+      : server(args(tree, std::move(extra))) {}
 
   static std::vector<std::string> args(const test::fixture_tree& tree,
                                        std::vector<std::string> extra) {
@@ -123,17 +122,17 @@ TEST_CASE("malformed frames get exact errors and the connection stays",
   expect_error(*c, R"({"id":"e1"})", "bad_message");
   expect_error(*c, R"({"id":"e1","type":7})", "bad_message");
   expect_error(*c, R"({"id":"e1","type":"teleport"})", "unknown_type");
-  std::string deep = R"({"id":"e1","type":"ping","x":)"
-                     + std::string(65, '[') + std::string(65, ']') + "}";
+  std::string deep = R"({"id":"e1","type":"ping","x":)" + std::string(65, '[') +
+                     std::string(65, ']') + "}";
   expect_bare_error(*c, deep, "bad_json");
-  std::string ok_depth = R"({"id":"d","type":"ping","x":)"
-                         + std::string(62, '[') + std::string(62, ']') + "}";
+  std::string ok_depth = R"({"id":"d","type":"ping","x":)" +
+                         std::string(62, '[') + std::string(62, ']') + "}";
   CHECK(test::type_of(c->request(ok_depth, "d")) == "pong");
   REQUIRE(c->send_binary("\x01\x02"));
   auto err = c->read_type("error");
   CHECK(str(err, "code") == "bad_message");
-  CHECK(test::type_of(c->request(R"({"type":"ping","id":"p"})", "p"))
-        == "pong");
+  CHECK(test::type_of(c->request(R"({"type":"ping","id":"p"})", "p")) ==
+        "pong");
 }
 
 TEST_CASE("missing and wrong-typed fields get their codes", "[ws][errors]") {
@@ -146,11 +145,13 @@ TEST_CASE("missing and wrong-typed fields get their codes", "[ws][errors]") {
   expect_error(*c, R"({"id":"e1","type":"stop"})", "bad_message");
   expect_error(*c, R"({"id":"e1","type":"input","task_id":"t-x"})",
                "bad_message");
-  expect_error(*c, R"({"id":"e1","type":"call_tool","tool":"fs.list","args":{}})",
-               "bad_message");
   expect_error(*c,
-               R"({"id":"e1","type":"call_tool","call_id":"c","tool":"fs.list","args":1})",
-               "invalid_args");
+               R"({"id":"e1","type":"call_tool","tool":"fs.list","args":{}})",
+               "bad_message");
+  expect_error(
+      *c,
+      R"({"id":"e1","type":"call_tool","call_id":"c","tool":"fs.list","args":1})",
+      "invalid_args");
   expect_error(*c, R"({"id":"e1","type":"subscribe","task_id":"t","after":-3})",
                "bad_message");
   expect_error(*c, R"({"id":"e1","type":"unsubscribe"})", "bad_message");
@@ -163,13 +164,16 @@ TEST_CASE("unknown kinds, tasks, tools and bad params are refused",
   expect_error(*c, R"({"id":"e1","type":"start","task":"mine_bitcoin"})",
                "unknown_task_kind");
   for (auto path : {"../", "/etc", "nope/missing", "link_out"})
-    expect_error(*c,
-                 std::string{R"({"id":"e1","type":"start","task":"audit","params":{"path":")"}
-                   + path + "\"}}",
-                 "invalid_params");
-  expect_error(*c,
-               R"({"id":"e1","type":"start","task":"ticker","params":{"steps":"many"}})",
-               "invalid_params");
+    expect_error(
+        *c,
+        std::string{
+            R"({"id":"e1","type":"start","task":"audit","params":{"path":")"} +
+            path + "\"}}",
+        "invalid_params");
+  expect_error(
+      *c,
+      R"({"id":"e1","type":"start","task":"ticker","params":{"steps":"many"}})",
+      "invalid_params");
   // No task was created by any of these.
   auto tasks = c->request(R"({"type":"list_tasks","id":"l"})", "l");
   CHECK(tasks["tasks"].Size() == 0);
@@ -179,30 +183,34 @@ TEST_CASE("unknown kinds, tasks, tools and bad params are refused",
                "unknown_task");
   expect_error(*c, R"({"id":"e1","type":"unsubscribe","task_id":"t-nope"})",
                "unknown_task");
-  expect_error(*c,
-               R"({"id":"e1","type":"input","task_id":"t-nope","request_id":"r-1","value":1})",
-               "unknown_task");
-  expect_error(*c,
-               R"({"id":"e1","type":"call_tool","call_id":"c1","tool":"rm.rf","args":{}})",
-               "unknown_tool");
-  expect_error(*c,
-               R"({"id":"e1","type":"call_tool","call_id":"c1","tool":"fs.list","args":{"path":3}})",
-               "invalid_args");
-  expect_error(*c,
-               R"({"id":"e1","type":"call_tool","call_id":"c1","tool":"fs.read","args":{"path":"../../etc/passwd"}})",
-               "invalid_args");
+  expect_error(
+      *c,
+      R"({"id":"e1","type":"input","task_id":"t-nope","request_id":"r-1","value":1})",
+      "unknown_task");
+  expect_error(
+      *c,
+      R"({"id":"e1","type":"call_tool","call_id":"c1","tool":"rm.rf","args":{}})",
+      "unknown_tool");
+  expect_error(
+      *c,
+      R"({"id":"e1","type":"call_tool","call_id":"c1","tool":"fs.list","args":{"path":3}})",
+      "invalid_args");
+  expect_error(
+      *c,
+      R"({"id":"e1","type":"call_tool","call_id":"c1","tool":"fs.read","args":{"path":"../../etc/passwd"}})",
+      "invalid_args");
 }
 
 TEST_CASE("input without a pending request is refused", "[ws][errors]") {
   server_fixture f;
   auto c = f.connect();
   auto started = c->request(
-    R"({"id":"s","type":"start","task":"ticker","params":{"steps":100,"interval_ms":1000}})",
-    "s");
+      R"({"id":"s","type":"start","task":"ticker","params":{"steps":100,"interval_ms":1000}})",
+      "s");
   auto id = str(started, "task_id");
   expect_error(*c,
-               R"({"id":"e1","type":"input","task_id":")" + id
-                 + R"(","request_id":"r-1","value":"fix"})",
+               R"({"id":"e1","type":"input","task_id":")" + id +
+                   R"(","request_id":"r-1","value":"fix"})",
                "no_pending_input");
 }
 
@@ -210,8 +218,8 @@ TEST_CASE("messages over the limit get too_large and close 1009",
           "[ws][errors]") {
   server_fixture f{{"--max-message-bytes=4096"}};
   auto c = f.connect();
-  std::string big = R"({"type":"ping","pad":")" + std::string(5000, 'x')
-                    + "\"}";
+  std::string big =
+      R"({"type":"ping","pad":")" + std::string(5000, 'x') + "\"}";
   REQUIRE(c->send_text(big));
   // The socket closes with 1009; an error frame may precede the close.
   for (int i = 0; i < 5 && c->is_open(); ++i)
@@ -220,8 +228,8 @@ TEST_CASE("messages over the limit get too_large and close 1009",
   CHECK(c->close_code() == 1009);
   // The server keeps serving others.
   auto c2 = f.connect();
-  CHECK(test::type_of(c2->request(R"({"type":"ping","id":"p"})", "p"))
-        == "pong");
+  CHECK(test::type_of(c2->request(R"({"type":"ping","id":"p"})", "p")) ==
+        "pong");
 }
 
 TEST_CASE("list_tools lists the built-in tools with schemas", "[ws][tools]") {
@@ -239,24 +247,23 @@ TEST_CASE("list_tools lists the built-in tools with schemas", "[ws][tools]") {
     CHECK(std::string{t["node"].GetString()} == "local");
   }
   std::sort(names.begin(), names.end());
-  CHECK(names
-        == std::vector<std::string>{"fs.hash", "fs.list", "fs.read",
-                                    "secrets.scan", "text.search"});
+  CHECK(names == std::vector<std::string>{"fs.hash", "fs.list", "fs.read",
+                                          "secrets.scan", "text.search"});
 }
 
 TEST_CASE("call_tool runs a tool and answers tool_result", "[ws][tools]") {
   server_fixture f;
   auto c = f.connect();
   auto reply = c->request(
-    R"({"type":"call_tool","id":"h","call_id":"c1","tool":"fs.hash","args":{"path":"docs/readme.md"}})",
-    "h");
+      R"({"type":"call_tool","id":"h","call_id":"c1","tool":"fs.hash","args":{"path":"docs/readme.md"}})",
+      "h");
   REQUIRE(test::type_of(reply) == "tool_result");
   CHECK(str(reply, "call_id") == "c1");
   CHECK(str(reply["result"], "sha256").size() == 64);
   CHECK(str(reply["result"], "path") == "docs/readme.md");
   auto list = c->request(
-    R"({"type":"call_tool","id":"l","call_id":"c2","tool":"fs.list","args":{"path":".","recursive":true}})",
-    "l");
+      R"({"type":"call_tool","id":"l","call_id":"c2","tool":"fs.list","args":{"path":".","recursive":true}})",
+      "l");
   REQUIRE(test::type_of(list) == "tool_result");
   CHECK(list["result"]["entries"].Size() >= 8);
 }
@@ -272,7 +279,8 @@ TEST_CASE("a call id in flight is refused and the first call completes",
       big << chunk;
   }
   auto c = f.connect();
-  std::string call = R"({"type":"call_tool","id":"ID","call_id":"same","tool":"fs.hash","args":{"path":"data/huge.bin"}})";
+  std::string call =
+      R"({"type":"call_tool","id":"ID","call_id":"same","tool":"fs.hash","args":{"path":"data/huge.bin"}})";
   auto first = call;
   first.replace(first.find("ID"), 2, "first");
   auto second = call;
@@ -280,17 +288,17 @@ TEST_CASE("a call id in flight is refused and the first call completes",
   REQUIRE(c->send_text(first));
   REQUIRE(c->send_text(second));
   auto dup = c->read_until(
-    [](const rapidjson::Document& d) {
-      return d.HasMember("reply_to") && d["reply_to"] == "second";
-    },
-    10s);
+      [](const rapidjson::Document& d) {
+        return d.HasMember("reply_to") && d["reply_to"] == "second";
+      },
+      10s);
   CHECK(test::type_of(dup) == "error");
   CHECK(str(dup, "code") == "duplicate_call_id");
   auto ok = c->read_until(
-    [](const rapidjson::Document& d) {
-      return d.HasMember("reply_to") && d["reply_to"] == "first";
-    },
-    30s);
+      [](const rapidjson::Document& d) {
+        return d.HasMember("reply_to") && d["reply_to"] == "first";
+      },
+      30s);
   CHECK(test::type_of(ok) == "tool_result");
   CHECK(ok["result"]["size"].GetInt64() == 256LL << 20);
 }
@@ -342,8 +350,8 @@ TEST_CASE("bad options and workspaces exit non-zero with one line",
 TEST_CASE("a config file sets options and the command line wins",
           "[lifecycle]") {
   test::fixture_tree tree;
-  auto path = tree.root().parent_path()
-              / (tree.root().filename().string() + ".conf");
+  auto path =
+      tree.root().parent_path() / (tree.root().filename().string() + ".conf");
   {
     std::ofstream conf{path};
     conf << "# test config\nheartbeat-ms = 250\nworkspace = \""
@@ -354,7 +362,7 @@ TEST_CASE("a config file sets options and the command line wins",
   REQUIRE(c.connect(server.port()));
   CHECK(c.read_json()["heartbeat_ms"].GetInt() == 250);
   test::server_process server2{
-    {"--config-file=" + path.string(), "--heartbeat-ms=300"}};
+      {"--config-file=" + path.string(), "--heartbeat-ms=300"}};
   test::ws_client c2;
   REQUIRE(c2.connect(server2.port()));
   CHECK(c2.read_json()["heartbeat_ms"].GetInt() == 300);

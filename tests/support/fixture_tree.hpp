@@ -19,7 +19,7 @@ namespace switchboard::test {
 /// So with `large_file_bytes` 1024: 6 files scanned (symlink skipped), counts
 /// high 2, medium 3, low 1.
 class fixture_tree {
-public:
+ public:
   /// Creates the tree in a fresh temporary directory.
   fixture_tree();
 
@@ -34,7 +34,7 @@ public:
     return root_;
   }
 
-private:
+ private:
   std::filesystem::path root_;
 };
 
