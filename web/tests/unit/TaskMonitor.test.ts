@@ -1,0 +1,193 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { flushPromises, mount } from '@vue/test-utils'
+import { defineComponent, h, ref } from 'vue'
+import TaskMonitor from '../../src/components/TaskMonitor.vue'
+import InputForm from '../../src/components/InputForm.vue'
+import { useAgentStream, type AgentStream } from '../../src/composables/useAgentStream'
+import { FakeWebSocket } from './fakes'
+
+let client: AgentStream
+let ws: FakeWebSocket
+
+// A parent that owns the selected task id, as App does.
+function mountMonitor() {
+  const Host = defineComponent({
+    setup() {
+      const id = ref<string | null>(null)
+      return () => h(TaskMonitor, { client, taskId: id.value, 'onUpdate:taskId': (v: string | null) => (id.value = v) })
+    },
+  })
+  return mount(Host)
+}
+
+async function startTask(wrapper: ReturnType<typeof mountMonitor>, kind: string, taskId: string) {
+  await wrapper.get('[data-testid=kind]').setValue(kind)
+  await wrapper.get('[data-testid=start-form]').trigger('submit')
+  ws.reply('start', { type: 'start_success', task_id: taskId, task: kind })
+  await flushPromises()
+}
+
+const state = (w: ReturnType<typeof mountMonitor>) => w.get('[data-testid=task-state]').attributes('data-state')
+
+beforeEach(() => {
+  FakeWebSocket.reset()
+  client = useAgentStream({ url: 'http://sb.test', WebSocket: FakeWebSocket as any })
+  ws = FakeWebSocket.last
+  ws.accept()
+})
+afterEach(() => client.disconnect())
+
+describe('TaskMonitor', () => {
+  it('starts a task with the form parameters', async () => {
+    const w = mountMonitor()
+    await w.get('[data-testid=kind]').setValue('ticker')
+    await w.get('[data-testid=param-steps]').setValue('3')
+    await w.get('[data-testid=param-interval_ms]').setValue('10')
+    await w.get('[data-testid=start-form]').trigger('submit')
+    expect(ws.lastSent('start')).toMatchObject({ task: 'ticker', params: { steps: 3, interval_ms: 10 } })
+  })
+
+  it('shows the triage flow: running, waiting for input, buttons, running, completed', async () => {
+    const w = mountMonitor()
+    await startTask(w, 'triage', 't-1')
+    expect(w.get('[data-testid=task-id]').text()).toBe('t-1')
+    expect(state(w)).toBe('running')
+
+    ws.event('t-1', 1, 'started', { task: 'triage', params: { path: '.' } })
+    ws.event('t-1', 2, 'progress', { step: 1, total: 4, message: 'scanning' })
+    await flushPromises()
+    expect(w.get('[data-testid=progress-text]').text()).toContain('1 / 4')
+    expect(w.get('[data-testid=progress]').attributes('value')).toBe('25')
+
+    ws.event('t-1', 3, 'input_request', {
+      request_id: 'r-1',
+      prompt: 'aws_access_key in config/app.env:2',
+      schema: { type: 'string', enum: ['fix', 'accept', 'false_positive'] },
+      timeout_ms: 300000,
+    })
+    await flushPromises()
+    expect(state(w)).toBe('waiting_input')
+    expect(w.get('[data-testid=task-state]').text()).toBe('waiting for input')
+    expect(w.get('[data-testid=input-prompt]').text()).toContain('aws_access_key')
+    const buttons = w.findAll('[data-testid=input-form] button')
+    expect(buttons.map((b) => b.text())).toEqual(['fix', 'accept', 'false positive'])
+
+    await w.get('[data-testid=choice-false_positive]').trigger('click')
+    expect(ws.lastSent('input')).toMatchObject({ task_id: 't-1', request_id: 'r-1', value: 'false_positive' })
+    ws.reply('input', { type: 'input_success', task_id: 't-1', request_id: 'r-1' })
+    ws.event('t-1', 4, 'input_received', { request_id: 'r-1', value: 'false_positive' })
+    await flushPromises()
+    expect(w.find('[data-testid=input-form]').exists()).toBe(false)
+    expect(state(w)).toBe('running')
+
+    ws.event('t-1', 5, 'result', {
+      data: {
+        decisions: [{ rule: 'aws_access_key', path: 'config/app.env', line: 2, severity: 'high', decision: 'false_positive' }],
+        counts: { fix: 0, accept: 0, false_positive: 1 },
+      },
+    })
+    await flushPromises()
+    expect(state(w)).toBe('completed')
+    expect(w.find('[data-testid=stop]').exists()).toBe(false)
+    const rows = w.findAll('[data-testid=decision-row]')
+    expect(rows).toHaveLength(1)
+    expect(rows[0].text()).toContain('false positive')
+    expect(w.findAll('[data-testid=event-row]').map((r) => r.attributes('data-seq'))).toEqual(['1', '2', '3', '4', '5'])
+  })
+
+  it('shows an audit result as a table of findings, most severe first', async () => {
+    const w = mountMonitor()
+    await startTask(w, 'audit', 't-2')
+    ws.event('t-2', 1, 'started', { task: 'audit', params: {} })
+    ws.event('t-2', 2, 'result', {
+      data: {
+        files_scanned: 6,
+        bytes_scanned: 512,
+        findings: [
+          { rule: 'generic_secret', severity: 'medium', path: 'b.yml', line: 3, excerpt: 'password = "****"' },
+          { rule: 'aws_access_key', severity: 'high', path: 'a.env', line: 2, excerpt: 'AKIA****' },
+          { rule: 'large_file', severity: 'low', path: 'big.bin', line: 0 },
+        ],
+        counts: { high: 1, medium: 1, low: 1 },
+      },
+    })
+    await flushPromises()
+    expect(state(w)).toBe('completed')
+    expect(w.get('[data-testid=audit-summary]').text()).toContain('6 files scanned')
+    const rows = w.findAll('[data-testid=finding-row]')
+    expect(rows.map((r) => r.attributes('data-severity'))).toEqual(['high', 'medium', 'low'])
+    expect(rows[0].text()).toContain('aws_access_key')
+    expect(rows[0].text()).toContain('a.env')
+    expect(w.get('[data-testid=progress]').attributes('value')).toBe('100')
+  })
+
+  it('stops a task and shows it cancelled', async () => {
+    const w = mountMonitor()
+    await startTask(w, 'ticker', 't-3')
+    ws.event('t-3', 1, 'started', { task: 'ticker', params: {} })
+    await flushPromises()
+    await w.get('[data-testid=stop]').trigger('click')
+    expect(ws.lastSent('stop')).toMatchObject({ task_id: 't-3' })
+    ws.reply('stop', { type: 'stop_success', task_id: 't-3', state: 'cancelled' })
+    ws.event('t-3', 2, 'stopped', { reason: 'stopped by user' })
+    await flushPromises()
+    expect(state(w)).toBe('cancelled')
+    expect(w.get('[data-testid=task-cancelled]').text()).toContain('stopped by user')
+  })
+
+  it('shows a failed task and a rejected command plainly', async () => {
+    const w = mountMonitor()
+    await w.get('[data-testid=param-path]').setValue('../etc')
+    await w.get('[data-testid=start-form]').trigger('submit')
+    ws.reply('start', { type: 'error', code: 'invalid_params', message: 'path leaves the workspace' })
+    await flushPromises()
+    expect(w.get('[data-testid=action-error]').text()).toBe('invalid_params: path leaves the workspace')
+
+    await startTask(w, 'audit', 't-4')
+    ws.event('t-4', 1, 'started', { task: 'audit', params: {} })
+    ws.event('t-4', 2, 'error', { code: 'tool_failed', message: 'scanner crashed' })
+    await flushPromises()
+    expect(state(w)).toBe('failed')
+    expect(w.get('[data-testid=task-error]').text()).toContain('scanner crashed')
+    expect(w.get('[data-testid=task-error]').text()).toContain('tool_failed')
+  })
+})
+
+describe('InputForm', () => {
+  it('turns a boolean into Yes/No', async () => {
+    const w = mount(InputForm, { props: { schema: { type: 'boolean' }, prompt: 'ok?' } })
+    await w.get('[data-testid=choice-false]').trigger('click')
+    expect(w.emitted('submit')![0]).toEqual([false])
+  })
+
+  it('sends numbers as numbers', async () => {
+    const w = mount(InputForm, { props: { schema: { type: 'integer' }, prompt: 'how many?' } })
+    await w.get('[data-testid=input-value]').setValue('42')
+    await w.get('[data-testid=input-send]').trigger('click')
+    expect(w.emitted('submit')![0]).toEqual([42])
+  })
+
+  it('builds an object from its properties', async () => {
+    const schema = {
+      type: 'object',
+      properties: { name: { type: 'string' }, count: { type: 'integer' }, mode: { enum: ['a', 'b'] } },
+      required: ['name'],
+    }
+    const w = mount(InputForm, { props: { schema, prompt: 'details' } })
+    await w.get('[data-testid=field-name]').setValue('x')
+    await w.get('[data-testid=field-count]').setValue('3')
+    await w.get('[data-testid=field-mode]').setValue('b')
+    await w.get('[data-testid=input-send]').trigger('click')
+    expect(w.emitted('submit')![0]).toEqual([{ name: 'x', count: 3, mode: 'b' }])
+  })
+
+  it('falls back to JSON and reports bad JSON', async () => {
+    const w = mount(InputForm, { props: { schema: {}, prompt: 'anything' } })
+    await w.get('[data-testid=input-json]').setValue('{oops')
+    await w.get('[data-testid=input-send]').trigger('click')
+    expect(w.get('[data-testid=input-error]').text()).toBe('not valid JSON')
+    await w.get('[data-testid=input-json]').setValue('[1,2]')
+    await w.get('[data-testid=input-send]').trigger('click')
+    expect(w.emitted('submit')![0]).toEqual([[1, 2]])
+  })
+})
