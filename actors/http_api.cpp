@@ -8,6 +8,7 @@
 
 #include "actors/error.hpp"
 #include "actors/sse_stream.hpp"
+#include "metrics/http.hpp"
 #include "protocol/encoder.hpp"
 
 namespace switchboard::actors {
@@ -133,6 +134,7 @@ bool string_member(const rapidjson::Document& doc, const char* key,
 
 struct request_context {
   http_api_setup setup;
+  std::string principal;
   http_request req;
   http_exchange_ptr ex;
 };
@@ -141,7 +143,8 @@ struct request_context {
 template<class F>
 void with_task(caf::event_based_actor* self, const request_context& rc,
                const std::string& id, F f) {
-  self->request(rc.setup.manager, rc.setup.request_timeout, get_atom::value, id)
+  self->request(rc.setup.manager, rc.setup.request_timeout, get_atom::value, id,
+                rc.principal)
       .then([f](task_actor& t) mutable { f(t); },
             [self, ex = rc.ex](caf::error& err) {
               ex->respond(error_response(err));
@@ -162,7 +165,7 @@ void route(caf::event_based_actor* self, request_context rc) {
   // -- /api/tasks ------------------------------------------------------------
   if (parts.size() == 2 && parts[0] == "api" && parts[1] == "tasks") {
     if (req.method == "GET") {
-      self->request(rc.setup.manager, timeout, list_atom::value)
+      self->request(rc.setup.manager, timeout, list_atom::value, rc.principal)
           .then(
               [=](std::vector<protocol::task_info>& tasks) {
                 message_writer w{"tasks"};
@@ -194,7 +197,7 @@ void route(caf::event_based_actor* self, request_context rc) {
       params = protocol::to_json(i->value);
     }
     self->request(rc.setup.manager, timeout, start_atom::value, kind, params,
-                  std::string{})
+                  rc.principal)
         .then(
             [=](std::string& task_id, task_actor&) {
               auto body =
@@ -260,6 +263,7 @@ void route(caf::event_based_actor* self, request_context rc) {
         ss.after = after;
         ss.heartbeat = setup.heartbeat;
         ss.request_timeout = setup.request_timeout;
+        ss.metrics = setup.metrics;
         sys.spawn(sse_stream, std::move(ss));
         done();
       });
@@ -353,10 +357,15 @@ void route(caf::event_based_actor* self, request_context rc) {
                                  "field 'args' must be an object"));
       return done();
     }
+    if (rc.setup.status && rc.setup.status->draining) {
+      ex->respond(error_response(error_code::shutting_down,
+                                 "the server is shutting down"));
+      return done();
+    }
     auto tool = parts[2];
     // HTTP callers share one call-id space until tokens name them.
     self->request(rc.setup.registry, std::chrono::minutes(10), call_atom::value,
-                  std::string{"http"}, call_id, tool,
+                  "http:" + rc.principal, call_id, tool,
                   protocol::to_json(a->value))
         .then(
             [=](std::string& result) {
@@ -370,12 +379,26 @@ void route(caf::event_based_actor* self, request_context rc) {
     return;
   }
   // -- health -----------------------------------------------------------------
+  // -- metrics ----------------------------------------------------------------
+  if (req.path == "/metrics" && rc.setup.metrics) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      ex->respond(method_not_allowed("GET, HEAD"));
+      return done();
+    }
+    ex->respond({200, std::string{metrics::registry::content_type},
+                 rc.setup.metrics->serialize(), {}});
+    return done();
+  }
   if (req.path == "/healthz" || req.path == "/readyz") {
     if (req.method != "GET" && req.method != "HEAD") {
       ex->respond(method_not_allowed("GET, HEAD"));
       return done();
     }
-    ex->respond(json(200, "{\"status\":\"ok\"}"));
+    auto draining = rc.setup.status && rc.setup.status->draining;
+    if (req.path == "/readyz" && draining)
+      ex->respond(json(503, "{\"status\":\"draining\"}"));
+    else
+      ex->respond(json(200, "{\"status\":\"ok\"}"));
     return done();
   }
   ex->respond(
@@ -387,8 +410,12 @@ void route(caf::event_based_actor* self, request_context rc) {
 } // namespace
 
 void serve_http(caf::actor_system& sys, const http_api_setup& setup,
-                http_request req, http_exchange_ptr ex) {
-  sys.spawn([rc = request_context{setup, std::move(req), std::move(ex)}](
+                std::string principal, http_request req, http_exchange_ptr ex) {
+  ex = metrics::count_http(setup.metrics,
+                           metrics::http_operation(req.method, req.path),
+                           std::move(ex));
+  sys.spawn([rc = request_context{setup, std::move(principal), std::move(req),
+                                  std::move(ex)}](
                 caf::event_based_actor* self) mutable {
     route(self, std::move(rc));
   });

@@ -1,10 +1,14 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
+#include <string>
 
 #include <caf/actor_system.hpp>
 
 #include "actors/interfaces.hpp"
+#include "actors/server_status.hpp"
+#include "metrics/registry.hpp"
 #include "protocol/json.hpp"
 #include "transport/http_types.hpp"
 
@@ -22,12 +26,18 @@ struct http_api_setup {
   std::chrono::milliseconds heartbeat{15000};
   /// How long to wait for the other actors.
   std::chrono::milliseconds request_timeout{30000};
+  /// Shared drain state (may be null).
+  std::shared_ptr<const server_status> status;
+  /// Served at `/metrics` and counted into (null: neither).
+  metrics::registry_ptr metrics;
 };
 
-/// Answers one HTTP request of the API (`/api/...`, `/healthz`, `/readyz`):
-/// routes it, asks the actors without blocking the I/O thread, and responds
-/// or, for `/api/tasks/ID/events`, hands the exchange to an SSE stream.
+/// Answers one HTTP request of the API (`/api/...`, `/healthz`, `/readyz`)
+/// for `principal` (already authenticated): routes it, asks the actors
+/// without blocking the I/O thread, and responds or, for
+/// `/api/tasks/ID/events`, hands the exchange to an SSE stream.
 void serve_http(caf::actor_system& sys, const http_api_setup& setup,
-                transport::http_request req, transport::http_exchange_ptr ex);
+                std::string principal, transport::http_request req,
+                transport::http_exchange_ptr ex);
 
 } // namespace switchboard::actors

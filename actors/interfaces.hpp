@@ -34,15 +34,29 @@ using task_actor = caf::typed_actor<
     // Internal: the input request with this token timed out.
     caf::reacts_to<timeout_atom, uint64_t>,
     // Internal: the retention period of a finished task ended.
-    caf::reacts_to<expire_atom>>;
+    caf::reacts_to<expire_atom>,
+    // Checks whether the task is stale or orphaned.
+    caf::reacts_to<sweep_atom>>;
 
 /// Creates, finds and lists tasks.
 using task_manager_actor = caf::typed_actor<
     // Starts a task of a kind with params (JSON text) for an owner.
     caf::replies_to<start_atom, std::string, std::string,
                     std::string>::with<std::string, task_actor>,
-    caf::replies_to<get_atom, std::string>::with<task_actor>,
-    caf::replies_to<list_atom>::with<std::vector<protocol::task_info>>>;
+    // Finds a task by id for a principal (`forbidden` if not its owner).
+    caf::replies_to<get_atom, std::string, std::string>::with<task_actor>,
+    // Lists the tasks a principal may see.
+    caf::replies_to<list_atom,
+                    std::string>::with<std::vector<protocol::task_info>>,
+    // Drains: refuses new tasks, stops running ones after the grace period
+    // (ms) with reason "shutdown", answers once every task is finished.
+    caf::replies_to<drain_atom, int64_t>::with<ok_atom>,
+    // Internal: a task reached its terminal state.
+    caf::reacts_to<finished_atom, std::string>,
+    // Internal: time to check for stale and orphaned tasks.
+    caf::reacts_to<sweep_atom>,
+    // Internal: the drain's grace period ended.
+    caf::reacts_to<timeout_atom>>;
 
 /// The catalog of tools; validates arguments and routes calls.
 using tool_registry_actor = caf::typed_actor<
@@ -58,6 +72,10 @@ using tool_registry_actor = caf::typed_actor<
 using session_actor = event_sink::extend<
     caf::reacts_to<text_atom, std::string>, caf::reacts_to<binary_atom>,
     caf::reacts_to<too_large_atom>, caf::reacts_to<closed_atom>,
-    caf::reacts_to<heartbeat_atom>>;
+    caf::reacts_to<heartbeat_atom>,
+    // The server drains; the grace period in ms.
+    caf::reacts_to<shutdown_atom, int64_t>,
+    // Closes the connection with a code after the queued frames.
+    caf::reacts_to<close_atom, uint16_t>>;
 
 } // namespace switchboard::actors

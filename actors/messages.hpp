@@ -52,6 +52,16 @@ using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 /// Registers a tool.
 using register_atom = caf::atom_constant<caf::atom("register")>;
+/// Asks the task manager to drain: no new tasks, stop the rest after grace.
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+/// Periodic check for stale and orphaned tasks.
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+/// A task reached its terminal state.
+using finished_atom = caf::atom_constant<caf::atom("finished")>;
+/// Tells a client that the server drains.
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+/// Asks a session to close its connection.
+using close_atom = caf::atom_constant<caf::atom("close")>;
 /// Acknowledges a request without a value.
 using ok_atom = caf::atom_constant<caf::atom("ok")>;
 

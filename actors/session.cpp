@@ -4,6 +4,7 @@
 
 #include "actors/error.hpp"
 #include "actors/task_manager.hpp"
+#include "metrics/names.hpp"
 #include "protocol/encoder.hpp"
 
 namespace switchboard::actors {
@@ -23,8 +24,11 @@ bool is_terminal(std::string_view state) {
 }
 
 void write(self_ptr self, protocol::frame f) {
-  if (!self->state.closed)
-    self->state.setup.conn->send(std::move(f));
+  if (self->state.closed)
+    return;
+  if (auto& m = self->state.setup.metrics; m && f)
+    m->sent_json(metrics::channel::websocket, *f);
+  self->state.setup.conn->send(std::move(f));
 }
 
 void write(self_ptr self, std::string text) {
@@ -33,6 +37,8 @@ void write(self_ptr self, std::string text) {
 
 void write_error(self_ptr self, const std::string& reply_to, error_code code,
                  std::string_view message) {
+  if (auto& m = self->state.setup.metrics; m && !self->state.closed)
+    m->protocol_error(code);
   write(self, protocol::encode_error(reply_to, code, message));
 }
 
@@ -52,7 +58,7 @@ void with_task(self_ptr self, const command& cmd, F f) {
   }
   auto reply_to = cmd.id;
   self->request(self->state.setup.manager, self->state.setup.request_timeout,
-                get_atom::value, cmd.task_id)
+                get_atom::value, cmd.task_id, self->state.setup.principal)
       .then([f](task_actor& t) mutable { f(t); },
             [self, reply_to](caf::error& err) {
               write_error(self, reply_to, err);
@@ -70,6 +76,12 @@ void subscribe(self_ptr self, const std::string& task_id, task_actor handle,
             auto& entry = self->state.subscriptions[task_id];
             entry.handle = handle;
             entry.last_sent = after;
+            if (auto& m = self->state.setup.metrics) {
+              if (after > 0)
+                m->resume(metrics::channel::websocket);
+              if (sub.expired)
+                m->events_expired(metrics::channel::websocket);
+            }
             if (confirm)
               write(self, message_writer{"subscribe_success", reply_to}
                               .str("task_id", task_id)
@@ -103,7 +115,7 @@ void handle(self_ptr self, command& cmd) {
   case command_type::start: {
     auto kind = cmd.task;
     self->request(st.setup.manager, timeout, start_atom::value, cmd.task,
-                  cmd.params, std::string{})
+                  cmd.params, st.setup.principal)
         .then(
             [=](std::string& task_id, task_actor& t) {
               write(self, message_writer{"start_success", id}
@@ -158,6 +170,11 @@ void handle(self_ptr self, command& cmd) {
     break;
   case command_type::call_tool: {
     auto call_id = cmd.call_id;
+    if (st.draining) {
+      write_error(self, id, error_code::shutting_down,
+                  "the server is shutting down");
+      break;
+    }
     if (st.calls_in_flight.count(call_id) > 0) {
       write_error(self, id, error_code::duplicate_call_id,
                   "call id " + call_id + " is still in flight");
@@ -207,7 +224,8 @@ void handle(self_ptr self, command& cmd) {
     break;
   }
   case command_type::list_tasks:
-    self->request(st.setup.manager, timeout, list_atom::value)
+    self->request(st.setup.manager, timeout, list_atom::value,
+                  st.setup.principal)
         .then(
             [=](std::vector<protocol::task_info>& tasks) {
               write(self, protocol::encode_tasks(id, tasks));
@@ -221,29 +239,77 @@ void handle(self_ptr self, command& cmd) {
   }
 }
 
+// Token bucket: refills at `rate_limit` per second up to twice that.
+bool take_token(self_ptr self) {
+  auto& st = self->state;
+  auto now = std::chrono::steady_clock::now();
+  auto rate = static_cast<double>(st.setup.rate_limit);
+  std::chrono::duration<double> elapsed = now - st.refilled;
+  st.refilled = now;
+  st.tokens = std::min(2 * rate, st.tokens + elapsed.count() * rate);
+  if (st.tokens < 1)
+    return false;
+  st.tokens -= 1;
+  return true;
+}
+
+void announce_shutdown(self_ptr self, int64_t grace_ms) {
+  self->state.draining = true;
+  write(self, message_writer{"shutdown"}.num("grace_ms", grace_ms).finish());
+}
+
 } // namespace
 
 session_actor::behavior_type session(self_ptr self, session_setup setup) {
   auto& st = self->state;
   st.setup = std::move(setup);
   st.id = make_id("s-");
+  st.probe.open(st.setup.metrics, metrics::channel::websocket);
   write(self, protocol::encode_hello(st.id, st.setup.heartbeat.count(),
                                      st.setup.server));
+  st.tokens = 2.0 * static_cast<double>(st.setup.rate_limit);
+  st.refilled = std::chrono::steady_clock::now();
   self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
+  if (st.setup.status && st.setup.status->draining) {
+    // Connected while draining: say so and close right away.
+    announce_shutdown(self, st.setup.status->grace_ms);
+    write_error(self, {}, error_code::shutting_down,
+                "the server is shutting down");
+    st.setup.conn->close(1001, "server shutting down");
+  }
   return {
       [=](text_atom, std::string& text) {
+        if (!take_token(self)) {
+          write_error(self, {}, error_code::rate_limited,
+                      "more than " +
+                          std::to_string(self->state.setup.rate_limit) +
+                          " messages per second");
+          return;
+        }
         auto decoded = protocol::decode(text, self->state.setup.limits);
-        if (auto* err = std::get_if<protocol::decode_error>(&decoded)) {
+        auto* err = std::get_if<protocol::decode_error>(&decoded);
+        if (auto& m = self->state.setup.metrics)
+          m->received(metrics::channel::websocket,
+                      err ? "invalid"
+                          : metrics::command_name(
+                                std::get<command>(decoded).type));
+        if (err) {
           write_error(self, err->id, err->code, err->message);
           return;
         }
         handle(self, std::get<command>(decoded));
       },
       [=](binary_atom) {
+        if (auto& m = self->state.setup.metrics)
+          m->received(metrics::channel::websocket, "binary");
+        if (!take_token(self))
+          return;
         write_error(self, {}, error_code::bad_message,
                     "binary frames are not supported; send JSON text");
       },
       [=](too_large_atom) {
+        if (auto& m = self->state.setup.metrics)
+          m->received(metrics::channel::websocket, "too_large");
         write_error(self, {}, error_code::too_large,
                     "message exceeds the limit of " +
                         std::to_string(self->state.setup.limits.max_bytes) +
@@ -252,11 +318,21 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
       [=](closed_atom) {
         auto& st = self->state;
         st.closed = true;
+        st.probe.close();
         auto sink = caf::actor_cast<event_sink>(self);
         for (auto& [task_id, sub] : st.subscriptions)
           self->send(sub.handle, unsubscribe_atom::value, sink);
         st.subscriptions.clear();
         self->quit();
+      },
+      [=](shutdown_atom, int64_t grace_ms) {
+        announce_shutdown(self, grace_ms);
+      },
+      [=](close_atom, uint16_t code) {
+        auto& st = self->state;
+        if (!st.closed)
+          st.setup.conn->close(code, code == 1001 ? "server shutting down"
+                                                  : "closed by the server");
       },
       [=](heartbeat_atom) {
         auto& st = self->state;

@@ -2,10 +2,13 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
 #include "actors/interfaces.hpp"
+#include "actors/server_status.hpp"
+#include "metrics/registry.hpp"
 #include "protocol/decoder.hpp"
 #include "transport/connection.hpp"
 
@@ -27,6 +30,14 @@ struct session_setup {
   std::string server = "switchboard";
   /// How long to wait for the other actors.
   std::chrono::milliseconds request_timeout{30000};
+  /// Who the client is (derived from its token; empty without auth).
+  std::string principal;
+  /// Shared drain state (may be null in tests).
+  std::shared_ptr<const server_status> status;
+  /// Messages per second the client may send (bursts of twice that).
+  size_t rate_limit = 200;
+  /// Where traffic is counted (null: nowhere).
+  metrics::registry_ptr metrics;
 };
 
 /// State of a session actor.
@@ -42,6 +53,10 @@ struct session_state {
   std::map<std::string, subscribed> subscriptions;
   std::set<std::string> calls_in_flight;
   bool closed = false;
+  metrics::connection_probe probe;
+  bool draining = false;
+  double tokens = 0;
+  std::chrono::steady_clock::time_point refilled;
 
   static inline const char* name = "session";
 };

@@ -14,6 +14,7 @@ using protocol::message_writer;
 template<class F>
 void task_state::emit(std::string_view type, F&& fill) {
   auto seq = next_seq++;
+  last_event_at = self->clock().now();
   message_writer w{type};
   w.str("task_id", setup.id).unum("seq", seq).num("ts", protocol::now_ms());
   fill(w);
@@ -27,6 +28,7 @@ void task_state::emit(std::string_view type, F&& fill) {
 
 void task_state::progress(int64_t step, int64_t total,
                           std::string_view message) {
+  probe.progress();
   emit("progress", [&](message_writer& w) {
     w.num("step", step);
     if (total < 0)
@@ -109,6 +111,7 @@ void task_state::ask(std::string prompt, std::string schema_text,
                         std::get<protocol::schema>(compiled),
                         static_cast<int64_t>(timeout.count())};
   state = "waiting_input";
+  probe.waiting();
   emit("input_request", [&](message_writer& w) {
     w.str("request_id", request_id)
         .str("prompt", prompt)
@@ -138,13 +141,30 @@ void task_state::end(std::string_view type, std::string_view state_name,
                      std::string json) {
   terminal = true;
   state = std::string{state_name};
+  probe.finished(state_name);
   input.reset();
   end_json = std::move(json);
   emit(type, fill);
   for (auto& s : subscribers)
     self->demonitor(s.address());
   subscribers.clear();
+  if (setup.manager)
+    self->send(setup.manager, finished_atom::value, setup.id);
   self->delayed_send(self, setup.limits.retention, expire_atom::value);
+}
+
+void task_state::abort(std::string reason,
+                       std::optional<flows::flow_failure> failure) {
+  if (terminal)
+    return;
+  stop_reason = std::move(reason);
+  abort_failure = std::move(failure);
+  input.reset();
+  ++wait_token;
+  if (started && ctx->slot().handle)
+    resume(ctx->slot().handle);
+  if (!terminal)
+    finish();
 }
 
 void task_state::finish() {
@@ -173,6 +193,10 @@ void task_state::finish() {
     }
   }
   coro.reset();
+  if (abort_failure) {
+    failure = abort_failure;
+    stop_reason.reset();
+  }
   if (stop_reason) {
     auto reason = *stop_reason;
     end(
@@ -241,6 +265,8 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
   st.ctx = std::make_unique<flows::context>(st, st.setup.id, std::move(params),
                                             *st.setup.workspace);
   st.coro = st.setup.kind->run(*st.ctx);
+  st.unwatched_since = self->clock().now();
+  st.probe.start(st.setup.metrics, st.setup.kind->name);
   st.emit("started", [&](message_writer& w) {
     w.str("task", st.setup.kind->name).raw("params", st.setup.params);
   });
@@ -251,6 +277,8 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
                                 return s.address() == dm.source;
                               }),
                subs.end());
+    if (subs.empty())
+      self->state.unwatched_since = self->clock().now();
   });
   self->send(self, resume_atom::value, uint64_t{0});
   return {
@@ -281,19 +309,14 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
         if (i != subs.end()) {
           self->demonitor(i->address());
           subs.erase(i);
+          if (subs.empty())
+            self->state.unwatched_since = self->clock().now();
         }
       },
       [=](stop_atom, std::string& reason) -> std::string {
         auto& st = self->state;
-        if (st.terminal)
-          return st.state;
-        st.stop_reason = reason.empty() ? std::string{"stopped"} : reason;
-        st.input.reset();
-        ++st.wait_token;
-        if (st.started && st.ctx->slot().handle)
-          st.resume(st.ctx->slot().handle);
-        if (!st.terminal)
-          st.finish();
+        st.abort(reason.empty() ? std::string{"stopped"} : reason,
+                 std::nullopt);
         return st.state;
       },
       [=](input_atom, std::string& request_id,
@@ -311,6 +334,7 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
           return make_error(error_code::invalid_input, reason);
         st.input.reset();
         st.state = "running";
+        st.probe.resumed(metrics::input_outcome::answered);
         ++st.wait_token;
         st.emit("input_received", [&](message_writer& w) {
           w.str("request_id", request_id).raw("value", value);
@@ -347,10 +371,28 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
                    std::to_string(st.input->timeout_ms) + " ms";
         st.input.reset();
         st.state = "running";
+        st.probe.resumed(metrics::input_outcome::timeout);
         st.ctx->slot().failure = flows::flow_failure{error_code::timeout, msg};
         st.resume(st.ctx->slot().handle);
       },
       [=](expire_atom) { self->quit(); },
+      [=](sweep_atom) {
+        auto& st = self->state;
+        if (st.terminal)
+          return;
+        auto now = self->clock().now();
+        auto& lim = st.setup.limits;
+        if (lim.stale_after.count() > 0 && st.state == "running" &&
+            now - st.last_event_at >= lim.stale_after) {
+          auto msg =
+              "no event for " + std::to_string(lim.stale_after.count()) + " ms";
+          st.abort("stale", flows::flow_failure{error_code::timeout, msg});
+          return;
+        }
+        if (lim.orphan_after.count() > 0 && st.subscribers.empty() &&
+            now - st.unwatched_since >= lim.orphan_after)
+          st.abort("orphaned", std::nullopt);
+      },
   };
 }
 

@@ -10,9 +10,12 @@
 #include <utility>
 #include <vector>
 
+#include <caf/actor_clock.hpp>
+
 #include "actors/interfaces.hpp"
 #include "flows/catalog.hpp"
 #include "flows/flow.hpp"
+#include "metrics/registry.hpp"
 #include "protocol/encoder.hpp"
 #include "protocol/schema.hpp"
 
@@ -33,6 +36,10 @@ struct task_limits {
   std::chrono::milliseconds tool_timeout{60 * 1000};
   /// Tool results larger than this are summarized in `tool_result` events.
   size_t max_event_result_bytes = 64 * 1024;
+  /// A running task silent this long fails with `timeout` (0: never).
+  std::chrono::milliseconds stale_after{0};
+  /// A task nobody watched this long is stopped (0: never).
+  std::chrono::milliseconds orphan_after{0};
 };
 
 /// Everything a task actor is created with.
@@ -47,10 +54,14 @@ struct task_setup {
   std::string owner;
   /// Where tool calls go.
   tool_registry_actor registry;
+  /// Told when the task finishes (may be invalid in tests).
+  task_manager_actor manager;
   /// What flows may read.
   std::shared_ptr<const tools::workspace> workspace;
   /// Limits and timings.
   task_limits limits;
+  /// Where the task is counted (null: nowhere).
+  metrics::registry_ptr metrics;
   /// Creation time in unix milliseconds.
   int64_t created_ms = 0;
 };
@@ -77,12 +88,16 @@ struct task_state : flows::host {
   std::unique_ptr<flows::context> ctx;
   flows::flow coro;
   std::optional<std::string> stop_reason;
+  std::optional<flows::flow_failure> abort_failure;
+  caf::actor_clock::time_point last_event_at;
+  caf::actor_clock::time_point unwatched_since;
   uint64_t wait_token = 0;
   uint64_t call_counter = 0;
   uint64_t request_counter = 0;
   std::optional<pending_input> input;
   std::string progress_json = "null";
   std::string end_json;
+  metrics::task_probe probe;
 
   static inline const char* name = "task";
 
@@ -95,6 +110,10 @@ struct task_state : flows::host {
 
   /// Ends the task with its terminal event, once.
   void finish();
+
+  /// Cancels the flow at its suspension point and ends the task with
+  /// `stopped` (reason) or, when `failure` is set, with `error`.
+  void abort(std::string reason, std::optional<flows::flow_failure> failure);
 
   /// Returns the task's snapshot as JSON text.
   std::string snapshot() const;

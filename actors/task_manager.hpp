@@ -2,7 +2,11 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+
+#include <caf/typed_response_promise.hpp>
 
 #include "actors/interfaces.hpp"
 #include "actors/task.hpp"
@@ -17,6 +21,10 @@ struct task_manager_setup {
   std::shared_ptr<const tools::workspace> workspace;
   /// Limits and timings handed to every task.
   task_limits limits;
+  /// Where tasks are counted (null: nowhere).
+  metrics::registry_ptr metrics;
+  /// Running tasks beyond which `start` answers `overloaded`.
+  size_t max_running = 10000;
 };
 
 /// State of the task manager.
@@ -24,6 +32,11 @@ struct task_manager_state {
   task_manager_setup setup;
   std::map<std::string, task_actor> tasks;
   std::map<caf::actor_addr, std::string> ids;
+  std::map<std::string, std::string> owners;
+  std::set<std::string> running;
+  bool draining = false;
+  bool sweeping = false;
+  std::optional<caf::typed_response_promise<ok_atom>> drained;
 
   static inline const char* name = "task_manager";
 };
@@ -32,7 +45,8 @@ struct task_manager_state {
 std::string make_id(std::string_view prefix);
 
 /// Spawn function of the task manager: creates tasks with unguessable ids,
-/// maps ids to task actors, lists them and forgets them when they end.
+/// maps ids to task actors and owners, lists them, forgets them when they
+/// end, sweeps for stale and orphaned tasks, and drains at shutdown.
 task_manager_actor::behavior_type
 task_manager(task_manager_actor::stateful_pointer<task_manager_state> self,
              task_manager_setup setup);

@@ -7,6 +7,9 @@
 #include "actors/system.hpp"
 #include "actors/task_manager.hpp"
 #include "app/gateway.hpp"
+#include "flows/catalog.hpp"
+#include "metrics/registry.hpp"
+#include "metrics/transport.hpp"
 #include "registry/tool_registry.hpp"
 #include "tools/builtin.hpp"
 #include "tools/worker_pool.hpp"
@@ -26,6 +29,10 @@ caf::actor_system_config make_config(const options& opts) {
   return cfg;
 }
 
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 } // namespace
 
 struct application::impl {
@@ -37,6 +44,9 @@ struct application::impl {
   actors::tool_registry_actor registry;
   actors::task_manager_actor manager;
   std::shared_ptr<gateway> gw;
+  metrics::registry_ptr metrics;
+  std::shared_ptr<actors::server_status> status =
+      std::make_shared<actors::server_status>();
   std::unique_ptr<transport::server> server;
   bool running = false;
 
@@ -52,6 +62,9 @@ application::~application() {
 
 std::string application::start() {
   auto& d = *impl_;
+  if (!is_loopback(d.opts.host) && d.opts.tokens.empty() && !d.opts.insecure)
+    return "refusing to bind " + d.opts.host +
+           " without --tokens (pass --insecure to allow it)";
   auto opened = tools::workspace::open(d.opts.workspace);
   if (auto* reason = std::get_if<std::string>(&opened))
     return "workspace " + d.opts.workspace + ": " + *reason;
@@ -65,6 +78,16 @@ std::string application::start() {
   rs.node = d.opts.node;
   rs.workspace = d.ws;
   rs.pool = d.pool;
+  {
+    std::vector<std::string> kinds, tool_names;
+    for (auto& k : flows::catalog())
+      kinds.push_back(k.name);
+    for (auto& t : rs.tools)
+      tool_names.push_back(t.name);
+    d.metrics = std::make_shared<metrics::registry>(
+        metrics::build_info::current(SWITCHBOARD_VERSION), kinds, tool_names);
+  }
+  rs.metrics = d.metrics;
   d.registry = d.sys->spawn(registry::tool_registry, std::move(rs));
   actors::task_manager_setup ms;
   ms.registry = d.registry;
@@ -72,12 +95,21 @@ std::string application::start() {
   ms.limits.max_log = d.opts.max_log_events;
   ms.limits.retention = std::chrono::milliseconds{d.opts.retention_ms};
   ms.limits.tool_timeout = std::chrono::milliseconds{d.opts.tool_timeout_ms};
+  ms.limits.stale_after = std::chrono::milliseconds{d.opts.stale_after_ms};
+  ms.limits.orphan_after = std::chrono::milliseconds{d.opts.orphan_after_ms};
+  ms.max_running = d.opts.max_tasks;
+  ms.metrics = d.metrics;
   d.manager = d.sys->spawn(actors::task_manager, std::move(ms));
   gateway::settings gs;
   gs.heartbeat = std::chrono::milliseconds{d.opts.heartbeat_ms};
   gs.limits.max_bytes = d.opts.max_message_bytes;
   gs.limits.max_depth = d.opts.max_json_depth;
   gs.server = "switchboard/" SWITCHBOARD_VERSION;
+  gs.access = std::make_shared<const access_policy>(d.opts.tokens,
+                                                    d.opts.allowed_origins);
+  gs.status = d.status;
+  gs.rate_limit = d.opts.rate_limit;
+  gs.metrics = d.metrics;
   d.gw = std::make_shared<gateway>(*d.sys, d.manager, d.registry, gs);
   transport::server_options so;
   so.host = d.opts.host;
@@ -87,6 +119,8 @@ std::string application::start() {
   so.max_queue_bytes = d.opts.max_queue_bytes;
   so.heartbeat = gs.heartbeat;
   so.threads = d.opts.io_threads;
+  so.max_connections = d.opts.max_connections;
+  so.observer = metrics::transport_observer(d.metrics);
   d.server = std::make_unique<transport::server>(so, d.gw);
   d.running = true;
   if (auto err = d.server->start(); !err.empty())
@@ -98,13 +132,33 @@ uint16_t application::port() const {
   return impl_->server ? impl_->server->port() : 0;
 }
 
+void application::drain() {
+  auto& d = *impl_;
+  if (!d.running)
+    return;
+  auto grace = d.opts.grace_ms;
+  d.status->grace_ms = grace;
+  d.status->draining = true;
+  d.gw->announce_shutdown(grace);
+  {
+    caf::scoped_actor self{*d.sys};
+    self->request(d.manager, std::chrono::milliseconds{grace + 5000},
+                  actors::drain_atom::value, grace)
+        .receive([](actors::ok_atom) {}, [](caf::error&) {});
+  }
+  // Sessions close after writing what they hold, so every subscriber gets
+  // every event up to each task's terminal one.
+  d.gw->close_sessions(1001);
+  d.gw->wait_sessions_closed(std::chrono::seconds(2));
+}
+
 void application::stop() {
   auto& d = *impl_;
   if (!d.running)
     return;
   d.running = false;
   d.server->stop();
-  d.gw->close_sessions();
+  d.gw->end_sessions();
   caf::anon_send_exit(d.manager, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d.registry, caf::exit_reason::user_shutdown);
   d.pool->stop();

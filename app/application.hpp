@@ -23,6 +23,11 @@ class application {
   /// Returns the bound port (after a successful `start`).
   uint16_t port() const;
 
+  /// Drains gracefully: refuses new work, tells clients `shutdown`, gives
+  /// running tasks the grace period, stops the rest with reason
+  /// "shutdown", delivers every event and closes connections with 1001.
+  void drain();
+
   /// Closes every connection, stops every actor and joins all threads.
   void stop();
 

@@ -4,6 +4,7 @@
 
 #include "actors/http_api.hpp"
 #include "actors/session.hpp"
+#include "app/static_files.hpp"
 #include "protocol/encoder.hpp"
 
 namespace switchboard::app {
@@ -51,11 +52,25 @@ gateway::gateway(caf::actor_system& sys, actors::task_manager_actor manager,
   http_.registry = registry_;
   http_.limits = settings_.limits;
   http_.heartbeat = settings_.heartbeat;
+  http_.status = settings_.status;
+  http_.metrics = settings_.metrics;
 }
 
-transport::inbound_ptr gateway::on_websocket(transport::connection_ptr conn,
-                                             const transport::http_request&) {
+transport::inbound_ptr
+gateway::on_websocket(transport::connection_ptr conn,
+                      const transport::http_request& req) {
+  std::string principal;
+  if (settings_.access) {
+    auto checked = settings_.access->check(req);
+    if (std::holds_alternative<protocol::error_code>(checked))
+      return nullptr; // The transport closes with 1008.
+    principal = std::get<std::string>(checked);
+  }
   actors::session_setup setup;
+  setup.principal = std::move(principal);
+  setup.status = settings_.status;
+  setup.rate_limit = settings_.rate_limit;
+  setup.metrics = settings_.metrics;
   setup.conn = std::move(conn);
   setup.manager = manager_;
   setup.registry = registry_;
@@ -74,10 +89,44 @@ transport::inbound_ptr gateway::on_websocket(transport::connection_ptr conn,
 
 void gateway::on_http(transport::http_request req,
                       transport::http_exchange_ptr ex) {
-  actors::serve_http(sys_, http_, std::move(req), std::move(ex));
+  if (is_static_request(req)) // The web app's files carry no secrets.
+    return serve_static(SWITCHBOARD_WEB_ROOT, req, ex);
+  std::string principal;
+  if (settings_.access) {
+    auto checked = settings_.access->check(req);
+    if (auto* code = std::get_if<protocol::error_code>(&checked)) {
+      transport::http_response res{
+          protocol::http_status(*code),
+          "application/json",
+          protocol::encode_error({}, *code,
+                                 *code == protocol::error_code::forbidden
+                                     ? "origin not allowed"
+                                     : "a valid bearer token is required"),
+          {}};
+      if (*code == protocol::error_code::unauthorized)
+        res.headers.emplace_back("WWW-Authenticate", "Bearer");
+      ex->respond(std::move(res));
+      return;
+    }
+    principal = std::get<std::string>(checked);
+  }
+  actors::serve_http(sys_, http_, std::move(principal), std::move(req),
+                     std::move(ex));
 }
 
-void gateway::close_sessions() {
+void gateway::announce_shutdown(int64_t grace_ms) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto& [id, s] : sessions_)
+    caf::anon_send(s, actors::shutdown_atom::value, grace_ms);
+}
+
+void gateway::close_sessions(uint16_t code) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto& [id, s] : sessions_)
+    caf::anon_send(s, actors::close_atom::value, code);
+}
+
+void gateway::end_sessions() {
   std::map<uint64_t, actors::session_actor> sessions;
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -90,6 +139,12 @@ void gateway::close_sessions() {
 void gateway::forget(uint64_t id) {
   std::lock_guard<std::mutex> guard{mtx_};
   sessions_.erase(id);
+  cv_.notify_all();
+}
+
+bool gateway::wait_sessions_closed(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> guard{mtx_};
+  return cv_.wait_for(guard, timeout, [this] { return sessions_.empty(); });
 }
 
 } // namespace switchboard::app

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -9,6 +11,8 @@
 
 #include "actors/http_api.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/server_status.hpp"
+#include "app/access.hpp"
 #include "protocol/json.hpp"
 #include "transport/handler.hpp"
 
@@ -26,6 +30,14 @@ class gateway : public transport::handler {
     protocol::json_limits limits;
     /// Server name and version.
     std::string server;
+    /// Who may connect.
+    std::shared_ptr<const access_policy> access;
+    /// Shared drain state.
+    std::shared_ptr<actors::server_status> status;
+    /// Messages per second per connection.
+    size_t rate_limit = 200;
+    /// Where traffic is counted and what `/metrics` serves (may be null).
+    metrics::registry_ptr metrics;
   };
 
   /// Creates a gateway in front of the given actors.
@@ -38,8 +50,19 @@ class gateway : public transport::handler {
   void on_http(transport::http_request req,
                transport::http_exchange_ptr ex) override;
 
-  /// Tells every live session to end (used at shutdown).
-  void close_sessions();
+  /// Tells every live session that the server drains for `grace_ms`.
+  void announce_shutdown(int64_t grace_ms);
+
+  /// Asks every live session to close its connection with `code` after the
+  /// frames already queued.
+  void close_sessions(uint16_t code);
+
+  /// Tells every live session to end at once (used at the very end).
+  void end_sessions();
+
+  /// Waits until every session's connection is gone or `timeout` passed;
+  /// returns whether none is left.
+  bool wait_sessions_closed(std::chrono::milliseconds timeout);
 
   /// Forgets session `id` (its connection closed).
   void forget(uint64_t id);
@@ -51,6 +74,7 @@ class gateway : public transport::handler {
   settings settings_;
   actors::http_api_setup http_;
   std::mutex mtx_;
+  std::condition_variable cv_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, actors::session_actor> sessions_;
 };

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
+  application.drain();
   application.stop();
   return 0;
 }

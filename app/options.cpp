@@ -36,6 +36,34 @@ setter text(std::string options::*member) {
   };
 }
 
+setter list(std::vector<std::string> options::*member) {
+  return [=](options& o, const std::string& v) -> std::string {
+    size_t i = 0;
+    while (i <= v.size()) {
+      auto j = v.find(',', i);
+      if (j == std::string::npos)
+        j = v.size();
+      auto item = v.substr(i, j - i);
+      if (!item.empty())
+        (o.*member).push_back(item);
+      i = j + 1;
+    }
+    return {};
+  };
+}
+
+setter flag(bool options::*member) {
+  return [=](options& o, const std::string& v) -> std::string {
+    if (v == "true" || v == "1" || v == "yes")
+      o.*member = true;
+    else if (v == "false" || v == "0" || v == "no")
+      o.*member = false;
+    else
+      return "expected true or false: '" + v + "'";
+    return {};
+  };
+}
+
 struct option_def {
   std::string name;
   std::string help;
@@ -79,6 +107,27 @@ const std::vector<option_def>& defs() {
       {"io-threads", "network I/O threads (default 1)",
        number<size_t>(&options::io_threads, 1, 256)},
       {"node", "this node's name (default local)", text(&options::node)},
+      {"stale-after-ms",
+       "fail running tasks silent this long, 0 disables (default 600000)",
+       number<int64_t>(&options::stale_after_ms, 0, 365LL * 86400000)},
+      {"orphan-after-ms",
+       "stop tasks nobody watched this long, 0 disables (default 0)",
+       number<int64_t>(&options::orphan_after_ms, 0, 365LL * 86400000)},
+      {"grace-ms", "time tasks get to finish on shutdown (default 10000)",
+       number<int64_t>(&options::grace_ms, 0, 3600000)},
+      {"max-connections", "open connections allowed (default 10000)",
+       number<size_t>(&options::max_connections, 1, 1000000)},
+      {"max-tasks", "running tasks allowed (default 10000)",
+       number<size_t>(&options::max_tasks, 1, 10000000)},
+      {"rate-limit", "messages per second per connection (default 200)",
+       number<size_t>(&options::rate_limit, 1, 1000000)},
+      {"tokens", "comma-separated bearer tokens; any set means auth is on",
+       list(&options::tokens)},
+      {"allowed-origins",
+       "comma-separated browser origins allowed besides the server's own",
+       list(&options::allowed_origins)},
+      {"insecure", "allow a non-loopback bind without tokens (default false)",
+       flag(&options::insecure)},
   };
   return result;
 }
@@ -125,8 +174,11 @@ std::variant<options, std::string> parse_options(int argc, char** argv,
     if (arg.rfind("--", 0) != 0)
       return "unexpected argument '" + arg + "' (options are --name=value)";
     auto eq = arg.find('=');
-    if (eq == std::string::npos)
-      return "option '" + arg + "' needs a value (--name=value)";
+    if (eq == std::string::npos) {
+      // A bare --name is a boolean flag.
+      cli.emplace_back(arg.substr(2), "true");
+      continue;
+    }
     auto name = arg.substr(2, eq - 2);
     auto value = arg.substr(eq + 1);
     if (name == "config-file")

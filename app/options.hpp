@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace switchboard::app {
 
@@ -41,6 +42,25 @@ struct options {
   size_t io_threads = 1;
   /// This node's name, reported with its tools.
   std::string node = "local";
+  /// Running tasks that report nothing for this long fail with `timeout`
+  /// (0 disables; tasks waiting for input are never stale).
+  int64_t stale_after_ms = 10 * 60 * 1000;
+  /// Tasks nobody has watched for this long are stopped (0 disables).
+  int64_t orphan_after_ms = 0;
+  /// Time running tasks get to finish on shutdown.
+  int64_t grace_ms = 10000;
+  /// Open connections beyond which new ones are refused.
+  size_t max_connections = 10000;
+  /// Running tasks beyond which `start` answers `overloaded`.
+  size_t max_tasks = 10000;
+  /// Messages per second a connection may send (bursts of twice that).
+  size_t rate_limit = 200;
+  /// Bearer tokens; when any is set, every request needs one.
+  std::vector<std::string> tokens;
+  /// Origins browsers may use besides the server's own host.
+  std::vector<std::string> allowed_origins;
+  /// Allows binding a non-loopback address without tokens.
+  bool insecure = false;
 };
 
 /// Returns the usage text listing every option.

@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 
 #include "transport/http_session.hpp"
 #include "transport/session_state.hpp"
@@ -41,6 +42,11 @@ void server_state::remove(session_base* s) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (live_.erase(s) > 0 && live_.empty())
     cv_.notify_all();
+}
+
+size_t server_state::size() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return live_.size();
 }
 
 std::vector<std::shared_ptr<session_base>> server_state::live() {
@@ -140,6 +146,21 @@ class listener : public std::enable_shared_from_this<listener> {
       return;
     }
     boost::system::error_code ignored;
+    if (state_->size() >= state_->opts.max_connections) {
+      // Refuse cleanly: a short answer fits the empty send buffer, so the
+      // blocking write cannot stall the I/O thread.
+      static constexpr std::string_view body =
+          R"({"type":"error","code":"overloaded","message":"too many connections"})";
+      auto res = "HTTP/1.1 503 Service Unavailable\r\nServer: switchboard\r\n"
+                 "Content-Type: application/json\r\nConnection: close\r\n"
+                 "Retry-After: 1\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + std::string{body};
+      net::write(sock, net::buffer(res), ignored);
+      sock.shutdown(tcp::socket::shutdown_both, ignored);
+      sock.close(ignored);
+      do_accept();
+      return;
+    }
     // Frames are small and latency matters more than packet count.
     sock.set_option(tcp::no_delay(true), ignored);
     start_http_session(state_, std::move(sock));

@@ -3,12 +3,25 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "transport/handler.hpp"
 
 namespace switchboard::transport {
+
+/// Connection-level events reported to `server_options::observer`.
+enum class connection_event {
+  /// Bytes were queued (positive amount) or left a WebSocket queue.
+  queue_bytes,
+  /// A WebSocket was closed with 1013 because its queue overflowed.
+  slow_consumer,
+  /// A WebSocket peer stopped answering pings and was dropped.
+  heartbeat_lost,
+  /// An SSE stream was dropped because its queue overflowed.
+  sse_slow_consumer,
+};
 
 /// Settings of the HTTP/WebSocket listener.
 struct server_options {
@@ -28,6 +41,12 @@ struct server_options {
   std::chrono::milliseconds handshake_timeout{30000};
   /// Number of I/O threads.
   size_t threads = 1;
+  /// Optional observer of connection events (e.g. metrics); called on I/O
+  /// and actor threads, so it must be thread-safe and cheap. The amount is
+  /// the byte delta for `queue_bytes`, else 1.
+  std::function<void(connection_event, int64_t)> observer;
+  /// Open connections beyond which new ones get 503 and are closed.
+  size_t max_connections = 10000;
 };
 
 /// The Beast-based listener: accepts TCP connections, serves HTTP requests

@@ -56,6 +56,9 @@ class server_state {
   /// Unregisters `s`; no-op when not registered.
   void remove(session_base* s);
 
+  /// Returns the number of registered sessions.
+  size_t size();
+
   /// Returns the sessions that are still alive.
   std::vector<std::shared_ptr<session_base>> live();
 

@@ -21,6 +21,29 @@ namespace {
 // Beast throws when a close reason is longer than a close frame can carry.
 constexpr size_t max_reason_size = 123;
 
+// Chooses the subprotocol to echo: ours if offered, else the first offered.
+std::string pick_subprotocol(const std::string& offered) {
+  std::string first;
+  size_t i = 0;
+  while (i < offered.size()) {
+    auto j = offered.find(',', i);
+    if (j == std::string::npos)
+      j = offered.size();
+    auto item = offered.substr(i, j - i);
+    auto b = item.find_first_not_of(' ');
+    auto e = item.find_last_not_of(' ');
+    if (b != std::string::npos) {
+      item = item.substr(b, e - b + 1);
+      if (item == "switchboard.v1")
+        return item;
+      if (first.empty())
+        first = item;
+    }
+    i = j + 1;
+  }
+  return first;
+}
+
 class websocket_session
     : public connection,
       public session_base,
@@ -36,6 +59,9 @@ class websocket_session
 
   ~websocket_session() override {
     state_->remove(this);
+    if (queued_bytes_ > 0)
+      observe(connection_event::queue_bytes,
+              -static_cast<int64_t>(queued_bytes_));
     // Only reached without `finish` when the io_context dropped our handlers.
     if (auto in = std::move(inbound_))
       in->on_closed();
@@ -52,11 +78,23 @@ class websocket_session
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout timeouts;
     timeouts.handshake_timeout = opts.handshake_timeout;
-    timeouts.idle_timeout = 3 * opts.heartbeat;
+    // Our own check (do_ping) closes silent peers with 1011 after three
+    // heartbeats; Beast's idle timeout is only the backstop.
+    timeouts.idle_timeout = 4 * opts.heartbeat;
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
-    ws_.set_option(
-        websocket::stream_base::decorator([](websocket::response_type& res) {
+    last_heard_ = std::chrono::steady_clock::now();
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) {
+      last_heard_ = std::chrono::steady_clock::now();
+    });
+    // Browsers that offer subprotocols (e.g. "bearer.TOKEN" for auth) need
+    // one echoed back, or they fail the handshake.
+    auto protocol = pick_subprotocol(
+        std::string{req_[http::field::sec_websocket_protocol]});
+    ws_.set_option(websocket::stream_base::decorator(
+        [protocol](websocket::response_type& res) {
+          if (!protocol.empty())
+            res.set(http::field::sec_websocket_protocol, protocol);
           res.set(http::field::server, "switchboard");
         }));
     websocket::permessage_deflate pmd;
@@ -112,6 +150,11 @@ class websocket_session
   }
 
  private:
+  void observe(connection_event e, int64_t amount) {
+    if (state_->opts.observer)
+      state_->opts.observer(e, amount);
+  }
+
   template<class F>
   void post(F&& f) {
     if (!state_->stopped)
@@ -159,9 +202,13 @@ class websocket_session
       // Beast has already sent close 1009 and torn the connection down.
       if (ec == websocket::error::message_too_big && inbound_)
         inbound_->on_too_large();
+      // Beast's idle timeout: the backstop of the heartbeat check.
+      if (ec == beast::error::timeout && !close_pending_ && !finished_)
+        observe(connection_event::heartbeat_lost, 1);
       finish();
       return;
     }
+    last_heard_ = std::chrono::steady_clock::now();
     if (inbound_ && !closing_) {
       try {
         if (ws_.got_text())
@@ -187,10 +234,12 @@ class websocket_session
     queued_bytes_ += f->size();
     if (queued_bytes_ > state_->opts.max_queue_bytes) {
       queued_bytes_ -= f->size();
+      observe(connection_event::slow_consumer, 1);
       request_close(websocket::close_code::try_again_later, "slow consumer",
                     true);
       return;
     }
+    observe(connection_event::queue_bytes, static_cast<int64_t>(f->size()));
     queue_.push_back(std::move(f));
     if (accepted_ && !writing_)
       do_write();
@@ -210,6 +259,8 @@ class websocket_session
   void on_write(boost::system::error_code ec) {
     writing_ = false;
     queued_bytes_ -= queue_.front()->size();
+    observe(connection_event::queue_bytes,
+            -static_cast<int64_t>(queue_.front()->size()));
     queue_.pop_front();
     if (finished_) {
       drop_queue();
@@ -231,12 +282,24 @@ class websocket_session
   void drop_queue() {
     while (queue_.size() > (writing_ ? 1u : 0u)) {
       queued_bytes_ -= queue_.back()->size();
+      observe(connection_event::queue_bytes,
+              -static_cast<int64_t>(queue_.back()->size()));
       queue_.pop_back();
     }
   }
 
   void do_ping() {
-    if (!accepted_ || finished_ || closing_ || ping_in_flight_)
+    if (!accepted_ || finished_ || closing_)
+      return;
+    if (std::chrono::steady_clock::now() - last_heard_ >
+        3 * state_->opts.heartbeat) {
+      if (!close_pending_)
+        observe(connection_event::heartbeat_lost, 1);
+      request_close(websocket::close_code::internal_error, "heartbeat lost",
+                    false);
+      return;
+    }
+    if (ping_in_flight_)
       return;
     ping_in_flight_ = true;
     ws_.async_ping({}, [self = shared_from_this()](boost::system::error_code) {
@@ -297,6 +360,7 @@ class websocket_session
   bool accepted_ = false;
   bool writing_ = false;
   bool ping_in_flight_ = false;
+  std::chrono::steady_clock::time_point last_heard_;
   bool closing_ = false;
   bool finished_ = false;
 };

@@ -400,10 +400,10 @@ TEST_CASE("the manager refuses unknown kinds, bad params and unknown ids",
   CHECK(start_err("ticker", R"({"steps":-1})") == error_code::invalid_params);
   CHECK(start_err("triage", R"({"min_severity":"urgent"})") ==
         error_code::invalid_params);
-  f.self()->send(f.mgr, list_atom::value);
+  f.self()->send(f.mgr, list_atom::value, std::string{});
   f.run();
   CHECK(test::only<std::vector<protocol::task_info>>(f.collect()).empty());
-  f.self()->send(f.mgr, get_atom::value, std::string{"t-nope"});
+  f.self()->send(f.mgr, get_atom::value, std::string{"t-nope"}, std::string{});
   f.run();
   CHECK(code_of(test::only<caf::error>(f.collect())) ==
         error_code::unknown_task);
@@ -416,7 +416,7 @@ TEST_CASE("the manager lists tasks and forgets them after retention",
   task_fixture f{registry_kind::real, limits};
   auto t = f.start("ticker", R"({"steps":1,"interval_ms":10})");
   f.advance(10ms);
-  f.self()->send(f.mgr, list_atom::value);
+  f.self()->send(f.mgr, list_atom::value, std::string{});
   f.run();
   auto tasks = test::only<std::vector<protocol::task_info>>(f.collect());
   REQUIRE(tasks.size() == 1);
@@ -426,11 +426,11 @@ TEST_CASE("the manager lists tasks and forgets them after retention",
   CHECK(tasks[0].task_id.rfind("t-", 0) == 0);
   CHECK(tasks[0].task_id.size() == 34);
   f.advance(59s);
-  f.self()->send(f.mgr, get_atom::value, tasks[0].task_id);
+  f.self()->send(f.mgr, get_atom::value, tasks[0].task_id, std::string{});
   f.run();
   CHECK(test::only<task_actor>(f.drain()) == t);
   f.advance(1s);
-  f.self()->send(f.mgr, get_atom::value, tasks[0].task_id);
+  f.self()->send(f.mgr, get_atom::value, tasks[0].task_id, std::string{});
   f.run();
   CHECK(code_of(test::only<caf::error>(f.collect())) ==
         error_code::unknown_task);
