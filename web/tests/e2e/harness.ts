@@ -1,0 +1,161 @@
+// Test harness: the real server binary on port 0 with a temporary
+// workspace, a TCP proxy that can cut connections, and Debian's chromium
+// driven by playwright-core (never a downloaded browser).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+
+export const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export const repoRoot = path.resolve(webDir, '..')
+export const resultsDir = path.join(webDir, 'test-results')
+const binary = process.env.SWITCHBOARD_BINARY ?? path.join(repoRoot, 'build/bin/switchboard')
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+export interface Server {
+  url: string
+  port: number
+  workspace: string
+  output: () => string
+  stop: () => Promise<void>
+}
+
+/** Starts the server on a free port over a copy of the demo workspace. */
+export async function startServer(): Promise<Server> {
+  if (!existsSync(binary)) throw new Error(`no server binary at ${binary}; build it with bash scripts/build.sh`)
+  if (!existsSync(path.join(webDir, 'dist/index.html'))) throw new Error('web/dist is missing; run npm run build first')
+  const workspace = mkdtempSync(path.join(os.tmpdir(), 'sb-e2e-ws-'))
+  cpSync(path.join(repoRoot, 'demo-workspace'), workspace, { recursive: true })
+  // One more planted problem: a file others may write.
+  chmodSync(path.join(workspace, 'app/settings.py'), 0o666)
+  const child: ChildProcess = spawn(binary, ['--port=0', `--workspace=${workspace}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout!.on('data', (d) => (out += d))
+  child.stderr!.on('data', (d) => (out += d))
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20000)
+    const check = () => {
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1])
+      }
+    }
+    child.stdout!.on('data', check)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`server exited with ${code}:\n${out}`))
+    })
+  })
+  return {
+    url,
+    port: Number(new URL(url).port),
+    workspace,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r))
+        child.kill('SIGTERM')
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+        await exited
+        clearTimeout(timer)
+      }
+      rmSync(workspace, { recursive: true, force: true })
+    },
+  }
+}
+
+export interface Proxy {
+  url: string
+  /** Destroys every proxied connection at once, both sides. */
+  dropAll: () => number
+  /** Connections seen so far. */
+  accepted: () => number
+  close: () => Promise<void>
+}
+
+/** A TCP proxy on a free port in front of `target` (host:port). */
+export async function startProxy(targetPort: number): Promise<Proxy> {
+  const live = new Set<net.Socket>()
+  let accepted = 0
+  const server = net.createServer((client) => {
+    accepted++
+    const upstream = net.connect(targetPort, '127.0.0.1')
+    live.add(client)
+    live.add(upstream)
+    const done = () => {
+      client.destroy()
+      upstream.destroy()
+      live.delete(client)
+      live.delete(upstream)
+    }
+    client.on('error', done).on('close', done)
+    upstream.on('error', done).on('close', done)
+    client.pipe(upstream)
+    upstream.pipe(client)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as net.AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    accepted: () => accepted,
+    dropAll: () => {
+      const n = live.size
+      for (const s of live) s.destroy()
+      live.clear()
+      return n
+    },
+    close: async () => {
+      for (const s of live) s.destroy()
+      await new Promise((r) => server.close(r))
+    },
+  }
+}
+
+export interface Browser {
+  context: BrowserContext
+  newPage: () => Promise<Page>
+  close: () => Promise<void>
+}
+
+/** Headless chromium with a fresh profile. */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(chromiumPath)) throw new Error(`no browser at ${chromiumPath}; apt-get install chromium`)
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'sb-e2e-profile-'))
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-sync',
+    ],
+  })
+  return {
+    context,
+    newPage: async () => {
+      const page = await context.newPage()
+      page.setDefaultTimeout(15000)
+      return page
+    },
+    close: async () => {
+      await context.close()
+      rmSync(profile, { recursive: true, force: true })
+    },
+  }
+}
+
+export async function screenshot(page: Page, name: string) {
+  mkdirSync(resultsDir, { recursive: true })
+  await page.screenshot({ path: path.join(resultsDir, `${name}.png`), fullPage: true })
+}
