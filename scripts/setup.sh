@@ -10,6 +10,13 @@ packages=(
   prometheus
 )
 
+# The web UI: node and npm build and test it (Debian's nodejs unless a node is
+# already installed); chromium runs its browser tests.
+if ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+packages+=(chromium)
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
