@@ -35,6 +35,7 @@ void finish(self_ptr self) {
   if (st.done)
     return;
   st.done = true;
+  st.probe.close();
   st.setup.exchange->end();
   self->send(st.setup.task, unsubscribe_atom::value,
              caf::actor_cast<event_sink>(self));
@@ -57,11 +58,15 @@ void write_event(self_ptr self, uint64_t seq, const protocol::frame& data) {
     finish(self);
     return;
   }
+  if (auto& m = st.setup.metrics)
+    m->sent(metrics::channel::sse, type);
   if (is_terminal_type(type))
     finish(self);
 }
 
 void write_named(self_ptr self, std::string_view event, std::string json) {
+  if (auto& m = self->state.setup.metrics)
+    m->sent(metrics::channel::sse, event);
   self->state.setup.exchange->write(protocol::make_frame(
       "event: " + std::string{event} + "\ndata: " + json + "\n\n"));
 }
@@ -73,6 +78,7 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
   auto& st = self->state;
   st.setup = std::move(setup);
   st.last_sent = st.setup.after;
+  st.probe.open(st.setup.metrics, metrics::channel::sse);
   auto me = caf::actor_cast<sse_stream_actor>(self);
   st.setup.exchange->on_closed(
       [me] { caf::anon_send(me, closed_atom::value); });
@@ -88,6 +94,14 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
                 caf::actor_cast<event_sink>(self), after)
       .then(
           [=](subscription& sub) {
+            if (auto& m = self->state.setup.metrics) {
+              if (after > 0)
+                m->resume(metrics::channel::sse);
+              if (sub.expired) {
+                m->events_expired(metrics::channel::sse);
+                m->protocol_error(protocol::error_code::events_expired);
+              }
+            }
             if (sub.expired) {
               write_named(self, "error",
                           protocol::encode_error(
@@ -106,6 +120,8 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
           },
           [=](caf::error& err) {
             auto info = describe(err);
+            if (auto& m = self->state.setup.metrics)
+              m->protocol_error(info.code);
             write_named(self, "error",
                         protocol::encode_error({}, info.code, info.message));
             finish(self);
@@ -123,6 +139,8 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
           finish(self);
           return;
         }
+        if (auto& m = st.setup.metrics)
+          m->sent(metrics::channel::sse, "heartbeat");
         self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
       },
       [=](closed_atom) {
@@ -130,6 +148,7 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
         if (st.done)
           return;
         st.done = true;
+        st.probe.close();
         self->send(st.setup.task, unsubscribe_atom::value,
                    caf::actor_cast<event_sink>(self));
         self->quit();

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "actors/interfaces.hpp"
+#include "metrics/registry.hpp"
 #include "transport/http_types.hpp"
 
 namespace switchboard::actors {
@@ -28,6 +29,8 @@ struct sse_stream_setup {
   std::chrono::milliseconds retry{2000};
   /// How long to wait for the task's answers.
   std::chrono::milliseconds request_timeout{30000};
+  /// Where the stream is counted (null: nowhere).
+  metrics::registry_ptr metrics;
 };
 
 /// State of an SSE stream actor.
@@ -35,6 +38,7 @@ struct sse_stream_state {
   sse_stream_setup setup;
   uint64_t last_sent = 0;
   bool done = false;
+  metrics::connection_probe probe;
 
   static inline const char* name = "sse_stream";
 };

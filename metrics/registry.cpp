@@ -286,6 +286,17 @@ registry::registry(build_info info, const std::vector<std::string>& kinds,
 
 registry::~registry() = default;
 
+build_info build_info::current(std::string version) {
+#if defined(__clang__)
+  std::string compiler = "clang " __clang_version__;
+#elif defined(__GNUC__)
+  std::string compiler = "gcc " __VERSION__;
+#else
+  std::string compiler = "unknown";
+#endif
+  return {std::move(version), std::move(compiler)};
+}
+
 std::string registry::serialize() const {
   auto& d = *impl_;
   auto families = d.reg->Collect();

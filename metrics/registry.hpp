@@ -43,6 +43,9 @@ struct build_info {
   std::string version;
   /// The compiler that built it, e.g. "gcc 12.2.0".
   std::string compiler;
+
+  /// Returns the info of this build with `version`.
+  static build_info current(std::string version);
 };
 
 /// The metrics of one task kind, resolved once at start.

@@ -42,31 +42,48 @@ actors::tool_registry_actor::behavior_type tool_registry(
       [=](actors::call_atom, std::string& caller, std::string& call_id,
           std::string& tool, std::string& args) -> caf::result<std::string> {
         auto& st = self->state;
+        auto* counted =
+            st.setup.metrics ? &st.setup.metrics->tool(tool) : nullptr;
+        auto fail = [&](error_code code, std::string message) {
+          if (counted)
+            st.setup.metrics->tool_call(*counted, code);
+          return make_error(code, std::move(message));
+        };
         auto i = st.tools.find(tool);
         if (i == st.tools.end())
-          return make_error(error_code::unknown_tool, "no tool " + tool);
+          return fail(error_code::unknown_tool, "no tool " + tool);
         auto key = std::make_pair(caller, call_id);
         if (st.in_flight.count(key) > 0)
-          return make_error(error_code::duplicate_call_id,
+          return fail(error_code::duplicate_call_id,
                             "call id " + call_id + " is still in flight");
         rapidjson::Document doc;
         if (auto ps = protocol::parse_json(args, doc);
             ps.code != error_code::none)
-          return make_error(error_code::invalid_args, ps.message);
+          return fail(error_code::invalid_args, ps.message);
         if (auto reason = i->second.schema.validate(doc); !reason.empty())
-          return make_error(error_code::invalid_args, reason);
+          return fail(error_code::invalid_args, reason);
         auto& def = i->second.def;
         if (!def.blocking) {
+          auto t0 = std::chrono::steady_clock::now();
           auto out = def.run(doc, *st.setup.workspace);
+          if (counted)
+            st.setup.metrics->tool_duration(
+                *counted, std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - t0)
+                              .count());
           if (out.code != error_code::none)
-            return make_error(out.code, out.message);
+            return fail(out.code, out.message);
+          if (counted)
+            st.setup.metrics->tool_call(*counted, error_code::none);
           return std::move(out.json);
         }
         auto job = st.next_job++;
         auto promise = self->make_response_promise<std::string>();
         st.in_flight.insert(key);
         st.pending.emplace(job,
-                           tool_registry_state::pending_call{key, promise});
+                           tool_registry_state::pending_call{
+                               key, promise, counted,
+                               std::chrono::steady_clock::now()});
         auto me = caf::actor_cast<actors::tool_registry_actor>(self);
         auto run = def.run;
         auto ws = st.setup.workspace;
@@ -87,7 +104,7 @@ actors::tool_registry_actor::behavior_type tool_registry(
         if (!submitted) {
           st.in_flight.erase(key);
           st.pending.erase(job);
-          return make_error(error_code::overloaded,
+          return fail(error_code::overloaded,
                             "the tool workers are busy");
         }
         return promise;
@@ -102,6 +119,13 @@ actors::tool_registry_actor::behavior_type tool_registry(
         st.pending.erase(i);
         st.in_flight.erase(pc.key);
         auto ec = static_cast<error_code>(code);
+        if (pc.counted) {
+          st.setup.metrics->tool_duration(
+              *pc.counted, std::chrono::duration<double>(
+                               std::chrono::steady_clock::now() - pc.started)
+                               .count());
+          st.setup.metrics->tool_call(*pc.counted, ec);
+        }
         if (ec == error_code::none)
           pc.promise.deliver(std::move(json));
         else

@@ -10,6 +10,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/interfaces.hpp"
+#include "metrics/registry.hpp"
 #include "protocol/schema.hpp"
 #include "tools/tool.hpp"
 
@@ -30,6 +31,8 @@ struct registry_setup {
   std::shared_ptr<const tools::workspace> workspace;
   /// Where blocking tools run.
   std::shared_ptr<tools::worker_pool> pool;
+  /// Where calls are counted (null: nowhere).
+  metrics::registry_ptr metrics;
 };
 
 /// State of the tool registry actor.
@@ -44,6 +47,8 @@ struct tool_registry_state {
   struct pending_call {
     std::pair<std::string, std::string> key;
     caf::typed_response_promise<std::string> promise;
+    metrics::tool_metrics* counted = nullptr;
+    std::chrono::steady_clock::time_point started;
   };
 
   registry_setup setup;

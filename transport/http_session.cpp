@@ -211,6 +211,8 @@ class http_session : public session_base,
     auto total = out_bytes_ += chunk->size();
     if (total > state_->opts.max_queue_bytes) {
       gone_ = true;
+      if (state_->opts.observer)
+        state_->opts.observer(connection_event::sse_slow_consumer, 1);
       post([self = shared_from_this()] { self->close_now(); });
       return false;
     }
