@@ -135,6 +135,9 @@ export interface AgentStreamOptions {
   fetch?: FetchLike
   /** Connect at once (default true). */
   autoConnect?: boolean
+  /** A bearer token for servers that require one (sent as access_token on
+   *  /ws and SSE streams, where browsers cannot set headers). */
+  token?: string
 }
 
 export interface ConnectionInfo {
@@ -306,8 +309,11 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
     { resolve: (m: any) => void; reject: (e: StreamError) => void; timer: ReturnType<typeof setTimeout> }
   >()
 
+  const token = options.token ?? ''
+  const tokenQuery = token ? `access_token=${encodeURIComponent(token)}` : ''
+
   function wsUrl() {
-    return base.replace(/^http/, 'ws') + '/ws'
+    return base.replace(/^http/, 'ws') + '/ws' + (tokenQuery ? `?${tokenQuery}` : '')
   }
 
   function clearTimer(t: ReturnType<typeof setTimeout> | null) {
@@ -535,7 +541,10 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
       const res = await Promise.race([
         doFetch(base + path, {
           method,
-          headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
+          headers: {
+            ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+            ...(token ? { Authorization: `Bearer ${token}` } : {}),
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: ctrl?.signal,
         }),
@@ -585,7 +594,9 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
     const st = s
     st.retry = clearTimer(st.retry)
     if (st.es) return
-    const es = new ES(`${base}/api/tasks/${encodeURIComponent(id)}/events?after=${t.lastSeq}`)
+    const es = new ES(
+      `${base}/api/tasks/${encodeURIComponent(id)}/events?after=${t.lastSeq}${tokenQuery ? '&' + tokenQuery : ''}`,
+    )
     st.es = es
     const handle = (e: { data?: unknown; type?: string }) => {
       if (st.es !== es || typeof e.data !== 'string') return

@@ -24,14 +24,14 @@ export interface Server {
 }
 
 /** Starts the server on a free port over a copy of the demo workspace. */
-export async function startServer(): Promise<Server> {
+export async function startServer(extraArgs: string[] = []): Promise<Server> {
   if (!existsSync(binary)) throw new Error(`no server binary at ${binary}; build it with bash scripts/build.sh`)
   if (!existsSync(path.join(webDir, 'dist/index.html'))) throw new Error('web/dist is missing; run npm run build first')
   const workspace = mkdtempSync(path.join(os.tmpdir(), 'sb-e2e-ws-'))
   cpSync(path.join(repoRoot, 'demo-workspace'), workspace, { recursive: true })
   // One more planted problem: a file others may write.
   chmodSync(path.join(workspace, 'app/settings.py'), 0o666)
-  const child: ChildProcess = spawn(binary, ['--port=0', `--workspace=${workspace}`], {
+  const child: ChildProcess = spawn(binary, ['--port=0', `--workspace=${workspace}`, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

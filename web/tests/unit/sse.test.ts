@@ -142,4 +142,22 @@ describe('useAgentStream over HTTP and SSE', () => {
     expect(FakeEventSource.instances).toHaveLength(1)
     expect(c.connection.status).toBe('closed')
   })
+
+  it('sends a token as a bearer header and on the event stream', async () => {
+    http.respond('POST', /^\/api\/tasks$/, 201, { task_id: 't-9' })
+    const c = useAgentStream({
+      transport: 'sse',
+      url: 'http://sb.test:8080',
+      EventSource: FakeEventSource as any,
+      fetch: (url: string, init?: any) => {
+        headers.push(init?.headers ?? {})
+        return http.fn(url, init)
+      },
+      token: 's3cr3t t',
+    })
+    const headers: Record<string, string>[] = []
+    await c.start('ticker')
+    expect(headers[0].Authorization).toBe('Bearer s3cr3t t')
+    expect(FakeEventSource.last.url).toBe('http://sb.test:8080/api/tasks/t-9/events?after=0&access_token=s3cr3t%20t')
+  })
 })

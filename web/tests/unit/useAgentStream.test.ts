@@ -51,6 +51,11 @@ describe('useAgentStream over WebSocket', () => {
     expect(c.connection.sessionId).toBe('s-1')
   })
 
+  it('passes a token as access_token on /ws', () => {
+    client({ token: 'abc' })
+    expect(FakeWebSocket.last.url).toBe('ws://sb.test:8080/ws?access_token=abc')
+  })
+
   it('correlates replies by id, in any order, and turns errors into StreamError', async () => {
     const c = client()
     const ws = FakeWebSocket.last
