@@ -435,3 +435,135 @@ TEST_CASE("the manager lists tasks and forgets them after retention",
   CHECK(code_of(test::only<caf::error>(f.collect())) ==
         error_code::unknown_task);
 }
+
+TEST_CASE("a running task that reports nothing goes stale", "[task][stale]") {
+  task_limits limits;
+  limits.stale_after = 5s;
+  task_fixture f{registry_kind::real, limits};
+  auto t = f.start("ticker", R"({"steps":3,"interval_ms":60000})");
+  f.advance(4s);
+  CHECK(f.state_of(t) == "running");
+  // The manager sweeps every 1.25 s; the task is stale after 5 s.
+  f.advance(2s);
+  auto types = f.types();
+  CHECK(types.back() == "error");
+  CHECK(terminal_events(types) == 1);
+  CHECK(std::string{f.last()["code"].GetString()} == "timeout");
+  CHECK(f.state_of(t) == "failed");
+}
+
+TEST_CASE("a task waiting for input is not stale", "[task][stale]") {
+  task_limits limits;
+  limits.stale_after = 5s;
+  task_fixture f{registry_kind::real, limits};
+  auto t = f.start("triage", R"({"path":".","input_timeout_ms":60000})");
+  f.advance(30s);
+  CHECK(f.state_of(t) == "waiting_input");
+  CHECK(f.types().back() == "input_request");
+}
+
+TEST_CASE("orphaned tasks are stopped when the policy is on",
+          "[task][orphan]") {
+  task_limits limits;
+  limits.orphan_after = 10s;
+  task_fixture f{registry_kind::real, limits};
+  auto t = f.start("ticker", R"({"steps":1000,"interval_ms":1000})");
+  // Watched: never orphaned.
+  f.advance(20s);
+  CHECK(f.state_of(t) == "running");
+  f.self()->send(t, unsubscribe_atom::value, f.sink());
+  f.run();
+  f.advance(9s);
+  CHECK(f.state_of(t) == "running");
+  f.advance(3s);
+  CHECK(f.state_of(t) == "cancelled");
+  auto snap = test::parse(f.ask<std::string>(t, snapshot_atom::value));
+  CHECK(std::string{snap["stopped"]["reason"].GetString()} == "orphaned");
+}
+
+TEST_CASE("drain waits for tasks, then stops the rest with shutdown",
+          "[task_manager][drain]") {
+  task_fixture f;
+  auto quick = f.start("ticker", R"({"steps":2,"interval_ms":1000})");
+  auto slow = f.start("ticker", R"({"steps":100,"interval_ms":1000})");
+  f.self()->send(f.mgr, drain_atom::value, int64_t{5000});
+  f.run();
+  // New tasks are refused while draining.
+  f.self()->send(f.mgr, start_atom::value, std::string{"ticker"},
+                 std::string{"{}"}, std::string{});
+  f.run();
+  auto rs = f.collect();
+  std::vector<error_code> codes;
+  for (auto& r : rs)
+    if (auto* e = std::get_if<caf::error>(&r))
+      codes.push_back(code_of(*e));
+  CHECK(codes == std::vector<error_code>{error_code::shutting_down});
+  // Time moves in steps: each tick schedules the next from "now".
+  f.advance(1s);
+  f.advance(1s);
+  CHECK(f.state_of(quick) == "completed");
+  CHECK(f.state_of(slow) == "running");
+  f.advance(1s);
+  f.advance(1s);
+  f.advance(1s);
+  // The drain answers once the last task finished.
+  bool answered = false;
+  for (auto& r : f.collect())
+    answered = answered || std::holds_alternative<ok_atom>(r);
+  CHECK(answered);
+  CHECK(f.state_of(slow) == "cancelled");
+  auto snap = test::parse(f.ask<std::string>(slow, snapshot_atom::value));
+  CHECK(std::string{snap["stopped"]["reason"].GetString()} == "shutdown");
+}
+
+TEST_CASE("tasks belong to their owner", "[task_manager][auth]") {
+  task_fixture f;
+  f.self()->send(f.mgr, start_atom::value, std::string{"ticker"},
+                 std::string{"{}"}, std::string{"token-1"});
+  f.run();
+  auto started = test::only<std::pair<std::string, task_actor>>(f.collect());
+  f.self()->send(f.mgr, get_atom::value, started.first, std::string{"token-2"});
+  f.run();
+  CHECK(code_of(test::only<caf::error>(f.collect())) == error_code::forbidden);
+  f.self()->send(f.mgr, list_atom::value, std::string{"token-2"});
+  f.run();
+  CHECK(test::only<std::vector<protocol::task_info>>(f.collect()).empty());
+  f.self()->send(f.mgr, list_atom::value, std::string{"token-1"});
+  f.run();
+  CHECK(test::only<std::vector<protocol::task_info>>(f.collect()).size() == 1);
+}
+
+TEST_CASE("the manager refuses tasks beyond max_running",
+          "[task_manager][limits]") {
+  task_fixture f;
+  f.self()->send(f.mgr, start_atom::value, std::string{"ticker"},
+                 std::string{R"({"steps":5,"interval_ms":1000})"},
+                 std::string{});
+  f.run();
+  f.collect();
+  // The fixture's default is 10000; a dedicated manager with a limit of 1:
+  task_manager_setup ms;
+  ms.registry = f.reg;
+  ms.workspace = f.ws;
+  ms.max_running = 1;
+  auto mgr = f.sys().spawn(task_manager, std::move(ms));
+  f.self()->send(mgr, start_atom::value, std::string{"ticker"},
+                 std::string{R"({"steps":1,"interval_ms":1000})"},
+                 std::string{});
+  f.self()->send(mgr, start_atom::value, std::string{"ticker"},
+                 std::string{"{}"}, std::string{});
+  f.run();
+  std::vector<error_code> codes;
+  for (auto& r : f.collect())
+    if (auto* e = std::get_if<caf::error>(&r))
+      codes.push_back(code_of(*e));
+  CHECK(codes == std::vector<error_code>{error_code::overloaded});
+  // Once the first finishes, there is room again.
+  f.advance(1s);
+  f.self()->send(mgr, start_atom::value, std::string{"ticker"},
+                 std::string{"{}"}, std::string{});
+  f.run();
+  CHECK(test::only<std::pair<std::string, task_actor>>(f.collect())
+            .first.rfind("t-", 0) == 0);
+  caf::anon_send_exit(mgr, caf::exit_reason::user_shutdown);
+}
