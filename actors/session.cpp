@@ -300,10 +300,10 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
         handle(self, std::get<command>(decoded));
       },
       [=](binary_atom) {
-        if (auto& m = self->state.setup.metrics)
-          m->received(metrics::channel::websocket, "binary");
         if (!take_token(self))
           return;
+        if (auto& m = self->state.setup.metrics)
+          m->received(metrics::channel::websocket, "binary");
         write_error(self, {}, error_code::bad_message,
                     "binary frames are not supported; send JSON text");
       },
