@@ -76,6 +76,8 @@ using session_actor = event_sink::extend<
     // The server drains; the grace period in ms.
     caf::reacts_to<shutdown_atom, int64_t>,
     // Closes the connection with a code after the queued frames.
-    caf::reacts_to<close_atom, uint16_t>>;
+    caf::reacts_to<close_atom, uint16_t>,
+    // Internal: writes more of a paced replay.
+    caf::reacts_to<resume_atom>>;
 
 } // namespace switchboard::actors

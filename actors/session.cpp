@@ -35,6 +35,64 @@ void write(self_ptr self, std::string text) {
   write(self, protocol::make_frame(std::move(text)));
 }
 
+void close_now(self_ptr self) {
+  auto& st = self->state;
+  if (!st.closed && st.close_code != 0)
+    st.setup.conn->close(st.close_code, st.close_code == 1001
+                                            ? "server shutting down"
+                                            : "closed by the server");
+}
+
+// Writes queued events while the connection's queue is below half its
+// bound; a large replay thus drains at the client's pace instead of
+// overflowing the queue (which would close the connection with 1013).
+void pump(self_ptr self) {
+  auto& st = self->state;
+  auto& conn = *st.setup.conn;
+  auto room = conn.max_queued_bytes() / 2;
+  while (!st.outbox.empty() && !st.closed && conn.queued_bytes() < room) {
+    st.outbox_bytes -= st.outbox.front()->size();
+    write(self, std::move(st.outbox.front()));
+    st.outbox.pop_front();
+  }
+  if (st.closed) {
+    st.outbox.clear();
+    return;
+  }
+  if (!st.outbox.empty()) {
+    if (!st.pump_scheduled) {
+      st.pump_scheduled = true;
+      self->delayed_send(self, std::chrono::milliseconds(2),
+                         resume_atom::value);
+    }
+    return;
+  }
+  close_now(self);
+}
+
+// Queues a task event behind any that still wait, in order. The wait is
+// bounded: past four times the connection's queue bound, the client is a
+// slow consumer and is closed with 1013 (it can resume by seq).
+void deliver(self_ptr self, protocol::frame f) {
+  auto& st = self->state;
+  auto& conn = *st.setup.conn;
+  if (st.closed || st.close_code == 1013)
+    return;
+  if (st.outbox.empty() && conn.queued_bytes() < conn.max_queued_bytes() / 2) {
+    write(self, std::move(f));
+    return;
+  }
+  if (st.outbox_bytes + f->size() > 4 * conn.max_queued_bytes()) {
+    st.outbox.clear();
+    st.outbox_bytes = 0;
+    st.close_code = 1013;
+    conn.close(1013, "slow consumer");
+    return;
+  }
+  st.outbox_bytes += f->size();
+  st.outbox.push_back(std::move(f));
+  pump(self);
+}
 void write_error(self_ptr self, const std::string& reply_to, error_code code,
                  std::string_view message) {
   if (auto& m = self->state.setup.metrics; m && !self->state.closed)
@@ -96,7 +154,7 @@ void subscribe(self_ptr self, const std::string& task_id, task_actor handle,
             for (auto& ev : sub.backlog) {
               ++seq;
               if (seq > entry.last_sent) {
-                write(self, ev.data);
+                deliver(self, ev.data);
                 entry.last_sent = seq;
               }
             }
@@ -289,10 +347,10 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
         auto decoded = protocol::decode(text, self->state.setup.limits);
         auto* err = std::get_if<protocol::decode_error>(&decoded);
         if (auto& m = self->state.setup.metrics)
-          m->received(metrics::channel::websocket,
-                      err ? "invalid"
-                          : metrics::command_name(
-                                std::get<command>(decoded).type));
+          m->received(
+              metrics::channel::websocket,
+              err ? "invalid"
+                  : metrics::command_name(std::get<command>(decoded).type));
         if (err) {
           write_error(self, err->id, err->code, err->message);
           return;
@@ -330,9 +388,13 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
       },
       [=](close_atom, uint16_t code) {
         auto& st = self->state;
-        if (!st.closed)
-          st.setup.conn->close(code, code == 1001 ? "server shutting down"
-                                                  : "closed by the server");
+        st.close_code = code;
+        if (st.outbox.empty())
+          close_now(self);
+      },
+      [=](resume_atom) {
+        self->state.pump_scheduled = false;
+        pump(self);
       },
       [=](heartbeat_atom) {
         auto& st = self->state;
@@ -349,7 +411,7 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
         if (i == subs.end() || seq <= i->second.last_sent)
           return;
         i->second.last_sent = seq;
-        write(self, std::move(ev.data));
+        deliver(self, std::move(ev.data));
         if (terminal)
           subs.erase(i);
       },

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -53,6 +54,10 @@ struct session_state {
   std::map<std::string, subscribed> subscriptions;
   std::set<std::string> calls_in_flight;
   bool closed = false;
+  std::deque<protocol::frame> outbox;
+  size_t outbox_bytes = 0;
+  bool pump_scheduled = false;
+  uint16_t close_code = 0;
   metrics::connection_probe probe;
   bool draining = false;
   double tokens = 0;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -11,7 +12,7 @@ namespace switchboard::transport {
 /// The server side of one WebSocket connection, as seen by the actors.
 /// Every member function is thread-safe: it posts to the connection's strand.
 class connection {
-public:
+ public:
   virtual ~connection() = default;
 
   /// Queues `f` as one text frame. A connection whose queue exceeds its
@@ -26,6 +27,13 @@ public:
 
   /// Returns "ip:port" of the peer.
   virtual std::string remote() const = 0;
+
+  /// Returns the bytes queued for writing right now (approximate when read
+  /// from another thread), so that producers can pace large replays.
+  virtual size_t queued_bytes() const = 0;
+
+  /// Returns the bound of the outbound queue.
+  virtual size_t max_queued_bytes() const = 0;
 };
 
 /// Shared handle to a connection.
@@ -34,7 +42,7 @@ using connection_ptr = std::shared_ptr<connection>;
 /// Receives what a WebSocket client sends; called on the connection's strand,
 /// one call at a time, so implementations only hand the data over.
 class inbound {
-public:
+ public:
   virtual ~inbound() = default;
 
   /// A complete text message within the size limit.

@@ -1,5 +1,7 @@
 #include "transport/websocket_session.hpp"
 
+#include <atomic>
+
 #include <deque>
 #include <iostream>
 #include <optional>
@@ -115,6 +117,7 @@ class websocket_session
   void send(protocol::frame f) override {
     if (!f)
       return;
+    posted_bytes_ += f->size();
     post([self = shared_from_this(), f = std::move(f)]() mutable {
       self->do_send(std::move(f));
     });
@@ -133,6 +136,15 @@ class websocket_session
 
   std::string remote() const override {
     return remote_;
+  }
+
+  size_t queued_bytes() const override {
+    return queued_bytes_.load(std::memory_order_relaxed)
+           + posted_bytes_.load(std::memory_order_relaxed);
+  }
+
+  size_t max_queued_bytes() const override {
+    return state_->opts.max_queue_bytes;
   }
 
   // -- session_base -----------------------------------------------------------
@@ -229,6 +241,7 @@ class websocket_session
   // -- writing ----------------------------------------------------------------
 
   void do_send(protocol::frame f) {
+    posted_bytes_ -= f->size();
     if (finished_ || close_pending_)
       return;
     queued_bytes_ += f->size();
@@ -355,7 +368,9 @@ class websocket_session
   beast::flat_buffer buffer_;
   inbound_ptr inbound_;
   std::deque<protocol::frame> queue_;
-  size_t queued_bytes_ = 0;
+  std::atomic<size_t> queued_bytes_{0};
+  // Bytes handed to `send` but not yet on the strand.
+  std::atomic<size_t> posted_bytes_{0};
   std::optional<websocket::close_reason> close_pending_;
   bool accepted_ = false;
   bool writing_ = false;
