@@ -648,6 +648,8 @@ void run_input(uint16_t port) {
   std::vector<conn_ptr> cs;
   samples recv, reply;
   int64_t want = opts.n(3000), tasks = 0, t0 = 0;
+  // Replies come after the next input_request: match them by id.
+  std::vector<int64_t> sent_at;
   bool done = false;
   std::string start =
       R"({"type":"start","id":"tr","task":"triage","params":{"path":"triage","min_severity":"medium","input_timeout_ms":60000}})";
@@ -657,13 +659,20 @@ void run_input(uint16_t port) {
       auto task = json_str(m, "task_id");
       auto req = json_str(m, "request_id");
       t0 = now_ns();
-      c.send_ws(R"({"type":"input","id":"i","task_id":")" + std::string{task} +
+      sent_at.push_back(t0);
+      c.send_ws(R"({"type":"input","id":)" + std::to_string(sent_at.size() - 1) +
+                R"(,"task_id":")" + std::string{task} +
                 R"(","request_id":")" + std::string{req} +
                 R"(","value":"accept"})");
     } else if (has_type(m, "input_received")) {
       recv.add(t - t0);
     } else if (has_type(m, "input_success")) {
-      reply.add(t - t0);
+      auto p = m.find("\"reply_to\":");
+      if (p != std::string_view::npos) {
+        auto k = std::strtoull(m.data() + p + 11, nullptr, 10);
+        if (k < sent_at.size())
+          reply.add(t - sent_at[k]);
+      }
     } else if (has_type(m, "result")) {
       ++tasks;
       if (static_cast<int64_t>(recv.v.size()) >= want)
