@@ -55,22 +55,6 @@ std::vector<std::string> split_path(const std::string& path) {
   return parts;
 }
 
-std::optional<std::string> query_param(const std::string& query,
-                                       std::string_view name) {
-  size_t i = 0;
-  while (i < query.size()) {
-    auto j = query.find('&', i);
-    if (j == std::string::npos)
-      j = query.size();
-    auto kv = std::string_view{query}.substr(i, j - i);
-    auto eq = kv.find('=');
-    if (kv.substr(0, eq) == name)
-      return std::string{eq == std::string_view::npos ? "" : kv.substr(eq + 1)};
-    i = j + 1;
-  }
-  return std::nullopt;
-}
-
 std::optional<uint64_t> parse_seq(const std::string& s) {
   uint64_t x = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
@@ -242,7 +226,7 @@ void route(caf::event_based_actor* self, request_context rc) {
       }
       uint64_t after = 0;
       auto last_id = req.header("last-event-id");
-      auto q = query_param(req.query, "after");
+      auto q = req.query_param("after");
       auto text = !last_id.empty() ? std::optional{last_id} : q;
       if (text) {
         auto seq = parse_seq(*text);
@@ -385,8 +369,10 @@ void route(caf::event_based_actor* self, request_context rc) {
       ex->respond(method_not_allowed("GET, HEAD"));
       return done();
     }
-    ex->respond({200, std::string{metrics::registry::content_type},
-                 rc.setup.metrics->serialize(), {}});
+    ex->respond({200,
+                 std::string{metrics::registry::content_type},
+                 rc.setup.metrics->serialize(),
+                 {}});
     return done();
   }
   if (req.path == "/healthz" || req.path == "/readyz") {

@@ -19,45 +19,17 @@ std::string origin_host(const std::string& origin) {
   return lower(p == std::string::npos ? origin : origin.substr(p + 3));
 }
 
-std::string query_param(const std::string& query, std::string_view name) {
-  size_t i = 0;
-  while (i < query.size()) {
-    auto j = query.find('&', i);
-    if (j == std::string::npos)
-      j = query.size();
-    auto kv = std::string_view{query}.substr(i, j - i);
-    auto eq = kv.find('=');
-    if (eq != std::string_view::npos && kv.substr(0, eq) == name)
-      return std::string{kv.substr(eq + 1)};
-    i = j + 1;
-  }
-  return {};
-}
-
 // Collects the tokens a request presents.
 std::vector<std::string> presented(const transport::http_request& req) {
   std::vector<std::string> result;
   auto auth = req.header("authorization");
   if (lower(auth.substr(0, 7)) == "bearer ")
     result.push_back(auth.substr(7));
-  if (auto t = query_param(req.query, "access_token"); !t.empty())
-    result.push_back(t);
-  auto protocols = req.header("sec-websocket-protocol");
-  size_t i = 0;
-  while (i < protocols.size()) {
-    auto j = protocols.find(',', i);
-    if (j == std::string::npos)
-      j = protocols.size();
-    auto item = protocols.substr(i, j - i);
-    auto b = item.find_first_not_of(' ');
-    auto e = item.find_last_not_of(' ');
-    if (b != std::string::npos) {
-      item = item.substr(b, e - b + 1);
-      if (item.rfind("bearer.", 0) == 0)
-        result.push_back(item.substr(7));
-    }
-    i = j + 1;
-  }
+  if (auto t = req.query_param("access_token"); t && !t->empty())
+    result.push_back(*t);
+  for (auto& item : transport::split_list(req.header("sec-websocket-protocol")))
+    if (item.rfind("bearer.", 0) == 0)
+      result.push_back(item.substr(7));
   return result;
 }
 

@@ -3,7 +3,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,7 +33,43 @@ struct http_request {
     auto i = headers.find(name);
     return i != headers.end() ? i->second : std::string{};
   }
+
+  /// Returns the raw value of query parameter `name`, or nullopt.
+  std::optional<std::string> query_param(std::string_view name) const {
+    size_t i = 0;
+    while (i < query.size()) {
+      auto j = query.find('&', i);
+      if (j == std::string::npos)
+        j = query.size();
+      auto kv = std::string_view{query}.substr(i, j - i);
+      auto eq = kv.find('=');
+      if (kv.substr(0, eq) == name)
+        return std::string{eq == std::string_view::npos ? ""
+                                                        : kv.substr(eq + 1)};
+      i = j + 1;
+    }
+    return std::nullopt;
+  }
 };
+
+/// Splits a comma-separated header value into its trimmed, non-empty items.
+inline std::vector<std::string> split_list(std::string_view value) {
+  std::vector<std::string> items;
+  size_t i = 0;
+  while (i < value.size()) {
+    auto j = value.find(',', i);
+    if (j == std::string_view::npos)
+      j = value.size();
+    auto item = value.substr(i, j - i);
+    auto b = item.find_first_not_of(" \t");
+    if (b != std::string_view::npos) {
+      auto e = item.find_last_not_of(" \t");
+      items.emplace_back(item.substr(b, e - b + 1));
+    }
+    i = j + 1;
+  }
+  return items;
+}
 
 /// A complete HTTP response.
 struct http_response {
@@ -48,7 +86,7 @@ struct http_response {
 /// One HTTP request awaiting its answer. Thread-safe; answer exactly once,
 /// either with `respond` or with `start_stream` followed by writes and `end`.
 class http_exchange {
-public:
+ public:
   virtual ~http_exchange() = default;
 
   /// Sends a complete response.

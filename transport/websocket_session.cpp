@@ -25,25 +25,11 @@ constexpr size_t max_reason_size = 123;
 
 // Chooses the subprotocol to echo: ours if offered, else the first offered.
 std::string pick_subprotocol(const std::string& offered) {
-  std::string first;
-  size_t i = 0;
-  while (i < offered.size()) {
-    auto j = offered.find(',', i);
-    if (j == std::string::npos)
-      j = offered.size();
-    auto item = offered.substr(i, j - i);
-    auto b = item.find_first_not_of(' ');
-    auto e = item.find_last_not_of(' ');
-    if (b != std::string::npos) {
-      item = item.substr(b, e - b + 1);
-      if (item == "switchboard.v1")
-        return item;
-      if (first.empty())
-        first = item;
-    }
-    i = j + 1;
-  }
-  return first;
+  auto items = split_list(offered);
+  for (auto& item : items)
+    if (item == "switchboard.v1")
+      return item;
+  return items.empty() ? std::string{} : items.front();
 }
 
 class websocket_session
