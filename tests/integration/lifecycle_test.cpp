@@ -288,8 +288,11 @@ TEST_CASE("a flooding client gets rate_limited and keeps its connection",
              && str(d, "code") == "rate_limited")
       ++limited;
   }
+  // A burst of 10, plus what refills while the 40 arrive (slow machines and
+  // sanitizer builds take longer to send them).
   CHECK(pongs >= 10);
-  CHECK(pongs <= 12);
+  CHECK(pongs <= 20);
+  CHECK(limited >= 20);
   CHECK(pongs + limited == 40);
   std::this_thread::sleep_for(1s);
   CHECK(test::type_of(c->request(R"({"type":"ping","id":"p"})", "p"))
