@@ -9,7 +9,7 @@
 //   bench_load --server=build-bench/bin/switchboard [--quick] [--only=a,b]
 //              [--server-log=FILE] [--keep-workspace]
 //
-// Scenario names for --only: floor, latency, ws, sse, input, tools, idle,
+// Scenario names for --only: floor, latency, ws, sse, fanout, input, tools, idle,
 // tasks (memory per waiting task).
 
 #include "bench/net.hpp"
@@ -134,7 +134,7 @@ server spawn_server(std::vector<std::string> extra) {
   int pfd[2];
   if (pipe(pfd) != 0)
     throw std::runtime_error("pipe");
-  std::vector<std::string> args = {opts.server, "--port=0",
+  std::vector<std::string> args = {opts.server, "--port=0", "--grace-ms=0",
                                    "--workspace=" + opts.workspace};
   args.insert(args.end(), extra.begin(), extra.end());
   pid_t pid = fork();
@@ -174,7 +174,7 @@ void stop_server(server& s) {
   if (s.pid <= 0)
     return;
   kill(s.pid, SIGTERM);
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 300; ++i) {
     int st;
     if (waitpid(s.pid, &st, WNOHANG) == s.pid) {
       s.pid = -1;
@@ -352,7 +352,8 @@ void run_floor() {
     close(fd);
   }
   // Sink, one send() per 140-byte message; then coalesced into 64 KiB sends.
-  for (bool coalesce : {false, true}) {
+  // Best of three: the floor is what the machine can do.
+  for (bool coalesce : {false, true, false, true, false, true}) {
     int fd = floor_connect(port, 'S');
     int64_t n = coalesce ? opts.n(3000000) : opts.n(400000);
     uint64_t total = n * event_bytes;
@@ -377,7 +378,8 @@ void run_floor() {
     char k;
     read_full(fd, &k, 1);
     double rate = n / ((now_ns() - t) / 1e9);
-    (coalesce ? flr.msgs_coalesced : flr.msgs_per_write) = rate;
+    auto& best = coalesce ? flr.msgs_coalesced : flr.msgs_per_write;
+    best = std::max(best, rate);
     close(fd);
   }
   floor_connect(port, 'Q');
@@ -477,8 +479,11 @@ void run_latency(uint16_t port) {
       return;
     }
     got_first = false;
+    std::string id = std::to_string(i);
+    id.insert(0, 1, 's');
+    auto text = start_ticker_json(id, 1, 0);
     t0 = now_ns();
-    c.send_ws(start_ticker_json("s" + std::to_string(i), 1, 0));
+    c.send_ws(text);
   };
   if (open_ws(lp, port, 1, cs, [&](conn& c, std::string_view m) {
         auto t = now_ns();
@@ -567,6 +572,50 @@ void run_ws_events(uint16_t port, int64_t clients, int64_t steps) {
            fmt(flr.msgs_per_write) + " / " + fmt(flr.msgs_coalesced),
            ratio(rate, flr.msgs_per_write) + " / " + ratio(rate, flr.msgs_coalesced),
            target, verdict});
+}
+
+// Fan-out: client 0 starts one ticker; the others subscribe to it from seq 0
+// as soon as its id is known, so every client receives all of its events
+// (the first ones replayed from the task's log, the rest live).
+void run_ws_fanout(uint16_t port, int64_t clients, int64_t steps) {
+  loop lp;
+  std::vector<conn_ptr> cs;
+  int64_t events = 0, finished = 0, failed = 0, t_last = 0;
+  auto ready = open_ws(lp, port, clients, cs, [&](conn& c, std::string_view m) {
+    if (m.find("\"seq\":") != std::string_view::npos) {
+      ++events;
+      if (has_type(m, "result")) {
+        ++finished;
+        t_last = now_ns();
+      }
+    } else if (has_type(m, "start_success")) {
+      std::string sub = R"({"type":"subscribe","id":"s","task_id":")" +
+                        std::string{json_str(m, "task_id")} + R"(","after":0})";
+      for (size_t i = 1; i < cs.size(); ++i)
+        cs[i]->send_ws(sub);
+    } else if (has_type(m, "error")) {
+      ++failed;
+      if (failed < 3)
+        log("fan-out: " + std::string{m});
+    }
+  });
+  auto t0 = now_ns();
+  cs[0]->send_ws(start_ticker_json("f", steps, 0));
+  lp.run([&] { return finished + failed >= ready; }, now_ns() + 120 * s_ns);
+  if (finished < ready)
+    t_last = now_ns();
+  double secs = (t_last - t0) / 1e9;
+  double rate = events / secs;
+  event_rates["fan" + std::to_string(clients)] = rate;
+  std::string verdict;
+  if (finished < ready)
+    verdict = std::to_string(ready - finished) + " clients unfinished";
+  add_row({"events/s to " + fmt(clients) + " WS clients watching ONE ticker of " +
+               fmt(steps) + " steps",
+           fmt(rate) + " ev/s (" + fmt(events) + " in " + fmt(secs, 2) + " s)",
+           fmt(flr.msgs_per_write) + " / " + fmt(flr.msgs_coalesced),
+           ratio(rate, flr.msgs_per_write) + " / " + ratio(rate, flr.msgs_coalesced),
+           "–", verdict});
 }
 
 // The same over SSE: each client POSTs /api/tasks, then GETs the task's
@@ -970,7 +1019,7 @@ int main(int argc, char** argv) {
       opts.keep_workspace = true;
     else {
       std::cerr << "usage: bench_load [--server=PATH] [--server-log=FILE] "
-                   "[--quick] [--only=floor,latency,ws,sse,input,tools,idle,tasks]\n";
+                   "[--quick] [--only=floor,latency,ws,sse,fanout,input,tools,idle,tasks]\n";
       return 2;
     }
   }
@@ -980,11 +1029,12 @@ int main(int argc, char** argv) {
   try {
     run_floor();
     if (opts.wants("latency") || opts.wants("ws") || opts.wants("sse") ||
+        opts.wants("fanout") ||
         opts.wants("input") || opts.wants("tools")) {
       auto srv = spawn_server({"--rate-limit=1000000", "--max-tasks=1000000",
                                "--max-connections=100000",
                                "--max-queue-bytes=268435456",
-                               "--max-log-events=1000000", "--grace-ms=0"});
+                               "--max-log-events=1000000"});
       if (opts.wants("latency"))
         run_latency(srv.port);
       // Roughly the same number of events for each client count.
@@ -997,6 +1047,10 @@ int main(int argc, char** argv) {
           if (opts.wants("sse"))
             run_sse_events(srv.port, clients, steps);
         }
+      if (opts.wants("fanout")) {
+        run_ws_fanout(srv.port, 100, opts.n(3000));
+        run_ws_fanout(srv.port, 1000, opts.n(300));
+      }
       if (opts.wants("input"))
         run_input(srv.port);
       if (opts.wants("tools"))
