@@ -8,6 +8,7 @@
 
 #include "actors/error.hpp"
 #include "actors/sse_stream.hpp"
+#include "flows/catalog.hpp"
 #include "metrics/http.hpp"
 #include "protocol/encoder.hpp"
 
@@ -304,8 +305,18 @@ void route(caf::event_based_actor* self, request_context rc) {
       return;
     }
   }
-  // -- /api/tools
-  // --------------------------------------------------------------
+  // -- /api/kinds ------------------------------------------------------------
+  if (parts.size() == 2 && parts[0] == "api" && parts[1] == "kinds") {
+    if (req.method != "GET") {
+      ex->respond(method_not_allowed("GET"));
+      return done();
+    }
+    ex->respond(json(
+        200,
+        message_writer{"kinds"}.raw("kinds", flows::kinds_json()).finish()));
+    return done();
+  }
+  // -- /api/tools -------------------------------------------------------------
   if (parts.size() == 2 && parts[0] == "api" && parts[1] == "tools") {
     if (req.method != "GET") {
       ex->respond(method_not_allowed("GET"));

@@ -4,6 +4,7 @@
 
 #include "actors/error.hpp"
 #include "actors/task_manager.hpp"
+#include "flows/catalog.hpp"
 #include "metrics/names.hpp"
 #include "protocol/encoder.hpp"
 
@@ -289,6 +290,11 @@ void handle(self_ptr self, command& cmd) {
               write(self, protocol::encode_tasks(id, tasks));
             },
             fail);
+    break;
+  case command_type::list_kinds:
+    write(
+        self,
+        message_writer{"kinds", id}.raw("kinds", flows::kinds_json()).finish());
     break;
   case command_type::ping:
     write(self,

@@ -14,6 +14,21 @@ const std::vector<flow_kind>& catalog() {
   return kinds;
 }
 
+const std::string& kinds_json() {
+  static const std::string json = [] {
+    std::string result = "[";
+    for (auto& k : catalog()) {
+      if (result.size() > 1)
+        result += ',';
+      result += "{\"name\":" + protocol::quote(k.name) +
+                ",\"description\":" + protocol::quote(k.description) +
+                ",\"params_schema\":" + k.params_schema + "}";
+    }
+    return result + "]";
+  }();
+  return json;
+}
+
 const flow_kind* find_kind(std::string_view name) {
   for (auto& k : catalog())
     if (k.name == name)

@@ -35,6 +35,10 @@ struct flow_kind {
 /// Returns every task kind this node runs: audit, triage and ticker.
 const std::vector<flow_kind>& catalog();
 
+/// Returns the kinds as a JSON array of {name, description, params_schema},
+/// built once.
+const std::string& kinds_json();
+
 /// Returns the kind named `name`, or nullptr.
 const flow_kind* find_kind(std::string_view name);
 

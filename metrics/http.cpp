@@ -68,6 +68,8 @@ std::string_view http_operation(std::string_view method,
     return method == "POST" ? "start" : "list_tasks";
   if (path == tools)
     return "list_tools";
+  if (path == "/api/kinds")
+    return "list_kinds";
   if (path.substr(0, tasks.size() + 1) == "/api/tasks/") {
     auto rest = path.substr(tasks.size() + 1);
     auto slash = rest.find('/');

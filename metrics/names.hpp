@@ -26,6 +26,8 @@ inline std::string_view command_name(protocol::command_type t) {
     return "unsubscribe";
   case command_type::list_tasks:
     return "list_tasks";
+  case command_type::list_kinds:
+    return "list_kinds";
   case command_type::ping:
     return "ping";
   }

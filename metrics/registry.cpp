@@ -31,10 +31,11 @@ constexpr std::string_view reason_names[] = {"slow_consumer", "heartbeat"};
 const std::vector<std::string> ws_received = {
     "start",     "stop",        "input",      "list_tools", "call_tool",
     "subscribe", "unsubscribe", "list_tasks", "ping",       "invalid",
-    "binary",    "too_large"};
+    "binary",    "too_large",   "list_kinds"};
 const std::vector<std::string> http_received = {
     "start", "list_tasks", "get_task",  "events",  "input",
-    "stop",  "list_tools", "call_tool", "metrics", "health"};
+    "stop",  "list_tools", "call_tool", "metrics", "health",
+    "list_kinds"};
 const std::vector<std::string> task_events = {
     "started",       "progress",       "log",    "tool_call", "tool_result",
     "input_request", "input_received", "result", "error",     "stopped"};
@@ -42,11 +43,12 @@ const std::vector<std::string> ws_replies = {
     "hello",         "heartbeat",         "pong",
     "start_success", "stop_success",      "input_success",
     "subscribe_success", "unsubscribe_success", "tools",
-    "tasks"};
+    "tasks",         "kinds"};
 const std::vector<std::string> sse_extra = {"snapshot", "heartbeat"};
 const std::vector<std::string> http_sent = {
     "start_success", "tasks",       "task",  "stop_success", "input_success",
-    "tools",         "tool_result", "error", "metrics",      "health"};
+    "tools",         "tool_result", "error", "metrics",      "health",
+    "kinds"};
 
 const std::vector<double> task_buckets = {0.01, 0.05, 0.1, 0.5, 1,   5,
                                           10,   30,   60,  300, 900, 3600};

@@ -10,7 +10,7 @@ namespace {
 
 using value = rapidjson::Value;
 
-constexpr std::array<std::pair<std::string_view, command_type>, 9> types = {{
+constexpr std::array<std::pair<std::string_view, command_type>, 10> types = {{
     {"start", command_type::start},
     {"stop", command_type::stop},
     {"input", command_type::input},
@@ -19,6 +19,7 @@ constexpr std::array<std::pair<std::string_view, command_type>, 9> types = {{
     {"subscribe", command_type::subscribe},
     {"unsubscribe", command_type::unsubscribe},
     {"list_tasks", command_type::list_tasks},
+    {"list_kinds", command_type::list_kinds},
     {"ping", command_type::ping},
 }};
 
@@ -157,6 +158,7 @@ std::variant<command, decode_error> decode(std::string_view text,
     break;
   case command_type::list_tools:
   case command_type::list_tasks:
+  case command_type::list_kinds:
   case command_type::ping: break;
   }
   if (err)

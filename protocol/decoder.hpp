@@ -20,6 +20,7 @@ enum class command_type {
   subscribe,
   unsubscribe,
   list_tasks,
+  list_kinds,
   ping,
 };
 

@@ -321,6 +321,9 @@ TEST_CASE("stop over HTTP, idempotent", "[http]") {
 
 TEST_CASE("tools over HTTP", "[http][tools]") {
   http_fixture f;
+  auto kinds = f.get("/api/kinds");
+  REQUIRE(kinds.status == 200);
+  CHECK(http_fixture::parse(kinds.body)["kinds"].Size() == 3);
   auto list = f.get("/api/tools");
   REQUIRE(list.status == 200);
   CHECK(http_fixture::parse(list.body)["tools"].Size() == 5);

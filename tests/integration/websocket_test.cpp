@@ -368,3 +368,20 @@ TEST_CASE("a config file sets options and the command line wins",
   CHECK(c2.read_json()["heartbeat_ms"].GetInt() == 300);
   std::filesystem::remove(path);
 }
+
+TEST_CASE("list_kinds lists the task kinds with their params schemas",
+          "[ws][kinds]") {
+  server_fixture f;
+  auto c = f.connect();
+  auto reply = c->request(R"({"type":"list_kinds","id":"k"})", "k");
+  REQUIRE(test::type_of(reply) == "kinds");
+  std::vector<std::string> names;
+  for (auto& k : reply["kinds"].GetArray()) {
+    names.push_back(k["name"].GetString());
+    CHECK(k["params_schema"].IsObject());
+    CHECK_FALSE(std::string{k["description"].GetString()}.empty());
+  }
+  CHECK(names == std::vector<std::string>{"audit", "triage", "ticker"});
+  auto triage = reply["kinds"][1]["params_schema"]["properties"].GetObject();
+  CHECK(triage.HasMember("min_severity"));
+}

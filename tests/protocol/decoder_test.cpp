@@ -48,6 +48,7 @@ TEST_CASE("decoder accepts every client message", "[decoder]") {
         command_type::unsubscribe);
   CHECK(ok(R"({"type":"list_tools"})").type == command_type::list_tools);
   CHECK(ok(R"({"type":"list_tasks"})").type == command_type::list_tasks);
+  CHECK(ok(R"({"type":"list_kinds"})").type == command_type::list_kinds);
   CHECK(ok(R"({"type":"ping","id":1.5})").id == "1.5");
 }
 
