@@ -291,7 +291,10 @@ int floor_connect(uint16_t port, char mode) {
   return fd;
 }
 
-void run_floor() {
+uint16_t floor_port = 0;
+pid_t floor_pid = -1;
+
+void start_floor_peer() {
   int lfd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -300,30 +303,45 @@ void run_floor() {
   listen(lfd, 16);
   socklen_t al = sizeof a;
   getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &al);
-  uint16_t port = ntohs(a.sin_port);
-  pid_t pid = fork();
-  if (pid == 0)
+  floor_port = ntohs(a.sin_port);
+  floor_pid = fork();
+  if (floor_pid == 0)
     floor_peer(lfd);
   close(lfd);
+}
 
-  // Round trip of a 64-byte message.
-  {
-    int fd = floor_connect(port, 'E');
-    char msg[64] = {};
-    samples s;
-    int64_t n = opts.n(20000);
-    for (int64_t i = 0; i < n + 1000; ++i) {
-      auto t = now_ns();
-      write_full(fd, msg, sizeof msg);
-      read_full(fd, msg, sizeof msg);
-      if (i >= 1000)
-        s.add(now_ns() - t);
-    }
-    close(fd);
-    flr.rtt_p50 = s.pct(50);
-    flr.rtt_p99 = s.pct(99);
-    flr.rtt_p999 = s.pct(99.9);
+void stop_floor_peer() {
+  if (floor_pid <= 0)
+    return;
+  close(floor_connect(floor_port, 'Q'));
+  waitpid(floor_pid, nullptr, 0);
+  floor_pid = -1;
+}
+
+// Round trip of a 64-byte message, `n` times after 500 to warm up. The
+// latency scenarios call it again right before they run, so that their
+// floor is measured under the same background load.
+void measure_rtt(int64_t n) {
+  int fd = floor_connect(floor_port, 'E');
+  char msg[64] = {};
+  samples s;
+  for (int64_t i = 0; i < n + 500; ++i) {
+    auto t = now_ns();
+    write_full(fd, msg, sizeof msg);
+    read_full(fd, msg, sizeof msg);
+    if (i >= 500)
+      s.add(now_ns() - t);
   }
+  close(fd);
+  flr.rtt_p50 = s.pct(50);
+  flr.rtt_p99 = s.pct(99);
+  flr.rtt_p999 = s.pct(99.9);
+}
+
+void run_floor() {
+  start_floor_peer();
+  uint16_t port = floor_port;
+  measure_rtt(opts.n(20000));
   // Pipelined echo: 32 messages of 64 bytes in flight.
   {
     int fd = floor_connect(port, 'E');
@@ -382,9 +400,6 @@ void run_floor() {
     best = std::max(best, rate);
     close(fd);
   }
-  floor_connect(port, 'Q');
-  waitpid(pid, nullptr, 0);
-
   add_row({"floor: raw TCP round trip, 64 B (p50 / p99 / p99.9)",
            us(flr.rtt_p50) + " / " + us(flr.rtt_p99) + " / " + us(flr.rtt_p999),
            "–", "1×", "–", ""});
@@ -466,6 +481,7 @@ std::string http_post(uint16_t port, const std::string& target,
 // -- start to first event -----------------------------------------------------
 
 void run_latency(uint16_t port) {
+  measure_rtt(opts.n(5000));
   loop lp;
   std::vector<conn_ptr> cs;
   int64_t warm = 200, n = opts.n(10000), i = 0;
@@ -693,6 +709,7 @@ void run_sse_events(uint16_t port, int64_t clients, int64_t steps) {
 // per finding; each answer's time to its `input_received` event (and to the
 // `input_success` reply) is one sample.
 void run_input(uint16_t port) {
+  measure_rtt(opts.n(5000));
   loop lp;
   std::vector<conn_ptr> cs;
   samples recv, reply;
@@ -757,6 +774,7 @@ std::string hash_call(int64_t i) {
 }
 
 void run_tools(uint16_t port) {
+  measure_rtt(opts.n(5000));
   // Sequential round trips on one connection.
   {
     loop lp;
@@ -1065,6 +1083,7 @@ int main(int argc, char** argv) {
     std::cerr << "bench_load: " << e.what() << "\n";
     rc = 1;
   }
+  stop_floor_peer();
   if (!opts.keep_workspace)
     fs::remove_all(opts.workspace);
   print_table();

@@ -20,13 +20,22 @@ fi
 nice ninja -C "$build" -j"$jobs" switchboard bench_load >&2
 
 log="$(mktemp /tmp/sb-bench-server-XXXXXX.log)"
-{
-  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r)"
-  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "server log: $log"
-} >&2
+echo >&2 "server log: $log"
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r)"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+started="$(date -u '+%Y-%m-%d %H:%M UTC')"
+rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
+if [[ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
+  rev="$rev + uncommitted changes"
+fi
 
-"$build/bin/bench_load" --server="$build/bin/switchboard" \
-  --server-log="$log" "$@"
+rc=0
+table="$("$build/bin/bench_load" --server="$build/bin/switchboard" \
+  --server-log="$log" "$@")" || rc=$?
 
-echo >&2 "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Machine: $machine"
+echo "Date: $started; commit $rev; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Command: bash bench/run.sh $*"
+echo
+echo "$table"
+exit "$rc"
