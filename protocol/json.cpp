@@ -9,6 +9,18 @@ namespace switchboard::protocol {
 
 namespace {
 
+// True when `s` holds a UTF-16 surrogate (U+D800..U+DFFF, encoded ED A0..BF
+// xx). The raw input is validated as UTF-8 by RapidJSON, but RapidJSON 1.1.0
+// turns a lone low-surrogate escape such as "\udc00" into these bytes, which
+// are not UTF-8: echoed to a client they would make its WebSocket fail.
+bool has_surrogate(const char* s, rapidjson::SizeType n) {
+  for (rapidjson::SizeType i = 0; i + 1 < n; ++i)
+    if (static_cast<unsigned char>(s[i]) == 0xED &&
+        static_cast<unsigned char>(s[i + 1]) >= 0xA0)
+      return true;
+  return false;
+}
+
 // Counts nesting depth while forwarding every SAX event to the document, so
 // that a hostile input is refused before it can build a deep tree.
 struct depth_guard
@@ -17,6 +29,7 @@ struct depth_guard
   size_t max_depth;
   size_t depth = 0;
   bool too_deep = false;
+  bool bad_escape = false;
 
   depth_guard(rapidjson::Document& d, size_t max) : doc(d), max_depth(max) {}
 
@@ -45,9 +58,17 @@ struct depth_guard
     return doc.RawNumber(str, len, copy);
   }
   bool String(const char* str, rapidjson::SizeType len, bool copy) {
+    if (has_surrogate(str, len)) {
+      bad_escape = true;
+      return false;
+    }
     return doc.String(str, len, copy);
   }
   bool Key(const char* str, rapidjson::SizeType len, bool copy) {
+    if (has_surrogate(str, len)) {
+      bad_escape = true;
+      return false;
+    }
     return doc.Key(str, len, copy);
   }
   bool StartObject() {
@@ -100,6 +121,10 @@ parse_status parse_json(std::string_view text, rapidjson::Document& doc,
   if (guard.too_deep)
     return {error_code::bad_json,
             "JSON nesting deeper than " + std::to_string(limits.max_depth)};
+  if (guard.bad_escape)
+    return {error_code::bad_json, "invalid JSON at offset " +
+                                      std::to_string(res.Offset()) +
+                                      ": lone UTF-16 surrogate escape"};
   if (res.IsError())
     return {error_code::bad_json, std::string{"invalid JSON at offset "} +
                                       std::to_string(res.Offset()) + ": " +

@@ -68,6 +68,20 @@ TEST_CASE("parse_json refuses invalid UTF-8", "[json]") {
   CHECK(doc.GetStringLength() == 6);
 }
 
+TEST_CASE("parse_json refuses lone surrogate escapes", "[json]") {
+  // Found by fuzz/decoder_fuzz: RapidJSON decodes a lone low surrogate into
+  // bytes that are not UTF-8, which to_json would then send to clients.
+  rapidjson::Document doc;
+  CHECK(parse_json(R"("\udc00")", doc).code == error_code::bad_json);
+  CHECK(parse_json(R"({"\ude00":1})", doc).code == error_code::bad_json);
+  CHECK(parse_json(R"({"a":["x\udfffy"]})", doc).code == error_code::bad_json);
+  CHECK(parse_json(R"("\ud800")", doc).code == error_code::bad_json);
+  // A surrogate pair is one code point and fine; so are U+D7FF and U+E000.
+  REQUIRE(parse_json(R"("\ud83d\ude00 \ud7ff \ue000")", doc).code ==
+          error_code::none);
+  CHECK(to_json(doc) == "\"\xf0\x9f\x98\x80 \xed\x9f\xbf \xee\x80\x80\"");
+}
+
 TEST_CASE("parse_json refuses text over max_bytes", "[json]") {
   rapidjson::Document doc;
   json_limits limits{16, 64};
