@@ -414,6 +414,19 @@ class http_session : public session_base,
 
   void do_stream_write() {
     writing_ = true;
+    // An event arrives as three chunks (head, shared JSON, blank line) and
+    // more queue up while a write is in flight: merge what is queued (up to
+    // 64 KiB) into the front chunk, so that one send() carries it all
+    // instead of one per chunk. The sizes add up, so the byte accounting of
+    // on_stream_write still holds.
+    if (out_.size() > 1 && out_.front()->size() < 65536) {
+      std::string merged;
+      size_t n = 0;
+      while (n < out_.size() && merged.size() < 65536)
+        merged += *out_[n++];
+      out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(n));
+      out_.push_front(protocol::make_frame(std::move(merged)));
+    }
     // Only sets the write deadline: the watching read is already pending.
     stream_.expires_after(state_->opts.handshake_timeout);
     net::async_write(
