@@ -1,5 +1,7 @@
 #include "protocol/json.hpp"
 
+#include <cmath>
+
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
@@ -30,6 +32,7 @@ struct depth_guard
   size_t depth = 0;
   bool too_deep = false;
   bool bad_escape = false;
+  bool bad_number = false;
 
   depth_guard(rapidjson::Document& d, size_t max) : doc(d), max_depth(max) {}
 
@@ -52,6 +55,13 @@ struct depth_guard
     return doc.Uint64(i);
   }
   bool Double(double d) {
+    // RapidJSON 1.1.0 refuses 1e400 but turns a long mantissa with a large
+    // exponent (e.g. 1888...88e300) into infinity, which to_json cannot
+    // write: it would emit truncated JSON such as {"n":
+    if (!std::isfinite(d)) {
+      bad_number = true;
+      return false;
+    }
     return doc.Double(d);
   }
   bool RawNumber(const char* str, rapidjson::SizeType len, bool copy) {
@@ -121,6 +131,10 @@ parse_status parse_json(std::string_view text, rapidjson::Document& doc,
   if (guard.too_deep)
     return {error_code::bad_json,
             "JSON nesting deeper than " + std::to_string(limits.max_depth)};
+  if (guard.bad_number)
+    return {error_code::bad_json, "invalid JSON at offset " +
+                                      std::to_string(res.Offset()) +
+                                      ": number out of range"};
   if (guard.bad_escape)
     return {error_code::bad_json, "invalid JSON at offset " +
                                       std::to_string(res.Offset()) +

@@ -82,6 +82,19 @@ TEST_CASE("parse_json refuses lone surrogate escapes", "[json]") {
   CHECK(to_json(doc) == "\"\xf0\x9f\x98\x80 \xed\x9f\xbf \xee\x80\x80\"");
 }
 
+TEST_CASE("parse_json refuses numbers that overflow a double", "[json]") {
+  // Found by fuzz/decoder_fuzz: RapidJSON parsed this as infinity, and
+  // to_json then wrote truncated JSON.
+  rapidjson::Document doc;
+  auto big = "1" + std::string(90, '8') + "e300";
+  CHECK(parse_json(big, doc).code == error_code::bad_json);
+  CHECK(parse_json(R"({"n":[-)" + big + "]}", doc).code ==
+        error_code::bad_json);
+  CHECK(parse_json("1e400", doc).code == error_code::bad_json);
+  REQUIRE(parse_json("1.5e308", doc).code == error_code::none);
+  CHECK(to_json(doc) == "1.5e308");
+}
+
 TEST_CASE("parse_json refuses text over max_bytes", "[json]") {
   rapidjson::Document doc;
   json_limits limits{16, 64};
