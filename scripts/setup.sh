@@ -8,6 +8,7 @@ packages=(
   libcaf-dev libboost1.81-dev libboost-system1.81-dev rapidjson-dev
   prometheus-cpp-dev catch2 libssl-dev libre2-dev
   prometheus
+  clang libclang-rt-14-dev
 )
 
 # The web UI: node and npm build and test it (Debian's nodejs unless a node is
