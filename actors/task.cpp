@@ -262,7 +262,7 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
   st.setup = std::move(setup);
   rapidjson::Document params;
   protocol::parse_json(st.setup.params, params);
-  st.ctx = std::make_unique<flows::context>(st, st.setup.id, std::move(params),
+  st.ctx = std::make_unique<flows::context>(st, st.setup.id, params,
                                             *st.setup.workspace);
   st.coro = st.setup.kind->run(*st.ctx);
   st.unwatched_since = self->clock().now();

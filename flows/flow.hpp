@@ -207,12 +207,17 @@ class host {
 class context {
  public:
   /// Creates a context for a task's flow.
-  context(host& h, std::string task_id, rapidjson::Document params,
+  context(host& h, std::string task_id, const rapidjson::Value& params,
           const tools::workspace& ws)
       : host_(h),
         task_id_(std::move(task_id)),
-        params_(std::move(params)),
-        workspace_(ws) {}
+        alloc_(256),
+        params_(&alloc_, 0),
+        workspace_(ws) {
+    // A copy into a small pool: a parsed Document keeps a 64 KiB chunk,
+    // which would dominate the memory of a waiting task.
+    params_.CopyFrom(params, alloc_);
+  }
 
   /// Returns the task id.
   const std::string& task_id() const noexcept {
@@ -311,6 +316,7 @@ class context {
  private:
   host& host_;
   std::string task_id_;
+  rapidjson::MemoryPoolAllocator<> alloc_;
   rapidjson::Document params_;
   const tools::workspace& workspace_;
   wait_slot slot_;

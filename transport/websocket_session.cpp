@@ -1,5 +1,9 @@
 #include "transport/websocket_session.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <atomic>
 
 #include <deque>
@@ -125,8 +129,8 @@ class websocket_session
   }
 
   size_t queued_bytes() const override {
-    return queued_bytes_.load(std::memory_order_relaxed)
-           + posted_bytes_.load(std::memory_order_relaxed);
+    return queued_bytes_.load(std::memory_order_relaxed) +
+           posted_bytes_.load(std::memory_order_relaxed);
   }
 
   size_t max_queued_bytes() const override {
@@ -246,6 +250,15 @@ class websocket_session
 
   void do_write() {
     writing_ = true;
+    // Cork while more frames wait, so that a burst leaves in full segments;
+    // the last frame uncorks and flushes (one sendmsg per event otherwise).
+    bool more = queue_.size() > 1;
+    if (more != corked_) {
+      int v = more ? 1 : 0;
+      ::setsockopt(beast::get_lowest_layer(ws_).socket().native_handle(),
+                   IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
+      corked_ = more;
+    }
     // The frame stays at the front until its write completes: the buffer is
     // in use until then, and only one write may be in flight.
     ws_.async_write(
@@ -361,6 +374,7 @@ class websocket_session
   bool accepted_ = false;
   bool writing_ = false;
   bool ping_in_flight_ = false;
+  bool corked_ = false;
   std::chrono::steady_clock::time_point last_heard_;
   bool closing_ = false;
   bool finished_ = false;
