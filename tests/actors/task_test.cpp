@@ -359,7 +359,7 @@ TEST_CASE("an exception inside a flow fails the task with internal", "[task]") {
   caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE("subscribe with after replays the rest; evicted events expire",
+TEST_CASE("subscribe with after replays the rest, and evicted events expire",
           "[task][resume]") {
   task_limits limits;
   limits.max_log = 4;

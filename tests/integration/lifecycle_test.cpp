@@ -178,7 +178,7 @@ TEST_CASE("a peer that answers no pings is closed with 1011",
         == "pong");
 }
 
-TEST_CASE("a client that stops reading is cut off; others are not",
+TEST_CASE("a client that stops reading is cut off, others are not",
           "[lifecycle][slow]") {
   life_fixture f{{"--max-queue-bytes=65536", "--max-log-events=100000"}};
   auto started = test::request(
