@@ -337,6 +337,10 @@ class websocket_session
   }
 
   void do_close() {
+    // One close operation at most: a second one on the same stream is
+    // undefined (Beast asserts); on_accept after a refusal would start two.
+    if (closing_)
+      return;
     closing_ = true;
     ws_.async_close(*close_pending_,
                     [self = shared_from_this()](boost::system::error_code ec) {
