@@ -167,4 +167,13 @@ std::string quote(std::string_view s) {
   return {buf.GetString(), buf.GetSize()};
 }
 
+std::string error_json(std::string_view code, std::string_view message) {
+  std::string result = R"({"type":"error","code":")";
+  result += code;
+  result += R"(","message":)";
+  result += quote(message);
+  result += '}';
+  return result;
+}
+
 } // namespace switchboard::protocol

@@ -37,4 +37,8 @@ std::string to_json(const rapidjson::Value& value);
 /// Returns `s` as a JSON string literal, quotes included.
 std::string quote(std::string_view s);
 
+/// Returns an `error` message without `reply_to`, for the transport, which
+/// answers some requests before any actor sees them.
+std::string error_json(std::string_view code, std::string_view message);
+
 } // namespace switchboard::protocol

@@ -75,15 +75,6 @@ constexpr size_t header_limit = 16 * 1024;
 constexpr auto linger_timeout = std::chrono::seconds(2);
 constexpr size_t linger_limit = 1024 * 1024;
 
-std::string error_json(std::string_view code, std::string_view message) {
-  std::string result = R"({"type":"error","code":")";
-  result += code;
-  result += R"(","message":)";
-  result += protocol::quote(message);
-  result += '}';
-  return result;
-}
-
 std::string strip_crlf(std::string s) {
   s.erase(std::remove_if(s.begin(), s.end(),
                          [](char c) { return c == '\r' || c == '\n'; }),
@@ -209,7 +200,9 @@ class http_session : public session_base,
     if (!chunk || chunk->empty())
       return true;
     auto total = out_bytes_ += chunk->size();
-    if (total > state_->opts.max_queue_bytes) {
+    // The bound is on backlog: one chunk larger than the bound is not a
+    // sign of a slow reader.
+    if (total > state_->opts.max_queue_bytes && total != chunk->size()) {
       gone_ = true;
       if (state_->opts.observer)
         state_->opts.observer(connection_event::sse_slow_consumer, 1);
@@ -288,6 +281,23 @@ class http_session : public session_base,
     parser_.reset();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
+    std::optional<http_response> refusal;
+    try {
+      refusal = state_->hdl->screen(to_http_request(req, remote_));
+    } catch (const std::exception& e) {
+      refusal = http_response{500,
+                              "application/json",
+                              protocol::error_json("internal", e.what()),
+                              {}};
+    }
+    if (refusal) {
+      keep_alive_ = false;
+      auto ex = std::make_shared<exchange_impl>(shared_from_this());
+      exchange_ = ex;
+      phase_ = phase::waiting;
+      ex->respond(std::move(*refusal));
+      return;
+    }
     std::string_view target{req.target().data(), req.target().size()};
     auto path = target.substr(0, target.find('?'));
     if (path == "/ws") {
@@ -305,8 +315,10 @@ class http_session : public session_base,
     try {
       state_->hdl->on_http(to_http_request(req, remote_), ex);
     } catch (const std::exception& e) {
-      ex->respond(http_response{
-          500, "application/json", error_json("internal", e.what()), {}});
+      ex->respond(http_response{500,
+                                "application/json",
+                                protocol::error_json("internal", e.what()),
+                                {}});
     }
   }
 
@@ -342,7 +354,7 @@ class http_session : public session_base,
     auto res = std::make_shared<response>(status, version_);
     res->set(http::field::server, "switchboard");
     res->set(http::field::content_type, "application/json");
-    res->body() = error_json(code, message);
+    res->body() = protocol::error_json(code, message);
     res->keep_alive(keep_alive);
     res->prepare_payload();
     write_response(std::move(res), !keep_alive);

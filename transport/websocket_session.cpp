@@ -11,9 +11,12 @@
 #include <optional>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
+
+#include "protocol/json.hpp"
 
 namespace switchboard::transport {
 
@@ -26,14 +29,22 @@ namespace {
 
 // Beast throws when a close reason is longer than a close frame can carry.
 constexpr size_t max_reason_size = 123;
+constexpr size_t read_chunk_bytes = 64 * 1024;
+constexpr std::chrono::seconds close_linger{1};
 
 // Chooses the subprotocol to echo: ours if offered, else the first offered.
+// Picks the subprotocol to echo: switchboard.v1, else the first offered
+// entry that is not a credential. A `bearer.TOKEN` entry is never echoed:
+// response headers end up in proxies' and browsers' logs.
 std::string pick_subprotocol(const std::string& offered) {
   auto items = split_list(offered);
   for (auto& item : items)
     if (item == "switchboard.v1")
       return item;
-  return items.empty() ? std::string{} : items.front();
+  for (auto& item : items)
+    if (item.rfind("bearer.", 0) != 0)
+      return item;
+  return {};
 }
 
 class websocket_session
@@ -94,7 +105,7 @@ class websocket_session
     pmd.client_enable = false;
     ws_.set_option(pmd);
     ws_.auto_fragment(false);
-    ws_.read_message_max(opts.max_message_bytes);
+    ws_.read_message_max(0); // Counted by on_read.
     ws_.text(true);
     ws_.async_accept(req_,
                      [self = shared_from_this()](boost::system::error_code ec) {
@@ -116,7 +127,12 @@ class websocket_session
   void close(uint16_t code, std::string reason) override {
     post([self = shared_from_this(), code,
           reason = std::move(reason)]() mutable {
-      self->request_close(code, std::move(reason), false);
+      // 1013 is the session's verdict that the client reads too slowly:
+      // what is queued would never leave, so the close frame goes first.
+      auto slow = code == websocket::close_code::try_again_later;
+      if (slow && !self->close_pending_ && !self->finished_)
+        self->observe(connection_event::slow_consumer, 1);
+      self->request_close(code, std::move(reason), slow);
     });
   }
 
@@ -193,17 +209,19 @@ class websocket_session
 
   // -- reading ----------------------------------------------------------------
 
+  // Reads in pieces and counts the message size itself (Beast's own limit
+  // is off): Beast would close with 1009 on its own, before the client could
+  // be told why with a `too_large` error.
   void do_read() {
-    ws_.async_read(buffer_,
-                   [self = shared_from_this()](boost::system::error_code ec,
-                                               size_t) { self->on_read(ec); });
+    ws_.async_read_some(
+        buffer_, read_chunk_bytes,
+        [self = shared_from_this()](boost::system::error_code ec, size_t) {
+          self->on_read(ec);
+        });
   }
 
   void on_read(boost::system::error_code ec) {
     if (ec) {
-      // Beast has already sent close 1009 and torn the connection down.
-      if (ec == websocket::error::message_too_big && inbound_)
-        inbound_->on_too_large();
       // Beast's idle timeout: the backstop of the heartbeat check.
       if (ec == beast::error::timeout && !close_pending_ && !finished_)
         observe(connection_event::heartbeat_lost, 1);
@@ -211,6 +229,14 @@ class websocket_session
       return;
     }
     last_heard_ = std::chrono::steady_clock::now();
+    if (buffer_.size() > state_->opts.max_message_bytes) {
+      refuse_too_large();
+      return;
+    }
+    if (!ws_.is_message_done()) {
+      do_read();
+      return;
+    }
     if (inbound_ && !closing_) {
       try {
         if (ws_.got_text())
@@ -228,20 +254,35 @@ class websocket_session
     do_read();
   }
 
+  // Sends `too_large`, then closes with 1009 after what is queued; reading
+  // stops (the close handshake drains the rest of the message).
+  void refuse_too_large() {
+    buffer_.consume(buffer_.size());
+    if (inbound_)
+      inbound_->on_too_large();
+    do_send(protocol::make_frame(protocol::error_json(
+        "too_large", "message exceeds the limit of " +
+                         std::to_string(state_->opts.max_message_bytes) +
+                         " bytes")));
+    request_close(websocket::close_code::too_big, "message too big", false);
+  }
+
   // -- writing ----------------------------------------------------------------
 
   void do_send(protocol::frame f) {
     posted_bytes_ -= f->size();
     if (finished_ || close_pending_)
       return;
-    queued_bytes_ += f->size();
-    if (queued_bytes_ > state_->opts.max_queue_bytes) {
-      queued_bytes_ -= f->size();
+    // The bound is on backlog, not on one message: a reply larger than the
+    // bound, alone or being written, is not a sign of a slow reader.
+    auto backlog = queued_bytes_ - (writing_ ? queue_.front()->size() : 0);
+    if (backlog > 0 && backlog + f->size() > state_->opts.max_queue_bytes) {
       observe(connection_event::slow_consumer, 1);
       request_close(websocket::close_code::try_again_later, "slow consumer",
                     true);
       return;
     }
+    queued_bytes_ += f->size();
     observe(connection_event::queue_bytes, static_cast<int64_t>(f->size()));
     queue_.push_back(std::move(f));
     if (accepted_ && !writing_)
@@ -332,6 +373,16 @@ class websocket_session
     cr.code = code;
     cr.reason = reason;
     close_pending_ = cr;
+    // A peer that neither reads what is queued nor answers the close frame
+    // keeps its descriptor no longer than this.
+    close_timer_.expires_after(close_linger);
+    close_timer_.async_wait(
+        [self = shared_from_this()](boost::system::error_code ec) {
+          if (!ec && !self->finished_) {
+            self->force_close();
+            self->finish();
+          }
+        });
     if (accepted_ && !writing_ && queue_.empty())
       do_close();
   }
@@ -342,10 +393,13 @@ class websocket_session
     if (closing_)
       return;
     closing_ = true;
+    // The session ends when the handshake does, also when no read is
+    // pending to notice it (reading stops after a too-large message).
     ws_.async_close(*close_pending_,
                     [self = shared_from_this()](boost::system::error_code ec) {
                       if (ec)
                         self->force_close();
+                      self->finish();
                     });
   }
 
@@ -353,6 +407,7 @@ class websocket_session
     if (finished_)
       return;
     finished_ = true;
+    close_timer_.cancel();
     drop_queue();
     force_close();
     state_->remove(this);
@@ -366,6 +421,7 @@ class websocket_session
   server_state_ptr state_;
   websocket::stream<beast::tcp_stream> ws_;
   net::any_io_executor ex_;
+  net::steady_timer close_timer_{ex_};
   beast_request req_;
   const std::string remote_;
   beast::flat_buffer buffer_;

@@ -228,6 +228,10 @@ TEST_CASE("a WebSocket message over the limit closes with 1009") {
   REQUIRE(ws.send_text(std::string(1000, 'a')));
   REQUIRE(ws.read_text(2s) == std::string(1000, 'a'));
   REQUIRE(ws.send_text(std::string(1025, 'a')));
+  // The error first, so the client learns why; then the close.
+  auto err = ws.read_text(2s);
+  REQUIRE(err);
+  CHECK(err->find(R"("code":"too_large")") != std::string::npos);
   CHECK_FALSE(ws.read_text(2s));
   CHECK_FALSE(ws.is_open());
   CHECK(ws.close_code() == 1009);
