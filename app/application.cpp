@@ -35,10 +35,6 @@ caf::actor_system_config make_config(const options& opts) {
   return cfg;
 }
 
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
 } // namespace
 
 struct application::impl {
@@ -104,6 +100,7 @@ std::string application::start() {
   ms.limits.stale_after = std::chrono::milliseconds{d.opts.stale_after_ms};
   ms.limits.orphan_after = std::chrono::milliseconds{d.opts.orphan_after_ms};
   ms.max_running = d.opts.max_tasks;
+  ms.max_retained_bytes = d.opts.max_retained_bytes;
   ms.metrics = d.metrics;
   d.manager = d.sys->spawn(actors::task_manager, std::move(ms));
   gateway::settings gs;
@@ -111,8 +108,9 @@ std::string application::start() {
   gs.limits.max_bytes = d.opts.max_message_bytes;
   gs.limits.max_depth = d.opts.max_json_depth;
   gs.server = "switchboard/" SWITCHBOARD_VERSION;
-  gs.access = std::make_shared<const access_policy>(d.opts.tokens,
-                                                    d.opts.allowed_origins);
+  gs.access = std::make_shared<const access_policy>(
+      access_policy::config{d.opts.tokens, d.opts.allowed_origins,
+                            d.opts.allowed_hosts, d.opts.host});
   gs.status = d.status;
   gs.rate_limit = d.opts.rate_limit;
   gs.metrics = d.metrics;

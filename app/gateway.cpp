@@ -87,6 +87,21 @@ gateway::on_websocket(transport::connection_ptr conn,
   return std::make_shared<session_inbound>(*this, id, std::move(session));
 }
 
+std::optional<transport::http_response>
+gateway::screen(const transport::http_request& req) {
+  // Before any routing, so that a page that rebinds its own name to this
+  // machine reaches nothing: not the API, not a WebSocket, not the web app.
+  if (!settings_.access || settings_.access->host_allowed(req))
+    return std::nullopt;
+  return transport::http_response{
+      protocol::http_status(protocol::error_code::forbidden),
+      "application/json",
+      protocol::encode_error({}, protocol::error_code::forbidden,
+                             "this server does not answer to that Host; "
+                             "see --allowed-hosts"),
+      {}};
+}
+
 void gateway::on_http(transport::http_request req,
                       transport::http_exchange_ptr ex) {
   if (is_static_request(req)) // The web app's files carry no secrets.

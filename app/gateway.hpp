@@ -47,6 +47,9 @@ class gateway : public transport::handler {
   transport::inbound_ptr on_websocket(transport::connection_ptr conn,
                                       const transport::http_request&) override;
 
+  std::optional<transport::http_response>
+  screen(const transport::http_request& req) override;
+
   void on_http(transport::http_request req,
                transport::http_exchange_ptr ex) override;
 

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto opts = std::get<app::options>(std::move(parsed));
+  for (auto& w : opts.warnings)
+    std::cerr << "switchboard: warning: " << w << std::endl;
   auto host = opts.host;
   app::application application{std::move(opts)};
   if (auto err = application.start(); !err.empty()) {

@@ -52,6 +52,37 @@ setter list(std::vector<std::string> options::*member) {
   };
 }
 
+// Bearer tokens: an empty list or an empty or blank token would silently
+// turn authentication off or accept nothing, so both are refused.
+setter token_list(std::vector<std::string> options::*member) {
+  return [=](options& o, const std::string& v) -> std::string {
+    std::vector<std::string> items;
+    size_t i = 0;
+    while (i <= v.size()) {
+      auto j = v.find(',', i);
+      if (j == std::string::npos)
+        j = v.size();
+      auto item = v.substr(i, j - i);
+      if (item.find_first_not_of(" \t\r\n") == std::string::npos)
+        return "token " + std::to_string(items.size() + 1) +
+               " is empty; list at least one non-blank token";
+      if (item.find_first_of(" \t\r\n") != std::string::npos)
+        return "token " + std::to_string(items.size() + 1) +
+               " contains whitespace";
+      items.push_back(item);
+      i = j + 1;
+    }
+    for (auto& item : items) {
+      if (item.size() < 16)
+        o.warnings.push_back("token " + std::to_string((o.*member).size() + 1) +
+                             " is shorter than 16 bytes; use a long random "
+                             "token");
+      (o.*member).push_back(std::move(item));
+    }
+    return {};
+  };
+}
+
 setter flag(bool options::*member) {
   return [=](options& o, const std::string& v) -> std::string {
     if (v == "true" || v == "1" || v == "yes")
@@ -95,6 +126,10 @@ const std::vector<option_def>& defs() {
       {"retention-ms",
        "how long finished tasks stay queryable (default 600000)",
        number<int64_t>(&options::retention_ms, 0, 365LL * 86400000)},
+      {"max-retained-bytes",
+       "bytes the logs of finished tasks may pin together; oldest go first "
+       "(default 268435456)",
+       number<uint64_t>(&options::max_retained_bytes, 0, 1ull << 40)},
       {"tool-timeout-ms",
        "time allowed per tool call of a task (default 60000)",
        number<int64_t>(&options::tool_timeout_ms, 1, 86400000)},
@@ -122,10 +157,14 @@ const std::vector<option_def>& defs() {
       {"rate-limit", "messages per second per connection (default 200)",
        number<size_t>(&options::rate_limit, 1, 1000000)},
       {"tokens", "comma-separated bearer tokens; any set means auth is on",
-       list(&options::tokens)},
+       token_list(&options::tokens)},
       {"allowed-origins",
        "comma-separated browser origins allowed besides the server's own",
        list(&options::allowed_origins)},
+      {"allowed-hosts",
+       "comma-separated Host names the server answers to besides loopback "
+       "names and addresses ('*.example.com' matches subdomains)",
+       list(&options::allowed_hosts)},
       {"insecure", "allow a non-loopback bind without tokens (default false)",
        flag(&options::insecure)},
   };

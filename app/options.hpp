@@ -30,6 +30,9 @@ struct options {
   size_t max_log_events = 10000;
   /// How long finished tasks stay queryable.
   int64_t retention_ms = 10 * 60 * 1000;
+  /// Bytes the logs of all finished tasks may pin; the oldest are forgotten
+  /// first when they would pin more.
+  uint64_t max_retained_bytes = 256ull * 1024 * 1024;
   /// Time allowed for a tool call made by a task.
   int64_t tool_timeout_ms = 60 * 1000;
   /// Threads running blocking tools.
@@ -59,6 +62,11 @@ struct options {
   std::vector<std::string> tokens;
   /// Origins browsers may use besides the server's own host.
   std::vector<std::string> allowed_origins;
+  /// Host names (of the `Host` header) the server answers to besides
+  /// loopback names and addresses; `*.NAME` matches any subdomain.
+  std::vector<std::string> allowed_hosts;
+  /// Warnings met while parsing (for example short tokens), for the log.
+  std::vector<std::string> warnings;
   /// Allows binding a non-loopback address without tokens.
   bool insecure = false;
 };

@@ -84,7 +84,9 @@ struct recorder : sb::transport::http_exchange {
   void start_stream(sb::transport::http_response) override {
     require(false, "static files never stream");
   }
-  bool write(sb::protocol::frame) override { return false; }
+  bool write(sb::protocol::frame) override {
+    return false;
+  }
   void end() override {}
   void on_closed(std::function<void()>) override {}
 };
@@ -92,8 +94,11 @@ struct recorder : sb::transport::http_exchange {
 void handle(const http::request<http::string_body>& beast_req) {
   static const web_root web;
   static const sb::app::access_policy with_tokens{
-      {"alpha-token-0123456789", "b"}, {"http://allowed.example"}};
-  static const sb::app::access_policy open_policy{{}, {}};
+      {{"alpha-token-0123456789", "b"},
+       {"http://allowed.example"},
+       {"*.allowed.example"},
+       "127.0.0.1"}};
+  static const sb::app::access_policy open_policy{{}};
 
   auto req = sb::transport::to_http_request(beast_req, "127.0.0.1:40000");
   require(req.path.find('?') == std::string::npos, "path holds no query");
