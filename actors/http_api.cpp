@@ -10,6 +10,7 @@
 #include "actors/sse_stream.hpp"
 #include "flows/catalog.hpp"
 #include "metrics/http.hpp"
+#include "protocol/decoder.hpp"
 #include "protocol/encoder.hpp"
 
 namespace switchboard::actors {
@@ -64,6 +65,19 @@ std::optional<uint64_t> parse_seq(const std::string& s) {
   return x;
 }
 
+// Returns whether a Content-Type names application/json, parameters such
+// as "; charset=utf-8" allowed; "application/jsonx" is not JSON.
+bool is_json_media_type(std::string ct) {
+  for (auto& c : ct)
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+  constexpr std::string_view json_type = "application/json";
+  if (ct.compare(0, json_type.size(), json_type) != 0)
+    return false;
+  auto rest = ct.find_first_not_of(" \t", json_type.size());
+  return rest == std::string::npos || ct[rest] == ';';
+}
+
 // Parses a JSON object body, or answers the request with the matching error.
 std::optional<rapidjson::Document>
 object_body(const http_request& req, const http_exchange_ptr& ex,
@@ -73,8 +87,7 @@ object_body(const http_request& req, const http_exchange_ptr& ex,
     doc.SetObject();
     return doc;
   }
-  auto ct = req.header("content-type");
-  if (ct.rfind("application/json", 0) != 0) {
+  if (!is_json_media_type(req.header("content-type"))) {
     auto res = error_response(error_code::bad_message,
                               "Content-Type must be application/json");
     res.status = 415;
@@ -150,13 +163,24 @@ void route(caf::event_based_actor* self, request_context rc) {
   // -- /api/tasks ------------------------------------------------------------
   if (parts.size() == 2 && parts[0] == "api" && parts[1] == "tasks") {
     if (req.method == "GET") {
-      self->request(rc.setup.manager, timeout, list_atom::value, rc.principal)
+      uint64_t limit = protocol::max_list_limit;
+      if (auto text = req.query_param("limit")) {
+        auto n = parse_seq(*text);
+        if (!n || *n == 0 || *n > protocol::max_list_limit) {
+          ex->respond(
+              error_response(error_code::bad_message,
+                             "limit must be an integer from 1 to " +
+                                 std::to_string(protocol::max_list_limit)));
+          return done();
+        }
+        limit = *n;
+      }
+      auto cursor = req.query_param("cursor").value_or("");
+      self->request(rc.setup.manager, timeout, list_atom::value, rc.principal,
+                    limit, cursor)
           .then(
-              [=](std::vector<protocol::task_info>& tasks) {
-                message_writer w{"tasks"};
-                w.key("tasks");
-                protocol::write_tasks(w.writer(), tasks);
-                ex->respond(json(200, w.finish()));
+              [=](std::vector<protocol::task_info>& tasks, std::string& next) {
+                ex->respond(json(200, protocol::encode_tasks({}, tasks, next)));
                 done();
               },
               fail);

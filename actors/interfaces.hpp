@@ -45,14 +45,16 @@ using task_manager_actor = caf::typed_actor<
                     std::string>::with<std::string, task_actor>,
     // Finds a task by id for a principal (`forbidden` if not its owner).
     caf::replies_to<get_atom, std::string, std::string>::with<task_actor>,
-    // Lists the tasks a principal may see.
-    caf::replies_to<list_atom,
-                    std::string>::with<std::vector<protocol::task_info>>,
+    // Lists the tasks a principal may see, newest first: principal, at most
+    // this many, after this cursor ("" for the newest); answers a page and
+    // the cursor of the next one ("" at the end).
+    caf::replies_to<list_atom, std::string, uint64_t, std::string>::with<
+        std::vector<protocol::task_info>, std::string>,
     // Drains: refuses new tasks, stops running ones after the grace period
     // (ms) with reason "shutdown", answers once every task is finished.
     caf::replies_to<drain_atom, int64_t>::with<ok_atom>,
     // Internal: a task reached its terminal state.
-    caf::reacts_to<finished_atom, std::string>,
+    caf::reacts_to<finished_atom, std::string, uint64_t>,
     // Internal: time to check for stale and orphaned tasks.
     caf::reacts_to<sweep_atom>,
     // Internal: the drain's grace period ended.

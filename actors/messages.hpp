@@ -97,7 +97,8 @@ struct subscription {
   uint64_t last_seq = 0;
   /// True when events after the requested seq fell out of the log.
   bool expired = false;
-  /// The task's JSON snapshot (only filled when `expired`).
+  /// The task's JSON snapshot, filled when `expired` or when the task has
+  /// ended and the requested seq lies beyond its last event.
   std::string snapshot;
 };
 

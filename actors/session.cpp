@@ -111,7 +111,7 @@ void write_error(self_ptr self, const std::string& reply_to,
 template<class F>
 void with_task(self_ptr self, const command& cmd, F f) {
   auto& subs = self->state.subscriptions;
-  if (auto i = subs.find(cmd.task_id); i != subs.end()) {
+  if (auto i = subs.find(cmd.task_id); i != subs.end() && i->second.handle) {
     f(i->second.handle);
     return;
   }
@@ -124,28 +124,50 @@ void with_task(self_ptr self, const command& cmd, F f) {
             });
 }
 
+// Forgets a subscription entry once nothing refers to it any more.
+void tidy(self_ptr self, const std::string& task_id) {
+  auto& subs = self->state.subscriptions;
+  if (auto i = subs.find(task_id);
+      i != subs.end() && !i->second.active && i->second.pending == 0)
+    subs.erase(i);
+}
+
 // Subscribes to a task and forwards its retained events after `after`.
 void subscribe(self_ptr self, const std::string& task_id, task_actor handle,
                uint64_t after, const std::string& reply_to, bool confirm) {
   auto sink = caf::actor_cast<event_sink>(self);
+  auto& pending = self->state.subscriptions[task_id];
+  ++pending.pending;
+  auto generation = pending.generation;
   self->request(handle, self->state.setup.request_timeout,
                 subscribe_atom::value, sink, after)
       .then(
           [=](subscription& sub) {
             auto& entry = self->state.subscriptions[task_id];
+            --entry.pending;
+            if (confirm)
+              write(self, message_writer{"subscribe_success", reply_to}
+                              .str("task_id", task_id)
+                              .str("state", sub.state)
+                              .finish());
+            if (entry.generation != generation) {
+              // Unsubscribed since: the task dropped this sink already.
+              tidy(self, task_id);
+              return;
+            }
+            // Live events may have gone out since this subscribe was sent:
+            // the cursor never moves back below what this connection was
+            // sent, or those events would go out twice.
+            if (!entry.active || after > entry.last_sent)
+              entry.last_sent = after;
+            entry.active = true;
             entry.handle = handle;
-            entry.last_sent = after;
             if (auto& m = self->state.setup.metrics) {
               if (after > 0)
                 m->resume(metrics::channel::websocket);
               if (sub.expired)
                 m->events_expired(metrics::channel::websocket);
             }
-            if (confirm)
-              write(self, message_writer{"subscribe_success", reply_to}
-                              .str("task_id", task_id)
-                              .str("state", sub.state)
-                              .finish());
             if (sub.expired)
               write_error(self, reply_to, error_code::events_expired,
                           "events after seq " + std::to_string(after) +
@@ -159,10 +181,16 @@ void subscribe(self_ptr self, const std::string& task_id, task_actor handle,
                 entry.last_sent = seq;
               }
             }
-            if (is_terminal(sub.state))
-              self->state.subscriptions.erase(task_id);
+            if (is_terminal(sub.state)) {
+              entry.active = false;
+              tidy(self, task_id);
+            }
           },
-          [=](caf::error& err) { write_error(self, reply_to, err); });
+          [=](caf::error& err) {
+            --self->state.subscriptions[task_id].pending;
+            tidy(self, task_id);
+            write_error(self, reply_to, err);
+          });
 }
 
 void handle(self_ptr self, command& cmd) {
@@ -272,22 +300,34 @@ void handle(self_ptr self, command& cmd) {
                       .finish());
     };
     auto i = st.subscriptions.find(task_id);
-    if (i != st.subscriptions.end()) {
+    if (i != st.subscriptions.end() && i->second.handle) {
+      // Also sent when a subscribe is still pending: the task handles the
+      // two in order, so it ends up without this sink.
       self->send(i->second.handle, unsubscribe_atom::value,
                  caf::actor_cast<event_sink>(self));
-      st.subscriptions.erase(i);
+      i->second.active = false;
+      ++i->second.generation;
+      tidy(self, task_id);
       confirm();
     } else {
-      with_task(self, cmd, [=](task_actor&) { confirm(); });
+      // A first subscribe may still be pending: void it, and tell the task
+      // (after that subscribe, in order) to drop this sink.
+      if (i != st.subscriptions.end())
+        ++i->second.generation;
+      with_task(self, cmd, [=](task_actor& t) {
+        self->send(t, unsubscribe_atom::value,
+                   caf::actor_cast<event_sink>(self));
+        confirm();
+      });
     }
     break;
   }
   case command_type::list_tasks:
     self->request(st.setup.manager, timeout, list_atom::value,
-                  st.setup.principal)
+                  st.setup.principal, cmd.limit, cmd.cursor)
         .then(
-            [=](std::vector<protocol::task_info>& tasks) {
-              write(self, protocol::encode_tasks(id, tasks));
+            [=](std::vector<protocol::task_info>& tasks, std::string& next) {
+              write(self, protocol::encode_tasks(id, tasks, next));
             },
             fail);
     break;
@@ -372,12 +412,11 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
                     "binary frames are not supported; send JSON text");
       },
       [=](too_large_atom) {
-        if (auto& m = self->state.setup.metrics)
+        // The transport has sent the error and closes with 1009.
+        if (auto& m = self->state.setup.metrics) {
           m->received(metrics::channel::websocket, "too_large");
-        write_error(self, {}, error_code::too_large,
-                    "message exceeds the limit of " +
-                        std::to_string(self->state.setup.limits.max_bytes) +
-                        " bytes");
+          m->protocol_error(error_code::too_large);
+        }
       },
       [=](closed_atom) {
         auto& st = self->state;
@@ -385,7 +424,8 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
         st.probe.close();
         auto sink = caf::actor_cast<event_sink>(self);
         for (auto& [task_id, sub] : st.subscriptions)
-          self->send(sub.handle, unsubscribe_atom::value, sink);
+          if (sub.handle)
+            self->send(sub.handle, unsubscribe_atom::value, sink);
         st.subscriptions.clear();
         self->quit();
       },
@@ -414,12 +454,18 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
           bool terminal) {
         auto& subs = self->state.subscriptions;
         auto i = subs.find(task_id);
-        if (i == subs.end() || seq <= i->second.last_sent)
+        if (i == subs.end() || !i->second.active)
           return;
-        i->second.last_sent = seq;
-        deliver(self, std::move(ev.data));
-        if (terminal)
-          subs.erase(i);
+        // A terminal event this client already has (it resumed past it)
+        // still ends the subscription.
+        if (seq > i->second.last_sent) {
+          i->second.last_sent = seq;
+          deliver(self, std::move(ev.data));
+        }
+        if (terminal) {
+          i->second.active = false;
+          tidy(self, task_id);
+        }
       },
   };
 }

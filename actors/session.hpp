@@ -43,10 +43,19 @@ struct session_setup {
 
 /// State of a session actor.
 struct session_state {
-  /// A task this session is subscribed to.
+  /// A task this session is subscribed to, or has a subscribe pending for.
   struct subscribed {
+    /// The task; set once a subscribe succeeded.
     task_actor handle;
+    /// The cursor: the highest seq handed to the connection.
     uint64_t last_sent = 0;
+    /// True while events of the task are forwarded.
+    bool active = false;
+    /// Subscribe requests sent to the task and not yet answered.
+    uint32_t pending = 0;
+    /// Counts unsubscribes, so that a subscribe answered after a later
+    /// unsubscribe does not revive the subscription.
+    uint64_t generation = 0;
   };
 
   session_setup setup;

@@ -26,10 +26,6 @@ std::string_view type_of(const std::string& json) {
   return std::string_view{json}.substr(prefix.size(), end - prefix.size());
 }
 
-bool is_terminal_type(std::string_view type) {
-  return type == "result" || type == "error" || type == "stopped";
-}
-
 void finish(self_ptr self) {
   auto& st = self->state;
   if (st.done)
@@ -42,11 +38,19 @@ void finish(self_ptr self) {
   self->quit();
 }
 
-// Writes one event; the JSON text is the shared frame, not a copy.
-void write_event(self_ptr self, uint64_t seq, const protocol::frame& data) {
+// Writes one event; the JSON text is the shared frame, not a copy. The
+// stream ends with the task's terminal event, also when the client already
+// had it (it resumed past it).
+void write_event(self_ptr self, uint64_t seq, const protocol::frame& data,
+                 bool terminal) {
   auto& st = self->state;
-  if (st.done || seq <= st.last_sent)
+  if (st.done)
     return;
+  if (seq <= st.last_sent) {
+    if (terminal)
+      finish(self);
+    return;
+  }
   st.last_sent = seq;
   auto type = type_of(*data);
   auto head = protocol::make_frame("id: " + std::to_string(seq) + "\nevent: " +
@@ -60,7 +64,7 @@ void write_event(self_ptr self, uint64_t seq, const protocol::frame& data) {
   }
   if (auto& m = st.setup.metrics)
     m->sent(metrics::channel::sse, type);
-  if (is_terminal_type(type))
+  if (terminal)
     finish(self);
 }
 
@@ -109,13 +113,17 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
                               "events after seq " + std::to_string(after) +
                                   " fell out of the task's log"));
               write_named(self, "snapshot", sub.snapshot);
+            } else if (!sub.snapshot.empty()) {
+              write_named(self, "snapshot", sub.snapshot);
             }
+            auto terminal = sub.state == "completed" || sub.state == "failed" ||
+                            sub.state == "cancelled";
             auto seq = sub.last_seq - sub.backlog.size();
-            for (auto& ev : sub.backlog)
-              write_event(self, ++seq, ev.data);
-            if (!self->state.done &&
-                (sub.state == "completed" || sub.state == "failed" ||
-                 sub.state == "cancelled"))
+            for (auto& ev : sub.backlog) {
+              ++seq;
+              write_event(self, seq, ev.data, terminal && seq == sub.last_seq);
+            }
+            if (!self->state.done && terminal)
               finish(self);
           },
           [=](caf::error& err) {
@@ -128,9 +136,8 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
           });
   self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
   return {
-      [=](event_atom, const std::string&, uint64_t seq, event_frame& ev, bool) {
-        write_event(self, seq, ev.data);
-      },
+      [=](event_atom, const std::string&, uint64_t seq, event_frame& ev,
+          bool terminal) { write_event(self, seq, ev.data, terminal); },
       [=](heartbeat_atom) {
         auto& st = self->state;
         if (st.done)

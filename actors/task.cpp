@@ -148,8 +148,15 @@ void task_state::end(std::string_view type, std::string_view state_name,
   for (auto& s : subscribers)
     self->demonitor(s.address());
   subscribers.clear();
-  if (setup.manager)
-    self->send(setup.manager, finished_atom::value, setup.id);
+  if (setup.manager) {
+    // What this finished task pins, so the manager can keep the sum of all
+    // finished tasks under its budget (64 bytes: a log entry's overhead).
+    uint64_t bytes = setup.params.size() + end_json.size() +
+                     (stop_reason ? stop_reason->size() : 0);
+    for (auto& [seq, f] : events)
+      bytes += f->size() + 64;
+    self->send(setup.manager, finished_atom::value, setup.id, bytes);
+  }
   self->delayed_send(self, setup.limits.retention, expire_atom::value);
 }
 
@@ -287,8 +294,13 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
         subscription sub;
         sub.state = st.state;
         auto first = st.events.empty() ? st.next_seq : st.events.front().first;
-        if (after + 1 < first) {
+        // Written so that after = 2^64-1 cannot overflow into a bogus gap.
+        if (first > 0 && after < first - 1) {
           sub.expired = true;
+          sub.snapshot = st.snapshot();
+        } else if (st.terminal && after > st.last_seq()) {
+          // Resumed past the end of a finished task: the snapshot tells the
+          // client how it ended.
           sub.snapshot = st.snapshot();
         }
         for (auto& [seq, f] : st.events)
@@ -313,8 +325,15 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
             self->state.unwatched_since = self->clock().now();
         }
       },
-      [=](stop_atom, std::string& reason) -> std::string {
+      [=](stop_atom, std::string& reason) -> caf::result<std::string> {
         auto& st = self->state;
+        // The reason is kept in the log and the snapshot: bound what a
+        // client can make a task pin.
+        if (reason.size() > max_stop_reason_bytes)
+          return make_error(error_code::bad_message,
+                            "the reason is longer than " +
+                                std::to_string(max_stop_reason_bytes) +
+                                " bytes");
         st.abort(reason.empty() ? std::string{"stopped"} : reason,
                  std::nullopt);
         return st.state;

@@ -25,6 +25,9 @@ class workspace;
 
 namespace switchboard::actors {
 
+/// Longest `reason` a client may give when stopping a task.
+inline constexpr size_t max_stop_reason_bytes = 1024;
+
 /// Limits and timings of a task.
 struct task_limits {
   /// Events kept in the log; older ones fall out (resume gets

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include <caf/all.hpp>
 
@@ -58,6 +59,32 @@ void check_drained(self_ptr self) {
   }
 }
 
+// Forgets the oldest finished tasks until the retained logs fit the budget.
+void evict_over_budget(self_ptr self) {
+  auto& st = self->state;
+  while (st.retained_bytes > st.setup.max_retained_bytes &&
+         !st.finished_order.empty()) {
+    auto id = std::move(st.finished_order.front());
+    st.finished_order.pop_front();
+    auto f = st.finished_bytes.find(id);
+    if (f == st.finished_bytes.end())
+      continue; // Expired already.
+    st.retained_bytes -= f->second;
+    st.finished_bytes.erase(f);
+    if (auto t = st.tasks.find(id); t != st.tasks.end())
+      self->send(t->second, expire_atom::value);
+  }
+  // Ids of tasks that expired on their own linger in the queue; drop them
+  // once they outnumber the retained ones.
+  if (st.finished_order.size() > 2 * st.finished_bytes.size() + 64) {
+    std::deque<std::string> kept;
+    for (auto& id : st.finished_order)
+      if (st.finished_bytes.count(id) > 0)
+        kept.push_back(std::move(id));
+    st.finished_order.swap(kept);
+  }
+}
+
 } // namespace
 
 task_manager_actor::behavior_type task_manager(self_ptr self,
@@ -75,6 +102,15 @@ task_manager_actor::behavior_type task_manager(self_ptr self,
     auto i = st.ids.find(dm.source);
     if (i == st.ids.end())
       return;
+    if (auto f = st.finished_bytes.find(i->second);
+        f != st.finished_bytes.end()) {
+      st.retained_bytes -= f->second;
+      st.finished_bytes.erase(f);
+    }
+    if (auto o = st.ordinal_of.find(i->second); o != st.ordinal_of.end()) {
+      st.by_ordinal.erase(o->second);
+      st.ordinal_of.erase(o);
+    }
     st.tasks.erase(i->second);
     st.owners.erase(i->second);
     st.running.erase(i->second);
@@ -119,6 +155,8 @@ task_manager_actor::behavior_type task_manager(self_ptr self,
         st.tasks.emplace(id, handle);
         st.owners.emplace(id, std::move(owner));
         st.running.insert(id);
+        st.by_ordinal.emplace(st.next_ordinal, id);
+        st.ordinal_of.emplace(id, st.next_ordinal++);
         schedule_sweep(self);
         return {std::move(id), std::move(handle)};
       },
@@ -133,38 +171,64 @@ task_manager_actor::behavior_type task_manager(self_ptr self,
                             "task " + id + " belongs to another token");
         return i->second;
       },
-      [=](list_atom, const std::string& principal)
-          -> caf::result<std::vector<protocol::task_info>> {
+      [=](list_atom, const std::string& principal, uint64_t limit,
+          const std::string& cursor)
+          -> caf::result<std::vector<protocol::task_info>, std::string> {
         auto& st = self->state;
         using result_t = std::vector<protocol::task_info>;
-        auto promise = self->make_response_promise<result_t>();
-        std::vector<task_actor> visible;
-        for (auto& [id, handle] : st.tasks)
-          if (st.owners[id] == principal)
-            visible.push_back(handle);
-        if (visible.empty()) {
-          promise.deliver(result_t{});
+        // The cursor is the start ordinal of the last task of the previous
+        // page; the page holds older tasks only.
+        uint64_t before = UINT64_MAX;
+        if (!cursor.empty()) {
+          auto [ptr, ec] = std::from_chars(
+              cursor.data(), cursor.data() + cursor.size(), before);
+          if (ec != std::errc{} || ptr != cursor.data() + cursor.size())
+            return make_error(error_code::bad_message,
+                              "cursor is not one this server gave");
+        }
+        std::vector<std::pair<uint64_t, task_actor>> page;
+        std::string next;
+        for (auto i = st.by_ordinal.lower_bound(before);
+             i != st.by_ordinal.begin();) {
+          --i;
+          auto& id = i->second;
+          if (st.owners[id] != principal)
+            continue;
+          if (page.size() == limit) {
+            next = std::to_string(page.back().first);
+            break;
+          }
+          page.emplace_back(i->first, st.tasks[id]);
+        }
+        auto promise = self->make_response_promise<result_t, std::string>();
+        if (page.empty()) {
+          promise.deliver(result_t{}, std::move(next));
           return promise;
         }
-        // Ask every task for its info; answer when the last one replied.
+        // Ask each task of the page for its info; answer when the last one
+        // replied, in the page's order.
         struct collector {
-          result_t infos;
+          std::vector<std::optional<protocol::task_info>> infos;
           size_t pending;
         };
-        auto acc = std::make_shared<collector>(collector{{}, visible.size()});
-        auto done = [acc, promise]() mutable {
+        auto acc = std::make_shared<collector>(collector{
+            std::vector<std::optional<protocol::task_info>>(page.size()),
+            page.size()});
+        auto done = [acc, promise, next]() mutable {
           if (--acc->pending == 0) {
-            std::sort(
-                acc->infos.begin(), acc->infos.end(),
-                [](auto& a, auto& b) { return a.created_ms < b.created_ms; });
-            promise.deliver(std::move(acc->infos));
+            result_t infos;
+            for (auto& x : acc->infos)
+              if (x)
+                infos.push_back(std::move(*x));
+            promise.deliver(std::move(infos), std::move(next));
           }
         };
-        for (auto& handle : visible)
-          self->request(handle, std::chrono::seconds(5), get_atom::value)
+        for (size_t k = 0; k < page.size(); ++k)
+          self->request(page[k].second, std::chrono::seconds(5),
+                        get_atom::value)
               .then(
-                  [acc, done](protocol::task_info& info) mutable {
-                    acc->infos.push_back(std::move(info));
+                  [acc, done, k](protocol::task_info& info) mutable {
+                    acc->infos[k] = std::move(info);
                     done();
                   },
                   [done](caf::error&) mutable { done(); });
@@ -191,8 +255,13 @@ task_manager_actor::behavior_type task_manager(self_ptr self,
                         std::string{"shutdown"})
               .then([](std::string&) {}, [](caf::error&) {});
       },
-      [=](finished_atom, const std::string& id) {
-        self->state.running.erase(id);
+      [=](finished_atom, const std::string& id, uint64_t bytes) {
+        auto& st = self->state;
+        st.running.erase(id);
+        st.finished_order.push_back(id);
+        st.finished_bytes[id] = bytes;
+        st.retained_bytes += bytes;
+        evict_over_budget(self);
         check_drained(self);
       },
       [=](sweep_atom) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +26,9 @@ struct task_manager_setup {
   metrics::registry_ptr metrics;
   /// Running tasks beyond which `start` answers `overloaded`.
   size_t max_running = 10000;
+  /// Bytes that the logs of finished tasks may pin together; past it the
+  /// oldest finished tasks are forgotten before their retention ends.
+  uint64_t max_retained_bytes = 256 * 1024 * 1024;
 };
 
 /// State of the task manager.
@@ -34,6 +38,14 @@ struct task_manager_state {
   std::map<caf::actor_addr, std::string> ids;
   std::map<std::string, std::string> owners;
   std::set<std::string> running;
+  /// Every known task by start order (the list's cursor), and back.
+  std::map<uint64_t, std::string> by_ordinal;
+  std::map<std::string, uint64_t> ordinal_of;
+  uint64_t next_ordinal = 1;
+  /// Finished tasks still retained, oldest first, and the bytes each pins.
+  std::deque<std::string> finished_order;
+  std::map<std::string, uint64_t> finished_bytes;
+  uint64_t retained_bytes = 0;
   bool draining = false;
   bool sweeping = false;
   std::optional<caf::typed_response_promise<ok_atom>> drained;

@@ -49,6 +49,10 @@ struct fields {
     if (v->GetStringLength() == 0)
       return fail(error_code::bad_message,
                   std::string{"field '"} + key + "' must not be empty");
+    if (v->GetStringLength() > max_name_bytes)
+      return fail(error_code::bad_message,
+                  std::string{"field '"} + key + "' is longer than " +
+                      std::to_string(max_name_bytes) + " bytes");
     out.assign(v->GetString(), v->GetStringLength());
     return std::nullopt;
   }
@@ -89,9 +93,16 @@ std::variant<command, decode_error> decode(std::string_view text,
     return decode_error{
         error_code::bad_message, "a message must be a JSON object", {}};
   if (auto i = doc.FindMember("id"); i != doc.MemberEnd()) {
-    if (!i->value.IsString() && !i->value.IsNumber())
+    // Ids are echoed in replies; a number that does not survive the round
+    // trip unchanged (a fraction, an exponent, beyond 2^53) is refused
+    // rather than echoed altered.
+    constexpr int64_t max_safe = (int64_t{1} << 53) - 1;
+    auto safe = i->value.IsInt64() && i->value.GetInt64() <= max_safe &&
+                i->value.GetInt64() >= -max_safe;
+    if (!i->value.IsString() && !safe)
       return decode_error{error_code::bad_message,
-                          "field 'id' must be a string or a number",
+                          "field 'id' must be a string or an integer between "
+                          "-(2^53-1) and 2^53-1",
                           {}};
     id = to_json(i->value);
   }
@@ -156,8 +167,20 @@ std::variant<command, decode_error> decode(std::string_view text,
   case command_type::unsubscribe:
     err = f.required_string("task_id", cmd.task_id);
     break;
-  case command_type::list_tools:
   case command_type::list_tasks:
+    if (auto v = f.find("limit"); v && !v->IsNull()) {
+      if (!v->IsUint64() || v->GetUint64() == 0 ||
+          v->GetUint64() > max_list_limit)
+        err = f.fail(error_code::bad_message,
+                     "field 'limit' must be an integer from 1 to " +
+                         std::to_string(max_list_limit));
+      else
+        cmd.limit = v->GetUint64();
+    }
+    if (!err)
+      err = f.optional_string("cursor", cmd.cursor);
+    break;
+  case command_type::list_tools:
   case command_type::list_kinds:
   case command_type::ping: break;
   }

@@ -24,6 +24,13 @@ enum class command_type {
   ping,
 };
 
+/// Most entries a `list_tasks` page holds, and its default size.
+inline constexpr uint64_t max_list_limit = 1000;
+
+/// Longest identifier a client may send (ids of tasks, requests, calls,
+/// tools and kinds).
+inline constexpr size_t max_name_bytes = 256;
+
 /// A validated client message. JSON-valued fields hold compact JSON text so
 /// that a command can cross actor and node boundaries as plain strings.
 struct command {
@@ -51,6 +58,10 @@ struct command {
   std::string args = "{}";
   /// `subscribe`: replay events with seq greater than this.
   uint64_t after = 0;
+  /// `list_tasks`: the most entries of one page.
+  uint64_t limit = max_list_limit;
+  /// `list_tasks`: where the page starts ("" for the newest task).
+  std::string cursor;
 };
 
 /// Why a client message was refused, with the `id` to reply to if known.

@@ -137,10 +137,13 @@ void write_tasks(rapidjson::Writer<rapidjson::StringBuffer>& w,
 }
 
 std::string encode_tasks(std::string_view reply_to,
-                         const std::vector<task_info>& tasks) {
+                         const std::vector<task_info>& tasks,
+                         std::string_view next_cursor) {
   message_writer m{"tasks", reply_to};
   m.key("tasks");
   write_tasks(m.writer(), tasks);
+  if (!next_cursor.empty())
+    m.str("next_cursor", next_cursor);
   return m.finish();
 }
 

@@ -75,9 +75,11 @@ std::string encode_tools(std::string_view reply_to,
 void write_tools(rapidjson::Writer<rapidjson::StringBuffer>& w,
                  const std::vector<tool_info>& tools);
 
-/// Returns a `tasks` reply listing `tasks`.
+/// Returns a `tasks` reply listing `tasks`, with `next_cursor` when another
+/// page follows.
 std::string encode_tasks(std::string_view reply_to,
-                         const std::vector<task_info>& tasks);
+                         const std::vector<task_info>& tasks,
+                         std::string_view next_cursor = {});
 
 /// Writes `tasks` as a JSON array through `w`.
 void write_tasks(rapidjson::Writer<rapidjson::StringBuffer>& w,

@@ -29,12 +29,15 @@ struct received_event {
   }
 };
 
+/// One page of the manager's task list and the cursor of the next one.
+using task_page = std::pair<std::vector<protocol::task_info>, std::string>;
+
 /// Everything a probe can receive.
 using received =
     std::variant<received_event, actors::subscription, std::string,
                  actors::ok_atom, caf::error, protocol::task_info,
                  std::pair<std::string, actors::task_actor>,
-                 std::vector<protocol::task_info>,
+                 std::vector<protocol::task_info>, task_page,
                  std::vector<protocol::tool_info>, actors::task_actor>;
 
 /// An actor system on CAF's deterministic test coordinator plus a scoped
@@ -99,6 +102,9 @@ class actor_fixture {
           },
           [&](std::vector<protocol::task_info>& v) {
             out.emplace_back(std::move(v));
+          },
+          [&](std::vector<protocol::task_info>& v, std::string& next) {
+            out.emplace_back(task_page{std::move(v), std::move(next)});
           },
           [&](std::vector<protocol::tool_info>& v) {
             out.emplace_back(std::move(v));

@@ -19,6 +19,12 @@ using protocol::error_code;
 
 namespace {
 
+// The tasks of the single list page in `rs`.
+std::vector<protocol::task_info>
+list_page(const std::vector<test::received>& rs) {
+  return test::only<test::task_page>(rs).first;
+}
+
 // A registry whose calls never complete, to catch a task mid-call.
 tool_registry_actor::behavior_type
 silent_registry(tool_registry_actor::pointer self) {
@@ -400,9 +406,10 @@ TEST_CASE("the manager refuses unknown kinds, bad params and unknown ids",
   CHECK(start_err("ticker", R"({"steps":-1})") == error_code::invalid_params);
   CHECK(start_err("triage", R"({"min_severity":"urgent"})") ==
         error_code::invalid_params);
-  f.self()->send(f.mgr, list_atom::value, std::string{});
+  f.self()->send(f.mgr, list_atom::value, std::string{}, uint64_t{1000},
+                 std::string{});
   f.run();
-  CHECK(test::only<std::vector<protocol::task_info>>(f.collect()).empty());
+  CHECK(list_page(f.collect()).empty());
   f.self()->send(f.mgr, get_atom::value, std::string{"t-nope"}, std::string{});
   f.run();
   CHECK(code_of(test::only<caf::error>(f.collect())) ==
@@ -416,9 +423,10 @@ TEST_CASE("the manager lists tasks and forgets them after retention",
   task_fixture f{registry_kind::real, limits};
   auto t = f.start("ticker", R"({"steps":1,"interval_ms":10})");
   f.advance(10ms);
-  f.self()->send(f.mgr, list_atom::value, std::string{});
+  f.self()->send(f.mgr, list_atom::value, std::string{}, uint64_t{1000},
+                 std::string{});
   f.run();
-  auto tasks = test::only<std::vector<protocol::task_info>>(f.collect());
+  auto tasks = list_page(f.collect());
   REQUIRE(tasks.size() == 1);
   CHECK(tasks[0].task == "ticker");
   CHECK(tasks[0].state == "completed");
@@ -525,12 +533,14 @@ TEST_CASE("tasks belong to their owner", "[task_manager][auth]") {
   f.self()->send(f.mgr, get_atom::value, started.first, std::string{"token-2"});
   f.run();
   CHECK(code_of(test::only<caf::error>(f.collect())) == error_code::forbidden);
-  f.self()->send(f.mgr, list_atom::value, std::string{"token-2"});
+  f.self()->send(f.mgr, list_atom::value, std::string{"token-2"},
+                 uint64_t{1000}, std::string{});
   f.run();
-  CHECK(test::only<std::vector<protocol::task_info>>(f.collect()).empty());
-  f.self()->send(f.mgr, list_atom::value, std::string{"token-1"});
+  CHECK(list_page(f.collect()).empty());
+  f.self()->send(f.mgr, list_atom::value, std::string{"token-1"},
+                 uint64_t{1000}, std::string{});
   f.run();
-  CHECK(test::only<std::vector<protocol::task_info>>(f.collect()).size() == 1);
+  CHECK(list_page(f.collect()).size() == 1);
 }
 
 TEST_CASE("the manager refuses tasks beyond max_running",

@@ -49,7 +49,18 @@ TEST_CASE("decoder accepts every client message", "[decoder]") {
   CHECK(ok(R"({"type":"list_tools"})").type == command_type::list_tools);
   CHECK(ok(R"({"type":"list_tasks"})").type == command_type::list_tasks);
   CHECK(ok(R"({"type":"list_kinds"})").type == command_type::list_kinds);
-  CHECK(ok(R"({"type":"ping","id":1.5})").id == "1.5");
+  CHECK(ok(R"({"type":"ping","id":9007199254740991})").id ==
+        "9007199254740991");
+  CHECK(ok(R"({"type":"ping","id":-9007199254740991})").id ==
+        "-9007199254740991");
+  // Ids that would not come back byte for byte are refused.
+  for (auto id : {"1.5", "1e3", "9007199254740992", "18446744073709551616",
+                  "-0.0", "true", "null"}) {
+    INFO(id);
+    auto e = bad(std::string{R"({"type":"ping","id":)"} + id + "}");
+    CHECK(e.code == error_code::bad_message);
+    CHECK(e.id.empty());
+  }
 }
 
 TEST_CASE("decoder refuses malformed messages with exact codes", "[decoder]") {
