@@ -1,0 +1,564 @@
+// Issue 10, the holes of the adversarial review: each attack as a client
+// sends it, against the real server binary on port 0, with the exact
+// answer asserted and the server still serving afterwards.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+
+#include "protocol/json.hpp"
+#include "tests/support/fixture_tree.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/server_process.hpp"
+#include "tests/support/ws_client.hpp"
+
+using namespace switchboard;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct sec_fixture {
+  test::fixture_tree tree;
+  test::server_process server;
+
+  explicit sec_fixture(std::vector<std::string> extra = {})
+      : server(args(tree, std::move(extra))) {}
+
+  static std::vector<std::string> args(const test::fixture_tree& tree,
+                                       std::vector<std::string> extra) {
+    extra.push_back("--workspace=" + tree.root().string());
+    return extra;
+  }
+
+  uint16_t port() const {
+    return server.port();
+  }
+
+  std::string own_host() const {
+    return "127.0.0.1:" + std::to_string(server.port());
+  }
+
+  std::unique_ptr<test::ws_client> connect(test::header_list headers = {}) {
+    auto c = std::make_unique<test::ws_client>();
+    REQUIRE(c->connect(server.port(), "/ws", std::move(headers)));
+    REQUIRE(test::type_of(c->read_json()) == "hello");
+    return c;
+  }
+
+  test::http_reply get(const std::string& target,
+                       const test::header_list& headers = {}) {
+    return test::request(server.port(), "GET", target, {}, headers);
+  }
+
+  test::http_reply post(const std::string& target, const std::string& body,
+                        test::header_list headers = {}) {
+    bool has_type = false;
+    for (auto& [name, value] : headers)
+      has_type = has_type || name == "Content-Type";
+    if (!has_type)
+      headers.emplace_back("Content-Type", "application/json");
+    return test::request(server.port(), "POST", target, body, headers);
+  }
+
+  // The server still answers a plain request.
+  void still_serving() {
+    CHECK(get("/healthz").status == 200);
+  }
+};
+
+rapidjson::Document parse(const std::string& text) {
+  rapidjson::Document doc;
+  protocol::parse_json(text, doc);
+  return doc;
+}
+
+std::string code_of(const std::string& body) {
+  auto doc = parse(body);
+  if (!doc.IsObject() || !doc.HasMember("code") || !doc["code"].IsString())
+    return {};
+  return doc["code"].GetString();
+}
+
+std::string str(const rapidjson::Value& v, const char* key) {
+  REQUIRE(v.HasMember(key));
+  REQUIRE(v[key].IsString());
+  return v[key].GetString();
+}
+
+// Runs the binary with `args` until it exits (it must refuse to start);
+// returns its exit status and everything it printed.
+std::pair<int, std::string> run_refused(const std::string& args) {
+  std::string cmd = std::string{SWITCHBOARD_BINARY} + " --port=0 " + args +
+                    " 2>&1 </dev/null";
+  auto* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[256];
+  while (auto n = fread(buf, 1, sizeof(buf), p))
+    out.append(buf, n);
+  auto status = pclose(p);
+  return {WEXITSTATUS(status), out};
+}
+
+} // namespace
+
+// -- 1. DNS rebinding ---------------------------------------------------------
+
+TEST_CASE("a foreign Host is refused before any routing",
+          "[security][rebinding]") {
+  sec_fixture f;
+  auto port = std::to_string(f.port());
+  test::header_list rebind{{"Host", "rebind.example:" + port},
+                           {"Origin", "http://rebind.example:" + port}};
+  // The attack of the review: a tool call reading the workspace.
+  auto call =
+      f.post("/api/tools/fs.read/call",
+             R"({"call_id":"x","args":{"path":"config/app.env"}})", rebind);
+  CHECK(call.status == 403);
+  CHECK(code_of(call.body) == "forbidden");
+  CHECK(call.body.find("AKIA") == std::string::npos);
+  // Every path: API, SSE, health, metrics, the web app's files.
+  for (auto target : {"/api/tasks", "/api/tasks/t-x/events", "/api/tools",
+                      "/healthz", "/metrics", "/", "/index.html"}) {
+    auto r = f.get(target, {{"Host", "rebind.example:" + port}});
+    INFO(target);
+    CHECK(r.status == 403);
+    CHECK(code_of(r.body) == "forbidden");
+  }
+  // The WebSocket upgrade is refused with 403, not accepted.
+  test::ws_client ws;
+  CHECK_FALSE(ws.connect(f.port(), "/ws", rebind));
+  CHECK(ws.handshake_status() == 403);
+  // Names that only look like loopback are not loopback.
+  for (auto host : {"127.evil.example", "127.0.0.1.evil.example",
+                    "localhost.evil.example", "0x7f.0.0.1", "[::2]"}) {
+    INFO(host);
+    CHECK(f.get("/api/tools", {{"Host", std::string{host} + ":" + port}})
+              .status == 403);
+  }
+  // Loopback names and addresses are the server's own.
+  for (auto host : {"127.0.0.1", "127.0.0.2", "localhost", "LOCALHOST",
+                    "ui.localhost", "[::1]", "localhost."}) {
+    INFO(host);
+    CHECK(f.get("/api/tools", {{"Host", std::string{host} + ":" + port}})
+              .status == 200);
+  }
+  f.still_serving();
+}
+
+TEST_CASE("allowed hosts add names, wildcards match subdomains only",
+          "[security][rebinding]") {
+  sec_fixture f{{"--allowed-hosts=app.example.com,*.corp.example"}};
+  auto with_host = [&](const std::string& host) {
+    return f.get("/api/tools", {{"Host", host}}).status;
+  };
+  CHECK(with_host("app.example.com") == 200);
+  CHECK(with_host("APP.example.com:8080") == 200);
+  CHECK(with_host("ui.corp.example") == 200);
+  CHECK(with_host("a.b.corp.example") == 200);
+  CHECK(with_host("corp.example") == 403);
+  CHECK(with_host("evilcorp.example") == 403);
+  CHECK(with_host("example.com") == 403);
+  CHECK(with_host("app.example.com.evil") == 403);
+}
+
+TEST_CASE("Origin is compared as scheme, host and port", "[security][origin]") {
+  sec_fixture f{{"--allowed-origins=https://ui.example"}};
+  auto port = std::to_string(f.port());
+  auto with_origin = [&](const std::string& origin) {
+    return f.get("/api/tools", {{"Origin", origin}}).status;
+  };
+  CHECK(with_origin("http://127.0.0.1:" + port) == 200);
+  CHECK(with_origin("https://ui.example") == 200);
+  CHECK(with_origin("https://ui.example:443") == 200);
+  CHECK(with_origin("evil://127.0.0.1:" + port) == 403);
+  CHECK(with_origin("https://127.0.0.1:" + port) == 403);
+  CHECK(with_origin("http://127.0.0.1:" + std::to_string(f.port() + 1)) == 403);
+  CHECK(with_origin("http://ui.example") == 403);
+  CHECK(with_origin("null") == 403);
+  CHECK(with_origin("127.0.0.1:" + port) == 403);
+  test::ws_client evil;
+  REQUIRE(
+      evil.connect(f.port(), "/ws", {{"Origin", "evil://127.0.0.1:" + port}}));
+  for (int i = 0; i < 5 && evil.is_open(); ++i)
+    evil.read_text(1s);
+  CHECK(evil.close_code() == 1008);
+  f.still_serving();
+}
+
+// -- 5. Re-subscribing never sends an event twice -----------------------------
+
+namespace {
+
+// Follows one task's events on `c`, checking each seq arrives exactly once
+// and in order; returns the number of events seen once the terminal one
+// arrived.
+struct seq_checker {
+  std::string task_id;
+  uint64_t highest = 0;
+  bool done = false;
+  std::vector<uint64_t> out_of_order;
+
+  // Consumes one message; returns its reply_to (or "").
+  std::string take(const rapidjson::Document& msg) {
+    if (msg.HasMember("seq") && msg.HasMember("task_id") &&
+        msg["task_id"].IsString() && msg["task_id"].GetString() == task_id) {
+      auto seq = msg["seq"].GetUint64();
+      if (seq != highest + 1)
+        out_of_order.push_back(seq);
+      highest = std::max(highest, seq);
+      auto type = test::type_of(msg);
+      if (type == "result" || type == "error" || type == "stopped")
+        done = true;
+    }
+    if (msg.HasMember("reply_to") && msg["reply_to"].IsString())
+      return msg["reply_to"].GetString();
+    return {};
+  }
+};
+
+} // namespace
+
+TEST_CASE("subscribing again while events flow sends none twice",
+          "[security][resume]") {
+  sec_fixture f;
+  auto c = f.connect();
+  auto started = c->request(
+      R"({"type":"start","id":"s","task":"ticker","params":{"steps":3000,"interval_ms":1}})",
+      "s");
+  seq_checker check{str(started, "task_id")};
+  // The review's attack: subscribe with after = the highest seq received,
+  // again and again, without waiting for the replies.
+  int sent = 0;
+  while (!check.done) {
+    if (sent < 300) {
+      REQUIRE(c->send_text(R"({"type":"subscribe","id":"r","task_id":")" +
+                           check.task_id + R"(","after":)" +
+                           std::to_string(check.highest) + "}"));
+      ++sent;
+    }
+    check.take(c->read_json(10s));
+  }
+  CHECK(check.out_of_order.empty());
+  CHECK(check.highest == 3002);
+  f.still_serving();
+}
+
+TEST_CASE("random subscribe, unsubscribe and resume: each seq once, in order",
+          "[security][resume][property]") {
+  // Operations come faster than the default rate limit allows.
+  sec_fixture f{{"--rate-limit=100000"}};
+  std::mt19937 rng{GENERATE(1u, 2u, 3u)};
+  auto c = f.connect();
+  auto started = c->request(
+      R"({"type":"start","id":"s","task":"ticker","params":{"steps":1500,"interval_ms":1}})",
+      "s");
+  seq_checker check{str(started, "task_id")};
+  bool subscribed = true;
+  int op = 0;
+  auto sub = [&](uint64_t after) {
+    REQUIRE(c->send_text(R"({"type":"subscribe","id":"op)" +
+                         std::to_string(++op) + R"(","task_id":")" +
+                         check.task_id + R"(","after":)" +
+                         std::to_string(after) + "}"));
+  };
+  while (!check.done) {
+    switch (rng() % 8) {
+    case 0: { // Unsubscribe, wait for the reply, resume from what we have.
+      if (!subscribed)
+        break;
+      auto id = "op" + std::to_string(++op);
+      REQUIRE(c->send_text(R"({"type":"unsubscribe","id":")" + id +
+                           R"(","task_id":")" + check.task_id + "\"}"));
+      while (check.take(c->read_json(10s)) != id) {
+      }
+      subscribed = false;
+      if (check.done)
+        break;
+      sub(check.highest);
+      subscribed = true;
+      break;
+    }
+    case 1: // Resume from the highest seq seen, pipelined.
+      sub(check.highest);
+      break;
+    case 2: // Resume from an older seq while subscribed.
+      sub(check.highest / 2);
+      break;
+    default: check.take(c->read_json(10s));
+    }
+  }
+  CHECK(check.out_of_order.empty());
+  CHECK(check.highest == 1502);
+}
+
+// -- 6. SSE resume past the end ----------------------------------------------
+
+TEST_CASE("SSE resume past the end waits for the task and ends with it",
+          "[security][sse]") {
+  sec_fixture f;
+  auto started =
+      f.post("/api/tasks",
+             R"({"task":"ticker","params":{"steps":10,"interval_ms":50}})");
+  REQUIRE(started.status == 201);
+  auto id = str(parse(started.body), "task_id");
+  test::http_stream s;
+  REQUIRE(s.open(f.port(), "/api/tasks/" + id + "/events",
+                 {{"Last-Event-ID", "1000"}}) == 200);
+  auto text = s.read_all(10s);
+  CHECK_FALSE(s.is_open());
+  CHECK(text.find("event: progress") == std::string::npos);
+  CHECK(text.find("events_expired") == std::string::npos);
+  // Finished: a resume beyond its end gets the snapshot and ends at once.
+  for (auto last : {"1000", "18446744073709551615"}) {
+    INFO(last);
+    test::http_stream done;
+    REQUIRE(done.open(f.port(), "/api/tasks/" + id + "/events",
+                      {{"Last-Event-ID", last}}) == 200);
+    auto rest = done.read_all(5s);
+    CHECK_FALSE(done.is_open());
+    CHECK(rest.find("event: snapshot") != std::string::npos);
+    CHECK(rest.find("\"state\":\"completed\"") != std::string::npos);
+    CHECK(rest.find("events_expired") == std::string::npos);
+  }
+  // Overflow on a running task: no bogus gap, and it ends with the task.
+  auto again =
+      f.post("/api/tasks",
+             R"({"task":"ticker","params":{"steps":5,"interval_ms":50}})");
+  auto id2 = str(parse(again.body), "task_id");
+  test::http_stream big;
+  REQUIRE(big.open(f.port(), "/api/tasks/" + id2 + "/events",
+                   {{"Last-Event-ID", "18446744073709551615"}}) == 200);
+  auto all = big.read_all(10s);
+  CHECK_FALSE(big.is_open());
+  CHECK(all.find("events_expired") == std::string::npos);
+  // The WebSocket cursor ends the same way on a terminal event it skips.
+  auto c = f.connect();
+  auto t3 = c->request(
+      R"({"type":"start","id":"s","task":"ticker","params":{"steps":3,"interval_ms":50}})",
+      "s");
+  auto sub = c->request(R"({"type":"subscribe","id":"b","task_id":")" +
+                            str(t3, "task_id") + R"(","after":1000})",
+                        "b");
+  CHECK(test::type_of(sub) == "subscribe_success");
+  f.still_serving();
+}
+
+// -- 7. Empty token lists ----------------------------------------------------
+
+TEST_CASE("empty and blank tokens are refused at start", "[security][auth]") {
+  for (auto arg : {"--tokens=", "--tokens=,", "--tokens=abcdefghijklmnopq,",
+                   "'--tokens= '", "'--tokens=a b c d e f g h i'"}) {
+    INFO(arg);
+    auto [status, out] = run_refused(arg);
+    CHECK(status == 2);
+    CHECK(out.find("option tokens") != std::string::npos);
+  }
+}
+
+// -- 8. A large reply is not a slow consumer; lists are paginated -------------
+
+TEST_CASE("one reply larger than the queue bound reaches a reading client",
+          "[security][limits]") {
+  sec_fixture f{{"--max-queue-bytes=65536"}};
+  {
+    std::ofstream zeros{f.tree.root() / "zeros.bin", std::ios::binary};
+    std::string block(64 * 1024, '\0');
+    for (int i = 0; i < 16; ++i)
+      zeros << block;
+  }
+  auto c = f.connect();
+  auto reply = c->request(
+      R"({"type":"call_tool","id":"z","call_id":"z","tool":"fs.read","args":{"path":"zeros.bin","max_bytes":1048576}})",
+      "z", 20s);
+  CHECK(test::type_of(reply) == "tool_result");
+  CHECK(c->is_open());
+  CHECK(test::type_of(c->request(R"({"type":"ping","id":"p"})", "p")) ==
+        "pong");
+}
+
+TEST_CASE("list_tasks and GET /api/tasks are paginated, newest first",
+          "[security][limits]") {
+  sec_fixture f;
+  auto c = f.connect();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto r = c->request(
+        R"({"type":"start","id":"s","task":"ticker","params":{"steps":1,"interval_ms":0}})",
+        "s");
+    ids.push_back(str(r, "task_id"));
+  }
+  std::vector<std::string> listed;
+  std::string cursor;
+  for (int page = 0; page < 5; ++page) {
+    auto req = std::string{R"({"type":"list_tasks","id":"l","limit":2)"};
+    if (!cursor.empty())
+      req += R"(,"cursor":")" + cursor + "\"";
+    auto reply = c->request(req + "}", "l");
+    REQUIRE(reply["tasks"].Size() <= 2);
+    for (auto& t : reply["tasks"].GetArray())
+      listed.push_back(t["task_id"].GetString());
+    if (!reply.HasMember("next_cursor"))
+      break;
+    cursor = reply["next_cursor"].GetString();
+  }
+  CHECK(listed == std::vector<std::string>{ids.rbegin(), ids.rend()});
+  // The same pages over HTTP.
+  auto first = f.get("/api/tasks?limit=3");
+  REQUIRE(first.status == 200);
+  auto doc = parse(first.body);
+  REQUIRE(doc["tasks"].Size() == 3);
+  CHECK(str(doc["tasks"][0], "task_id") == ids[4]);
+  auto second =
+      parse(f.get("/api/tasks?limit=3&cursor=" + str(doc, "next_cursor")).body);
+  REQUIRE(second["tasks"].Size() == 2);
+  CHECK(str(second["tasks"][1], "task_id") == ids[0]);
+  CHECK_FALSE(second.HasMember("next_cursor"));
+  // Bad limits and cursors.
+  for (auto q : {"limit=0", "limit=1001", "limit=x", "cursor=nope"}) {
+    INFO(q);
+    auto r = f.get(std::string{"/api/tasks?"} + q);
+    CHECK(r.status == 400);
+    CHECK(code_of(r.body) == "bad_message");
+  }
+  auto bad = c->request(R"({"type":"list_tasks","id":"l","limit":0})", "l");
+  CHECK(str(bad, "code") == "bad_message");
+  f.still_serving();
+}
+
+// -- 9. Finished tasks pin bounded memory -------------------------------------
+
+TEST_CASE("finished tasks beyond the byte budget are forgotten, oldest first",
+          "[security][memory]") {
+  sec_fixture f{{"--max-retained-bytes=100000"}};
+  auto c = f.connect();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) {
+    auto r = c->request(
+        R"({"type":"start","id":"s","task":"ticker","params":{"steps":300,"interval_ms":0}})",
+        "s");
+    ids.push_back(str(r, "task_id"));
+    c->read_until(
+        [&](const rapidjson::Document& d) {
+          return test::type_of(d) == "result" &&
+                 str(d, "task_id") == ids.back();
+        },
+        20s);
+  }
+  // About 300 events of ~150 bytes each: some 60 KB per task, so only the
+  // newest one or two fit in 100,000 bytes.
+  auto list = c->request(R"({"type":"list_tasks","id":"l"})", "l");
+  std::set<std::string> kept;
+  for (auto& t : list["tasks"].GetArray())
+    kept.insert(t["task_id"].GetString());
+  CHECK(kept.size() < 4);
+  CHECK(kept.count(ids.back()) == 1);
+  CHECK(kept.count(ids.front()) == 0);
+  auto gone = c->request(
+      R"({"type":"subscribe","id":"g","task_id":")" + ids.front() + "\"}", "g");
+  CHECK(str(gone, "code") == "unknown_task");
+  f.still_serving();
+}
+
+TEST_CASE("stop reasons are length-limited", "[security][memory]") {
+  sec_fixture f;
+  auto c = f.connect();
+  auto r = c->request(
+      R"({"type":"start","id":"s","task":"ticker","params":{"steps":100,"interval_ms":100}})",
+      "s");
+  auto id = str(r, "task_id");
+  auto long_reason = std::string(1025, 'r');
+  auto refused = c->request(R"({"type":"stop","id":"x","task_id":")" + id +
+                                R"(","reason":")" + long_reason + "\"}",
+                            "x");
+  CHECK(str(refused, "code") == "bad_message");
+  auto http = f.post("/api/tasks/" + id + "/stop",
+                     R"({"reason":")" + long_reason + "\"}");
+  CHECK(http.status == 400);
+  CHECK(code_of(http.body) == "bad_message");
+  auto ok = c->request(R"({"type":"stop","id":"y","task_id":")" + id +
+                           R"(","reason":")" + std::string(1024, 'r') + "\"}",
+                       "y");
+  CHECK(test::type_of(ok) == "stop_success");
+  auto long_id = c->request(R"({"type":"stop","id":"z","task_id":")" +
+                                std::string(257, 't') + "\"}",
+                            "z");
+  CHECK(str(long_id, "code") == "bad_message");
+}
+
+// -- 10. Small mismatches
+// -------------------------------------------------------
+
+TEST_CASE("a message over the limit gets too_large, then close 1009",
+          "[security][limits]") {
+  sec_fixture f{{"--max-message-bytes=4096"}};
+  auto c = f.connect();
+  REQUIRE(c->send_text(R"({"type":"ping","pad":")" + std::string(100000, 'x') +
+                       "\"}"));
+  auto err = c->read_json(5s);
+  CHECK(test::type_of(err) == "error");
+  CHECK(str(err, "code") == "too_large");
+  for (int i = 0; i < 5 && c->is_open(); ++i)
+    c->read_text(2s);
+  CHECK(c->close_code() == 1009);
+  f.still_serving();
+}
+
+TEST_CASE("Content-Type must be application/json exactly", "[security][http]") {
+  sec_fixture f;
+  auto body = R"({"task":"ticker","params":{"steps":1,"interval_ms":0}})";
+  for (auto ct : {"application/jsonx", "application/json-seq",
+                  "text/plain; application/json"}) {
+    INFO(ct);
+    auto r = f.post("/api/tasks", body, {{"Content-Type", ct}});
+    CHECK(r.status == 415);
+    CHECK(code_of(r.body) == "bad_message");
+  }
+  for (auto ct : {"application/json", "application/json; charset=utf-8",
+                  "Application/JSON;charset=UTF-8"}) {
+    INFO(ct);
+    CHECK(f.post("/api/tasks", body, {{"Content-Type", ct}}).status == 201);
+  }
+}
+
+TEST_CASE("a bearer subprotocol is never echoed", "[security][auth]") {
+  sec_fixture f{{"--tokens=alpha-token-0123456789"}};
+  test::ws_client only_bearer;
+  only_bearer.connect(
+      f.port(), "/ws",
+      {{"Sec-WebSocket-Protocol", "bearer.alpha-token-0123456789"}});
+  CHECK(only_bearer.handshake_header("sec-websocket-protocol").find("bearer") ==
+        std::string::npos);
+  test::ws_client both;
+  REQUIRE(both.connect(f.port(), "/ws",
+                       {{"Sec-WebSocket-Protocol",
+                         "bearer.alpha-token-0123456789, switchboard.v1"}}));
+  CHECK(both.handshake_header("sec-websocket-protocol") == "switchboard.v1");
+  CHECK(test::type_of(both.read_json()) == "hello");
+}
+
+TEST_CASE("request ids are echoed unchanged or refused", "[security][ids]") {
+  sec_fixture f;
+  auto c = f.connect();
+  REQUIRE(c->send_text(R"({"type":"ping","id":9007199254740991})"));
+  auto pong = c->read_text(5s);
+  REQUIRE(pong);
+  CHECK(pong->find(R"("reply_to":9007199254740991)") != std::string::npos);
+  for (auto id :
+       {"18446744073709551616", "9007199254740992", "1.5", "1e3", "-0.0"}) {
+    INFO(id);
+    REQUIRE(c->send_text(std::string{R"({"type":"ping","id":)"} + id + "}"));
+    auto err = c->read_json(5s);
+    CHECK(test::type_of(err) == "error");
+    CHECK(str(err, "code") == "bad_message");
+    CHECK_FALSE(err.HasMember("reply_to"));
+  }
+  CHECK(test::type_of(c->request(R"({"type":"ping","id":"p"})", "p")) ==
+        "pong");
+}
