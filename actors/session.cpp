@@ -252,6 +252,9 @@ void handle(self_ptr self, command& cmd) {
             },
             [=](caf::error& err) {
               self->state.calls_in_flight.erase(call_id);
+              if (err == caf::sec::request_timeout)
+                self->send(self->state.setup.registry, cancel_atom::value,
+                           self->state.id, call_id);
               write_error(self, id, err);
             });
     break;

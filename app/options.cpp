@@ -98,6 +98,10 @@ const std::vector<option_def>& defs() {
       {"tool-timeout-ms",
        "time allowed per tool call of a task (default 60000)",
        number<int64_t>(&options::tool_timeout_ms, 1, 86400000)},
+      {"tool-max-bytes",
+       "file bytes one tool call may read, e.g. hashed or scanned "
+       "(default 1073741824)",
+       number<size_t>(&options::tool_max_bytes, 1, size_t{1} << 50)},
       {"worker-threads", "threads for blocking tools (default 2)",
        number<size_t>(&options::worker_threads, 1, 256)},
       {"worker-queue", "tool jobs that may wait (default 1024)",

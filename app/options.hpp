@@ -32,6 +32,8 @@ struct options {
   int64_t retention_ms = 10 * 60 * 1000;
   /// Time allowed for a tool call made by a task.
   int64_t tool_timeout_ms = 60 * 1000;
+  /// Most file bytes one tool call may read (hash, scan, search).
+  size_t tool_max_bytes = size_t{1} << 30;
   /// Threads running blocking tools.
   size_t worker_threads = 2;
   /// Jobs waiting for a tool worker before calls get `overloaded`.

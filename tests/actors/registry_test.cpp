@@ -19,7 +19,8 @@ tools::tool echo_tool(bool blocking) {
   t.schema = R"({"type":"object","properties":{"text":{"type":"string"}},)"
              R"("required":["text"],"additionalProperties":false})";
   t.blocking = blocking;
-  t.run = [](const rapidjson::Value& args, const tools::workspace&) {
+  t.run = [](const rapidjson::Value& args, const tools::workspace&,
+             const tools::cancel_token&) {
     if (std::string_view{args["text"].GetString()} == "fail")
       return tools::outcome::fail(error_code::tool_failed, "asked to fail");
     return tools::outcome::ok(

@@ -19,14 +19,22 @@ using protocol::error_code;
 
 namespace {
 
+// Cancels the silent registry received (caller, call id), in order; the
+// test coordinator runs every actor on the test's thread.
+std::vector<std::pair<std::string, std::string>> silent_cancels;
+
 // A registry whose calls never complete, to catch a task mid-call.
 tool_registry_actor::behavior_type
 silent_registry(tool_registry_actor::pointer self) {
+  silent_cancels.clear();
   return {
       [](list_atom) { return std::vector<protocol::tool_info>{}; },
       [=](call_atom, std::string&, std::string&, std::string&,
           std::string&) -> caf::result<std::string> {
         return self->make_response_promise<std::string>();
+      },
+      [](cancel_atom, std::string& caller, std::string& call_id) {
+        silent_cancels.emplace_back(caller, call_id);
       },
       [](done_atom, uint64_t, uint8_t, std::string&, std::string&) {},
   };
@@ -40,6 +48,7 @@ tool_registry_actor::behavior_type failing_registry() {
          std::string&) -> caf::result<std::string> {
         return make_error(error_code::tool_failed, "disk on fire");
       },
+      [](cancel_atom, std::string&, std::string&) {},
       [](done_atom, uint64_t, uint8_t, std::string&, std::string&) {},
   };
 }
