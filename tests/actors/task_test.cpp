@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <map>
+
+#include <sys/stat.h>
 
 #include "actors/error.hpp"
 #include "actors/task.hpp"
@@ -575,4 +578,62 @@ TEST_CASE("the manager refuses tasks beyond max_running",
   CHECK(test::only<std::pair<std::string, task_actor>>(f.collect())
             .first.rfind("t-", 0) == 0);
   caf::anon_send_exit(mgr, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("stopping a task cancels its tool call at the registry",
+          "[task][cancel]") {
+  task_limits limits;
+  limits.tool_timeout = 5s;
+  task_fixture f{registry_kind::silent, limits};
+  auto t = f.start("audit", R"({"path":"."})");
+  CHECK(f.types().back() == "tool_call");
+  CHECK(silent_cancels.empty());
+  CHECK(f.ask<std::string>(t, stop_atom::value, std::string{}) == "cancelled");
+  REQUIRE(silent_cancels.size() == 1);
+  CHECK(silent_cancels[0].second == "c1");
+  CHECK_FALSE(silent_cancels[0].first.empty());
+  // The request's own timeout later does not cancel again.
+  f.advance(10s);
+  CHECK(silent_cancels.size() == 1);
+}
+
+TEST_CASE("a tool call that times out is cancelled at the registry",
+          "[task][cancel]") {
+  task_limits limits;
+  limits.tool_timeout = 5s;
+  task_fixture f{registry_kind::silent, limits};
+  auto t = f.start("audit", R"({"path":"."})");
+  f.advance(4s);
+  CHECK(silent_cancels.empty());
+  f.advance(1s);
+  REQUIRE(silent_cancels.size() == 1);
+  CHECK(silent_cancels[0].second == "c1");
+  CHECK(f.state_of(t) == "failed");
+}
+
+TEST_CASE("audit completes on hostile names and reports what it skipped",
+          "[task][audit][names]") {
+  task_fixture f;
+  {
+    std::ofstream out{f.tree.root() / "\xff\xfe.txt"};
+    out << "key = AKIAIOSFODNN7EXAMPLE\n";
+  }
+  REQUIRE(::mkfifo((f.tree.root() / "pipe").c_str(), 0644) == 0);
+  auto t = f.start("audit", R"({"path":".","large_file_bytes":1024})");
+  auto types = f.types();
+  REQUIRE(types.back() == "result");
+  auto res = f.last();
+  auto& data = res["data"];
+  CHECK(data["files_scanned"].GetInt() == 7);
+  bool found = false;
+  for (auto& x : data["findings"].GetArray())
+    found |= std::string{x["path"].GetString()} == "\\xff\\xfe.txt";
+  CHECK(found);
+  std::map<std::string, std::string> skipped;
+  for (auto& x : data["skipped"].GetArray())
+    skipped[x["path"].GetString()] = x["reason"].GetString();
+  CHECK(skipped["pipe"] == "not a regular file");
+  CHECK(skipped["link_out"] == "symlink, not followed");
+  CHECK(skipped["data/big.bin"] == "larger than large_file_bytes");
+  CHECK(f.state_of(t) == "completed");
 }
