@@ -394,7 +394,12 @@ void route(caf::event_based_actor* self, request_context rc) {
                                         .finish()));
               done();
             },
-            fail);
+            [=, reg = rc.setup.registry,
+             caller = "http:" + rc.principal](caf::error& err) {
+              if (err == caf::sec::request_timeout)
+                self->send(reg, cancel_atom::value, caller, call_id);
+              fail(err);
+            });
     return;
   }
   // -- health -----------------------------------------------------------------

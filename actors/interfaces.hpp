@@ -67,6 +67,9 @@ using tool_registry_actor = caf::typed_actor<
     // answers the result as JSON text.
     caf::replies_to<call_atom, std::string, std::string, std::string,
                     std::string>::with<std::string>,
+    // Cancels the call of a caller key with a call id if it is still
+    // running: its worker stops soon and its result is discarded.
+    caf::reacts_to<cancel_atom, std::string, std::string>,
     // Internal: a worker finished job N with code, result JSON and message.
     caf::reacts_to<done_atom, uint64_t, uint8_t, std::string, std::string>>;
 

@@ -62,6 +62,8 @@ using finished_atom = caf::atom_constant<caf::atom("finished")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 /// Asks a session to close its connection.
 using close_atom = caf::atom_constant<caf::atom("close")>;
+/// Cancels a caller's tool call.
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 /// Acknowledges a request without a value.
 using ok_atom = caf::atom_constant<caf::atom("ok")>;
 

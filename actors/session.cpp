@@ -280,6 +280,9 @@ void handle(self_ptr self, command& cmd) {
             },
             [=](caf::error& err) {
               self->state.calls_in_flight.erase(call_id);
+              if (err == caf::sec::request_timeout)
+                self->send(self->state.setup.registry, cancel_atom::value,
+                           self->state.id, call_id);
               write_error(self, id, err);
             });
     break;
@@ -426,6 +429,9 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
         for (auto& [task_id, sub] : st.subscriptions)
           if (sub.handle)
             self->send(sub.handle, unsubscribe_atom::value, sink);
+        // Nobody is left to read these results: free their workers.
+        for (auto& call_id : st.calls_in_flight)
+          self->send(st.setup.registry, cancel_atom::value, st.id, call_id);
         st.subscriptions.clear();
         self->quit();
       },

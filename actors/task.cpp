@@ -55,9 +55,11 @@ void task_state::call_tool(std::string tool, std::string args,
     w.str("call_id", call_id).str("tool", tool).raw("args", args);
   });
   auto token = ++wait_token;
+  tool_call_id = call_id;
   auto on_reply = [this, token, call_id](flows::tool_reply reply) {
     if (terminal || token != wait_token || !ctx->slot().handle)
       return;
+    tool_call_id.reset();
     emit("tool_result", [&](message_writer& w) {
       w.str("call_id", call_id).boolean("ok", reply.ok);
       if (!reply.ok) {
@@ -88,7 +90,10 @@ void task_state::call_tool(std::string tool, std::string args,
             on_reply(flows::tool_reply{
                 true, std::move(result), error_code::none, {}});
           },
-          [on_reply](caf::error& err) {
+          [this, on_reply, call_id](caf::error& err) {
+            // Our timeout ends the wait, not the work: stop the worker too.
+            if (err == caf::sec::request_timeout && tool_call_id == call_id)
+              cancel_tool_call();
             auto info = describe(err);
             on_reply(flows::tool_reply{false, {}, info.code, info.message});
           });
@@ -160,10 +165,19 @@ void task_state::end(std::string_view type, std::string_view state_name,
   self->delayed_send(self, setup.limits.retention, expire_atom::value);
 }
 
+void task_state::cancel_tool_call() {
+  if (!tool_call_id)
+    return;
+  if (setup.registry)
+    self->send(setup.registry, cancel_atom::value, setup.id, *tool_call_id);
+  tool_call_id.reset();
+}
+
 void task_state::abort(std::string reason,
                        std::optional<flows::flow_failure> failure) {
   if (terminal)
     return;
+  cancel_tool_call();
   stop_reason = std::move(reason);
   abort_failure = std::move(failure);
   input.reset();

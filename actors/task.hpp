@@ -98,6 +98,8 @@ struct task_state : flows::host {
   uint64_t call_counter = 0;
   uint64_t request_counter = 0;
   std::optional<pending_input> input;
+  /// Call id of the tool call the flow waits for, if any.
+  std::optional<std::string> tool_call_id;
   std::string progress_json = "null";
   std::string end_json;
   metrics::task_probe probe;
@@ -113,6 +115,9 @@ struct task_state : flows::host {
 
   /// Ends the task with its terminal event, once.
   void finish();
+
+  /// Tells the registry to cancel the tool call in flight, if any.
+  void cancel_tool_call();
 
   /// Cancels the flow at its suspension point and ends the task with
   /// `stopped` (reason) or, when `failure` is set, with `error`.

@@ -80,6 +80,9 @@ std::string application::start() {
   rs.node = d.opts.node;
   rs.workspace = d.ws;
   rs.pool = d.pool;
+  rs.call_timeout = std::chrono::milliseconds{d.opts.tool_timeout_ms};
+  rs.max_call_bytes = d.opts.tool_max_bytes;
+  rs.max_result_bytes = d.opts.max_result_bytes;
   {
     std::vector<std::string> kinds, tool_names;
     for (auto& k : flows::catalog())

@@ -126,6 +126,9 @@ const std::vector<option_def>& defs() {
       {"retention-ms",
        "how long finished tasks stay queryable (default 600000)",
        number<int64_t>(&options::retention_ms, 0, 365LL * 86400000)},
+      {"max-result-bytes",
+       "largest tool result in JSON bytes (default 16777216)",
+       number<size_t>(&options::max_result_bytes, 1024, 1u << 30)},
       {"max-retained-bytes",
        "bytes the logs of finished tasks may pin together; oldest go first "
        "(default 268435456)",
@@ -133,6 +136,10 @@ const std::vector<option_def>& defs() {
       {"tool-timeout-ms",
        "time allowed per tool call of a task (default 60000)",
        number<int64_t>(&options::tool_timeout_ms, 1, 86400000)},
+      {"tool-max-bytes",
+       "file bytes one tool call may read, e.g. hashed or scanned "
+       "(default 1073741824)",
+       number<size_t>(&options::tool_max_bytes, 1, size_t{1} << 50)},
       {"worker-threads", "threads for blocking tools (default 2)",
        number<size_t>(&options::worker_threads, 1, 256)},
       {"worker-queue", "tool jobs that may wait (default 1024)",

@@ -30,11 +30,15 @@ struct options {
   size_t max_log_events = 10000;
   /// How long finished tasks stay queryable.
   int64_t retention_ms = 10 * 60 * 1000;
+  /// Largest tool result in JSON bytes; larger ones fail with `tool_failed`.
+  size_t max_result_bytes = 16 * 1024 * 1024;
   /// Bytes the logs of all finished tasks may pin; the oldest are forgotten
   /// first when they would pin more.
   uint64_t max_retained_bytes = 256ull * 1024 * 1024;
   /// Time allowed for a tool call made by a task.
   int64_t tool_timeout_ms = 60 * 1000;
+  /// Most file bytes one tool call may read (hash, scan, search).
+  size_t tool_max_bytes = size_t{1} << 30;
   /// Threads running blocking tools.
   size_t worker_threads = 2;
   /// Jobs waiting for a tool worker before calls get `overloaded`.

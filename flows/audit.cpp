@@ -16,6 +16,9 @@ namespace {
 
 constexpr int64_t default_large_file_bytes = 10 * 1024 * 1024;
 
+// Skipped files listed in the result; the rest are only counted.
+constexpr int64_t max_skipped = 1000;
+
 // Files per secrets.scan call: small batches keep progress fine-grained on
 // small trees, larger ones keep the event count bounded on huge trees.
 size_t batch_size(size_t total) {
@@ -55,9 +58,28 @@ flow run_audit(context& ctx) {
   if (!abs)
     throw flow_failure{protocol::error_code::invalid_params,
                        std::get<std::string>(resolved)};
+  // Files the audit could not scan, with why: reported, never fatal, so that
+  // one hostile or unreadable name cannot sink the whole audit.
+  rapidjson::StringBuffer skipped_buf;
+  rapidjson::Writer<rapidjson::StringBuffer> skipped{skipped_buf};
+  skipped.StartArray();
+  int64_t skipped_count = 0;
+  auto skip = [&](const rapidjson::Value& path, std::string_view reason) {
+    if (++skipped_count > max_skipped)
+      return;
+    skipped.StartObject();
+    skipped.Key("path");
+    path.Accept(skipped);
+    skipped.Key("reason");
+    skipped.String(reason.data(),
+                   static_cast<rapidjson::SizeType>(reason.size()));
+    skipped.EndObject();
+  };
   std::error_code ec;
   if (std::filesystem::is_regular_file(*abs, ec)) {
-    files.push_back(ctx.workspace().relative(*abs));
+    // The path as given (escaped form): secrets.scan opens it beneath the
+    // root again.
+    files.push_back(path);
   } else {
     ctx.progress(0, -1, "listing files");
     std::string args = "{\"path\":" + protocol::quote(path) +
@@ -67,9 +89,18 @@ flow run_audit(context& ctx) {
       throw flow_failure{protocol::error_code::tool_failed,
                          "fs.list failed: " + reply.message};
     auto listing = parse(reply.result);
-    for (auto& e : listing["entries"].GetArray())
-      if (std::string_view{e["type"].GetString()} == "file")
-        files.emplace_back(e["path"].GetString());
+    for (auto& e : listing["entries"].GetArray()) {
+      std::string_view type = e["type"].GetString();
+      if (type == "file")
+        files.emplace_back(e["path"].GetString(), e["path"].GetStringLength());
+      else if (type == "symlink")
+        skip(e["path"], "symlink, not followed");
+      else if (type != "dir")
+        skip(e["path"], "not a regular file");
+    }
+    if (listing.HasMember("skipped"))
+      for (auto& e : listing["skipped"].GetArray())
+        skip(e["path"], e["reason"].GetString());
     if (listing["truncated"].GetBool())
       ctx.log("warn", "more than 100000 entries; the audit covers the first "
                       "100000");
@@ -102,6 +133,8 @@ flow run_audit(context& ctx) {
       throw flow_failure{protocol::error_code::tool_failed,
                          "secrets.scan failed: " + reply.message};
     auto scan = parse(reply.result);
+    for (auto& e : scan["skipped"].GetArray())
+      skip(e["path"], e["reason"].GetString());
     files_scanned += scan["files_scanned"].GetInt64();
     bytes_scanned += scan["bytes_scanned"].GetInt64();
     for (auto& f : scan["findings"].GetArray()) {
@@ -125,12 +158,16 @@ flow run_audit(context& ctx) {
     }
   }
   findings.EndArray();
+  skipped.EndArray();
   std::string result = "{\"files_scanned\":" + std::to_string(files_scanned) +
                        ",\"bytes_scanned\":" + std::to_string(bytes_scanned) +
                        ",\"findings\":" + findings_buf.GetString() +
                        ",\"counts\":{\"high\":" + std::to_string(high) +
                        ",\"medium\":" + std::to_string(medium) +
-                       ",\"low\":" + std::to_string(low) + "}}";
+                       ",\"low\":" + std::to_string(low) + "}" +
+                       ",\"skipped\":" + skipped_buf.GetString() +
+                       ",\"skipped_count\":" + std::to_string(skipped_count) +
+                       "}";
   co_return result;
 }
 

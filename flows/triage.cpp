@@ -89,7 +89,8 @@ flow run_triage(context& ctx) {
   co_return "{\"decisions\":" + std::string{buf.GetString()} +
       ",\"counts\":{\"fix\":" + std::to_string(fix) +
       ",\"accept\":" + std::to_string(accept) +
-      ",\"false_positive\":" + std::to_string(false_positive) + "}}";
+      ",\"false_positive\":" + std::to_string(false_positive) + "}" +
+      ",\"skipped\":" + protocol::to_json(audit["skipped"]) + "}";
 }
 
 } // namespace

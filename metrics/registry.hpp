@@ -35,7 +35,7 @@ enum class terminal_state : uint8_t { completed, failed, cancelled };
 
 /// Number of protocol error codes, `none` included (index 0 means ok).
 inline constexpr size_t error_code_count =
-    static_cast<size_t>(protocol::error_code::internal) + 1;
+    static_cast<size_t>(protocol::error_code::tool_timeout) + 1;
 
 /// What `switchboard_build_info` reports.
 struct build_info {

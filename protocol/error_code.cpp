@@ -6,13 +6,13 @@ namespace switchboard::protocol {
 
 namespace {
 
-constexpr std::array<std::string_view, 23> names = {
+constexpr std::array<std::string_view, 24> names = {
     "none",         "bad_json",          "bad_message",       "unknown_type",
     "too_large",    "unauthorized",      "forbidden",         "rate_limited",
     "overloaded",   "shutting_down",     "unknown_task_kind", "invalid_params",
     "unknown_task", "no_pending_input",  "invalid_input",     "unknown_tool",
     "invalid_args", "duplicate_call_id", "tool_failed",       "timeout",
-    "node_lost",    "events_expired",    "internal",
+    "node_lost",    "events_expired",    "internal",          "tool_timeout",
 };
 
 } // namespace
@@ -49,7 +49,8 @@ int http_status(error_code x) {
   case error_code::rate_limited: return 429;
   case error_code::overloaded:
   case error_code::shutting_down: return 503;
-  case error_code::timeout: return 504;
+  case error_code::timeout:
+  case error_code::tool_timeout: return 504;
   case error_code::tool_failed: return 502;
   case error_code::events_expired: return 410;
   case error_code::node_lost:

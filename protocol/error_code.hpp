@@ -31,6 +31,8 @@ enum class error_code : uint8_t {
   node_lost,
   events_expired,
   internal,
+  /// A tool call stopped at its deadline (PROTOCOL.md, additions).
+  tool_timeout,
 };
 
 /// Returns the wire name of `x`, e.g. "bad_json".

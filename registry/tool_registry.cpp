@@ -6,6 +6,7 @@
 
 #include "actors/error.hpp"
 #include "protocol/json.hpp"
+#include "tools/fs_tools.hpp"
 #include "tools/worker_pool.hpp"
 #include "tools/workspace.hpp"
 
@@ -13,6 +14,23 @@ namespace switchboard::registry {
 
 using actors::make_error;
 using protocol::error_code;
+
+namespace {
+
+// Replaces a result over `max_bytes` with a clear error, so that no client
+// (and no task log) receives a reply of unbounded size.
+void bound_result(tools::outcome& out, size_t max_bytes) {
+  if (out.code != error_code::none || out.json.size() <= max_bytes)
+    return;
+  out = tools::outcome::fail(
+      error_code::tool_failed,
+      "the result has " + std::to_string(out.json.size()) +
+          " bytes, over the limit of " + std::to_string(max_bytes) +
+          " (--max-result-bytes); ask for less, e.g. with max_bytes or "
+          "max_entries");
+}
+
+} // namespace
 
 actors::tool_registry_actor::behavior_type tool_registry(
     actors::tool_registry_actor::stateful_pointer<tool_registry_state> self,
@@ -55,7 +73,7 @@ actors::tool_registry_actor::behavior_type tool_registry(
         auto key = std::make_pair(caller, call_id);
         if (st.in_flight.count(key) > 0)
           return fail(error_code::duplicate_call_id,
-                            "call id " + call_id + " is still in flight");
+                      "call id " + call_id + " is still in flight");
         rapidjson::Document doc;
         if (auto ps = protocol::parse_json(args, doc);
             ps.code != error_code::none)
@@ -63,16 +81,20 @@ actors::tool_registry_actor::behavior_type tool_registry(
         if (auto reason = i->second.schema.validate(doc); !reason.empty())
           return fail(error_code::invalid_args, reason);
         auto& def = i->second.def;
+        auto token = std::make_shared<tools::cancel_token>(
+            std::chrono::steady_clock::now() + st.setup.call_timeout,
+            st.setup.max_call_bytes);
         if (!def.blocking) {
           auto t0 = std::chrono::steady_clock::now();
-          auto out = def.run(doc, *st.setup.workspace);
+          auto out = def.run(doc, *st.setup.workspace, *token);
+          bound_result(out, st.setup.max_result_bytes);
           if (counted)
             st.setup.metrics->tool_duration(
                 *counted, std::chrono::duration<double>(
                               std::chrono::steady_clock::now() - t0)
                               .count());
           if (out.code != error_code::none)
-            return fail(out.code, out.message);
+            return fail(out.code, tools::valid_utf8(out.message));
           if (counted)
             st.setup.metrics->tool_call(*counted, error_code::none);
           return std::move(out.json);
@@ -80,34 +102,59 @@ actors::tool_registry_actor::behavior_type tool_registry(
         auto job = st.next_job++;
         auto promise = self->make_response_promise<std::string>();
         st.in_flight.insert(key);
-        st.pending.emplace(job,
-                           tool_registry_state::pending_call{
-                               key, promise, counted,
-                               std::chrono::steady_clock::now()});
+        st.pending.emplace(job, tool_registry_state::pending_call{
+                                    key, promise, counted,
+                                    std::chrono::steady_clock::now(), token});
         auto me = caf::actor_cast<actors::tool_registry_actor>(self);
         auto run = def.run;
         auto ws = st.setup.workspace;
-        auto submitted =
-            st.setup.pool->submit([me, job, run, ws, args = std::move(args)] {
-              rapidjson::Document d;
-              protocol::parse_json(args, d);
+        auto max_result = st.setup.max_result_bytes;
+        auto submitted = st.setup.pool->submit(
+            [me, job, run, ws, token, max_result, args = std::move(args)] {
               tools::outcome out;
-              try {
-                out = run(d, *ws);
-              } catch (const std::exception& e) {
-                out = tools::outcome::fail(error_code::tool_failed, e.what());
+              // A call cancelled while it waited in the queue never starts.
+              if (token->cancelled()) {
+                out = token->stopped();
+              } else {
+                rapidjson::Document d;
+                protocol::parse_json(args, d);
+                try {
+                  out = run(d, *ws, *token);
+                } catch (const std::exception& e) {
+                  out = tools::outcome::fail(error_code::tool_failed, e.what());
+                }
+                bound_result(out, max_result);
               }
               caf::anon_send(me, actors::done_atom::value, job,
                              static_cast<uint8_t>(out.code),
                              std::move(out.json), std::move(out.message));
-            });
+            },
+            caller, token);
         if (!submitted) {
           st.in_flight.erase(key);
           st.pending.erase(job);
-          return fail(error_code::overloaded,
-                            "the tool workers are busy");
+          return fail(error_code::overloaded, "the tool workers are busy");
         }
         return promise;
+      },
+      [=](actors::cancel_atom, const std::string& caller,
+          const std::string& call_id) {
+        auto& st = self->state;
+        auto key = std::make_pair(caller, call_id);
+        for (auto i = st.pending.begin(); i != st.pending.end(); ++i) {
+          if (i->second.key != key)
+            continue;
+          auto pc = std::move(i->second);
+          st.pending.erase(i);
+          st.in_flight.erase(key);
+          pc.token->cancel();
+          // The worker's late answer finds no pending call and is dropped.
+          if (pc.counted)
+            st.setup.metrics->tool_call(*pc.counted, error_code::tool_failed);
+          pc.promise.deliver(make_error(error_code::tool_failed,
+                                        "the tool call was cancelled"));
+          return;
+        }
       },
       [=](actors::done_atom, uint64_t job, uint8_t code, std::string& json,
           std::string& message) {
@@ -129,7 +176,7 @@ actors::tool_registry_actor::behavior_type tool_registry(
         if (ec == error_code::none)
           pc.promise.deliver(std::move(json));
         else
-          pc.promise.deliver(make_error(ec, std::move(message)));
+          pc.promise.deliver(make_error(ec, tools::valid_utf8(message)));
       },
   };
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
@@ -33,6 +35,14 @@ struct registry_setup {
   std::shared_ptr<tools::worker_pool> pool;
   /// Where calls are counted (null: nowhere).
   metrics::registry_ptr metrics;
+  /// How long a call may run on its worker before it stops with
+  /// `tool_timeout`.
+  std::chrono::milliseconds call_timeout{60 * 1000};
+  /// Most file bytes one call may read.
+  uint64_t max_call_bytes = tools::default_max_call_bytes;
+  /// Largest result (JSON bytes) a call may return; larger ones fail with
+  /// `tool_failed`.
+  size_t max_result_bytes = 16 * 1024 * 1024;
 };
 
 /// State of the tool registry actor.
@@ -49,6 +59,7 @@ struct tool_registry_state {
     caf::typed_response_promise<std::string> promise;
     metrics::tool_metrics* counted = nullptr;
     std::chrono::steady_clock::time_point started;
+    std::shared_ptr<tools::cancel_token> token;
   };
 
   registry_setup setup;
@@ -62,7 +73,9 @@ struct tool_registry_state {
 
 /// Spawn function of the registry: validates args against each tool's
 /// schema, refuses a call id still in flight for the same caller, runs
-/// blocking tools on the worker pool and answers by message.
+/// blocking tools on the worker pool (keyed by caller, so one caller cannot
+/// take every worker) with a cancellation token that carries the call's
+/// deadline and byte budget, and answers by message.
 actors::tool_registry_actor::behavior_type tool_registry(
     actors::tool_registry_actor::stateful_pointer<tool_registry_state> self,
     registry_setup setup);

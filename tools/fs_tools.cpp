@@ -7,94 +7,41 @@
 #include <variant>
 #include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <unistd.h>
 
+#include "tools/names.hpp"
 #include "tools/workspace.hpp"
 
-namespace fs = std::filesystem;
 using switchboard::protocol::error_code;
 
 namespace switchboard::tools {
 
 namespace {
 
-constexpr size_t hash_chunk_bytes = 64 * 1024;
+constexpr size_t chunk_bytes = 64 * 1024;
 
-// Length of the well-formed UTF-8 sequence starting at s[i], or 0. Follows
-// Unicode's table 3-7: no overlongs, no surrogates, nothing above U+10FFFF.
-size_t sequence_length(std::string_view s, size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80)
-    return 1;
-  size_t n = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c == 0xE0) {
-    n = 3;
-    lo = 0xA0;
-  } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-    n = 3;
-  } else if (c == 0xED) {
-    n = 3;
-    hi = 0x9F;
-  } else if (c == 0xF0) {
-    n = 4;
-    lo = 0x90;
-  } else if (c >= 0xF1 && c <= 0xF3) {
-    n = 4;
-  } else if (c == 0xF4) {
-    n = 4;
-    hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size())
-    return 0;
-  auto c1 = static_cast<unsigned char>(s[i + 1]);
-  if (c1 < lo || c1 > hi)
-    return 0;
-  for (size_t k = 2; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80)
-      return 0;
-  return n;
-}
-
-std::string errno_text(const std::string& what) {
-  return what + ": " + std::strerror(errno);
-}
-
-// Closes a file descriptor on scope exit.
-struct fd_guard {
-  int fd;
-  ~fd_guard() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-};
-
-// Opens a resolved path for reading without following a last-component
-// symlink and without blocking on FIFOs; checks that it is a regular file.
-std::variant<int, outcome>
-open_regular(const fs::path& abs, const std::string& rel, struct stat& st) {
-  int fd = ::open(abs.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0)
-    return outcome::fail(error_code::tool_failed, errno_text(rel));
-  if (::fstat(fd, &st) != 0) {
-    auto out = outcome::fail(error_code::tool_failed, errno_text(rel));
-    ::close(fd);
-    return out;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
+// Opens a path for reading without blocking on FIFOs; checks that it is a
+// regular file.
+std::variant<unique_fd, outcome> open_regular(const workspace& ws,
+                                              const std::string& path,
+                                              const std::string& rel,
+                                              struct stat& st) {
+  auto opened = ws.open_beneath(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  if (auto* err = std::get_if<open_error>(&opened))
+    return outcome::fail(err->bad_path() ? error_code::invalid_args
+                                         : error_code::tool_failed,
+                         err->message);
+  auto fd = std::get<unique_fd>(std::move(opened));
+  if (::fstat(fd.get(), &st) != 0)
+    return outcome::fail(error_code::tool_failed, io_error(rel, errno));
+  if (!S_ISREG(st.st_mode))
     return outcome::fail(error_code::invalid_args,
-                         "not a regular file: " + rel);
-  }
+                         "not a regular file: " + encode_name(rel));
   return fd;
 }
 
@@ -108,78 +55,98 @@ const char* type_name(mode_t mode) {
   return "other";
 }
 
-outcome run_list(const rapidjson::Value& args, const workspace& ws) {
+outcome run_list(const rapidjson::Value& args, const workspace& ws,
+                 const cancel_token& token) {
   auto path = string_arg(args, "path", ".");
   bool recursive = bool_arg(args, "recursive", false);
   auto max_entries = uint_arg(args, "max_entries", 1000);
-  auto resolved = ws.resolve(path);
-  if (auto* reason = std::get_if<std::string>(&resolved))
-    return outcome::fail(error_code::invalid_args, *reason);
-  auto& dir = std::get<fs::path>(resolved);
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    return outcome::fail(error_code::invalid_args, "not a directory: " + path);
+  auto rel = normalize_relative(path);
+  // O_PATH first: the kernel must not open a device or FIFO we only list.
+  auto opened = ws.open_beneath(path, O_PATH);
+  if (auto* err = std::get_if<open_error>(&opened))
+    return outcome::fail(err->bad_path() ? error_code::invalid_args
+                                         : error_code::tool_failed,
+                         err->message);
+  struct stat st;
+  auto& handle = std::get<unique_fd>(opened);
+  if (::fstat(handle.get(), &st) != 0)
+    return outcome::fail(error_code::tool_failed, io_error(rel, errno));
+  if (!S_ISDIR(st.st_mode))
+    return outcome::fail(error_code::invalid_args,
+                         "not a directory: " + encode_name(rel));
+  unique_fd dir{
+      ::openat(handle.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (!dir)
+    return outcome::fail(error_code::tool_failed, io_error(rel, errno));
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w{buf};
   w.StartObject();
   w.Key("path");
-  w.String(valid_utf8(ws.relative(dir)));
+  w.String(encode_name(rel));
   w.Key("entries");
   w.StartArray();
   uint64_t count = 0;
   bool truncated = false;
-  auto err = walk(ws, dir, recursive, [&](const walk_entry& e) {
-    if (count == max_entries) {
-      truncated = true;
-      return false;
-    }
-    ++count;
-    w.StartObject();
-    w.Key("path");
-    w.String(valid_utf8(e.rel));
-    w.Key("size");
-    w.Uint64(S_ISDIR(e.st.st_mode) ? 0 : static_cast<uint64_t>(e.st.st_size));
-    w.Key("mode");
-    w.String(mode_string(e.st.st_mode));
-    w.Key("type");
-    w.String(type_name(e.st.st_mode));
-    w.EndObject();
-    return true;
-  });
+  skip_list skipped;
+  auto err =
+      walk(dir.get(), rel, recursive, token, skipped, [&](const walk_entry& e) {
+        if (count == max_entries) {
+          truncated = true;
+          return false;
+        }
+        ++count;
+        w.StartObject();
+        w.Key("path");
+        w.String(encode_name(e.rel));
+        w.Key("size");
+        w.Uint64(S_ISDIR(e.st.st_mode) ? 0
+                                       : static_cast<uint64_t>(e.st.st_size));
+        w.Key("mode");
+        w.String(mode_string(e.st.st_mode));
+        w.Key("type");
+        w.String(type_name(e.st.st_mode));
+        w.EndObject();
+        return true;
+      });
+  if (token.cancelled())
+    return token.stopped();
   if (!err.empty())
     return outcome::fail(error_code::tool_failed, err);
   w.EndArray();
   w.Key("truncated");
   w.Bool(truncated);
+  skipped.write(w);
   w.EndObject();
   return outcome::ok({buf.GetString(), buf.GetSize()});
 }
 
-outcome run_read(const rapidjson::Value& args, const workspace& ws) {
+outcome run_read(const rapidjson::Value& args, const workspace& ws,
+                 const cancel_token& token) {
   auto path = string_arg(args, "path", "");
   auto offset = uint_arg(args, "offset", 0);
-  auto max_bytes = uint_arg(args, "max_bytes", 65536);
-  auto resolved = ws.resolve(path);
-  if (auto* reason = std::get_if<std::string>(&resolved))
-    return outcome::fail(error_code::invalid_args, *reason);
-  auto& abs = std::get<fs::path>(resolved);
+  auto max_bytes =
+      std::min(uint_arg(args, "max_bytes", 65536), token.max_bytes());
+  auto rel = normalize_relative(path);
   struct stat st;
-  auto opened = open_regular(abs, path, st);
+  auto opened = open_regular(ws, path, rel, st);
   if (auto* failed = std::get_if<outcome>(&opened))
     return std::move(*failed);
-  fd_guard fd{std::get<int>(opened)};
+  auto fd = std::get<unique_fd>(std::move(opened));
   auto size = static_cast<uint64_t>(st.st_size);
   std::string data;
   if (offset < size) {
     data.resize(static_cast<size_t>(std::min(max_bytes, size - offset)));
     size_t got = 0;
     while (got < data.size()) {
-      auto n = ::pread(fd.fd, data.data() + got, data.size() - got,
+      if (token.cancelled())
+        return token.stopped();
+      auto want = std::min(data.size() - got, chunk_bytes);
+      auto n = ::pread(fd.get(), data.data() + got, want,
                        static_cast<off_t>(offset + got));
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
-        return outcome::fail(error_code::tool_failed, errno_text(path));
+        return outcome::fail(error_code::tool_failed, io_error(rel, errno));
       if (n == 0)
         break;
       got += static_cast<size_t>(n);
@@ -190,7 +157,7 @@ outcome run_read(const rapidjson::Value& args, const workspace& ws) {
   rapidjson::Writer<rapidjson::StringBuffer> w{buf};
   w.StartObject();
   w.Key("path");
-  w.String(valid_utf8(ws.relative(abs)));
+  w.String(encode_name(rel));
   w.Key("size");
   w.Uint64(size);
   w.Key("offset");
@@ -203,32 +170,47 @@ outcome run_read(const rapidjson::Value& args, const workspace& ws) {
   return outcome::ok({buf.GetString(), buf.GetSize()});
 }
 
-outcome run_hash(const rapidjson::Value& args, const workspace& ws) {
+std::string limit_message(const char* tool, const std::string& rel,
+                          uint64_t limit) {
+  return std::string{tool} + ": " + encode_name(rel) + " is larger than the " +
+         std::to_string(limit) +
+         " bytes one call may read (server option --tool-max-bytes)";
+}
+
+outcome run_hash(const rapidjson::Value& args, const workspace& ws,
+                 const cancel_token& token) {
   auto path = string_arg(args, "path", "");
-  auto resolved = ws.resolve(path);
-  if (auto* reason = std::get_if<std::string>(&resolved))
-    return outcome::fail(error_code::invalid_args, *reason);
-  auto& abs = std::get<fs::path>(resolved);
+  auto rel = normalize_relative(path);
   struct stat st;
-  auto opened = open_regular(abs, path, st);
+  auto opened = open_regular(ws, path, rel, st);
   if (auto* failed = std::get_if<outcome>(&opened))
     return std::move(*failed);
-  fd_guard fd{std::get<int>(opened)};
+  auto fd = std::get<unique_fd>(std::move(opened));
+  auto limit = token.max_bytes();
+  if (static_cast<uint64_t>(st.st_size) > limit)
+    return outcome::fail(error_code::tool_failed,
+                         limit_message("fs.hash", rel, limit));
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(),
                                                               EVP_MD_CTX_free};
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
     return outcome::fail(error_code::tool_failed, "cannot initialize SHA-256");
-  std::vector<unsigned char> chunk(hash_chunk_bytes);
+  std::vector<unsigned char> chunk(chunk_bytes);
   uint64_t size = 0;
   for (;;) {
-    auto n = ::read(fd.fd, chunk.data(), chunk.size());
+    if (token.cancelled())
+      return token.stopped();
+    auto n = ::read(fd.get(), chunk.data(), chunk.size());
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
-      return outcome::fail(error_code::tool_failed, errno_text(path));
+      return outcome::fail(error_code::tool_failed, io_error(rel, errno));
     if (n == 0)
       break;
     size += static_cast<uint64_t>(n);
+    // The file grew after fstat: the limit still holds.
+    if (size > limit)
+      return outcome::fail(error_code::tool_failed,
+                           limit_message("fs.hash", rel, limit));
     EVP_DigestUpdate(ctx.get(), chunk.data(), static_cast<size_t>(n));
   }
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -245,13 +227,41 @@ outcome run_hash(const rapidjson::Value& args, const workspace& ws) {
   rapidjson::Writer<rapidjson::StringBuffer> w{buf};
   w.StartObject();
   w.Key("path");
-  w.String(valid_utf8(ws.relative(abs)));
+  w.String(encode_name(rel));
   w.Key("size");
   w.Uint64(size);
   w.Key("sha256");
   w.String(digest);
   w.EndObject();
   return outcome::ok({buf.GetString(), buf.GetSize()});
+}
+
+// Reads the names in an open directory, sorted; errno on failure.
+std::variant<std::vector<std::string>, int> read_names(int dir_fd) {
+  // fdopendir takes the descriptor it is given; the caller keeps its own.
+  int copy = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0)
+    return errno;
+  DIR* d = ::fdopendir(copy);
+  if (!d) {
+    auto err = errno;
+    ::close(copy);
+    return err;
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (auto* e = ::readdir(d)) {
+    std::string_view name{e->d_name};
+    if (name != "." && name != "..")
+      names.emplace_back(name);
+    errno = 0;
+  }
+  auto err = errno;
+  ::closedir(d);
+  if (err != 0)
+    return err;
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 } // namespace
@@ -261,7 +271,7 @@ std::string valid_utf8(std::string_view bytes) {
   out.reserve(bytes.size());
   size_t i = 0;
   while (i < bytes.size()) {
-    auto n = sequence_length(bytes, i);
+    auto n = utf8_sequence_length(bytes, i);
     if (n == 0) {
       out += "\xEF\xBF\xBD";
       ++i;
@@ -301,44 +311,130 @@ std::string mode_string(mode_t mode) {
   return out;
 }
 
-std::string walk(const workspace& ws, const fs::path& dir, bool recursive,
-                 const std::function<bool(const walk_entry&)>& visit) {
-  // Sorted children of one directory, pushed in reverse so that popping
-  // yields them in order; an explicit stack keeps deep trees off the C++
-  // stack.
-  std::vector<fs::path> pending;
-  auto push_children = [&](const fs::path& d) -> std::string {
-    std::error_code ec;
-    fs::directory_iterator it{d, ec};
-    if (ec)
-      return ws.relative(d) + ": " + ec.message();
-    std::vector<fs::path> children;
-    for (; it != fs::directory_iterator{}; it.increment(ec)) {
-      if (ec)
-        break;
-      children.push_back(it->path());
+void skip_list::add(std::string rel, std::string reason) {
+  if (items_.size() < max_skipped_entries)
+    items_.emplace_back(std::move(rel), std::move(reason));
+  else
+    ++omitted_;
+}
+
+void skip_list::write(rapidjson::Writer<rapidjson::StringBuffer>& w) const {
+  w.Key("skipped");
+  w.StartArray();
+  for (auto& [rel, reason] : items_) {
+    w.StartObject();
+    w.Key("path");
+    w.String(encode_name(rel));
+    w.Key("reason");
+    w.String(valid_utf8(reason));
+    w.EndObject();
+  }
+  w.EndArray();
+  if (omitted_ > 0) {
+    w.Key("skipped_omitted");
+    w.Uint64(omitted_);
+  }
+}
+
+std::string normalize_relative(std::string_view path) {
+  auto bytes = decode_name(path);
+  std::string out;
+  size_t pos = 0;
+  while (pos <= bytes.size()) {
+    auto slash = bytes.find('/', pos);
+    if (slash == std::string::npos)
+      slash = bytes.size();
+    auto part = std::string_view{bytes}.substr(pos, slash - pos);
+    if (!part.empty() && part != ".") {
+      if (!out.empty())
+        out += '/';
+      out.append(part);
     }
-    std::sort(children.begin(), children.end(),
-              [](const fs::path& a, const fs::path& b) {
-                return a.filename().native() < b.filename().native();
-              });
-    pending.insert(pending.end(), children.rbegin(), children.rend());
-    return {};
+    pos = slash + 1;
+  }
+  return out.empty() ? "." : out;
+}
+
+std::string join_relative(const std::string& dir_rel, std::string_view name) {
+  if (dir_rel.empty() || dir_rel == ".")
+    return std::string{name};
+  std::string out;
+  out.reserve(dir_rel.size() + 1 + name.size());
+  out += dir_rel;
+  out += '/';
+  out += name;
+  return out;
+}
+
+std::string io_error(const std::string& rel, int err) {
+  return encode_name(rel) + ": " + std::strerror(err);
+}
+
+std::string walk(int dir_fd, const std::string& dir_rel, bool recursive,
+                 const cancel_token& token, skip_list& skipped,
+                 const std::function<bool(const walk_entry&)>& visit) {
+  // One frame per directory on the current branch: its descriptor and its
+  // sorted names. Only the branch is open, so descriptors grow with depth,
+  // which max_walk_depth bounds.
+  struct frame {
+    unique_fd owned;
+    int fd;
+    std::string rel;
+    std::vector<std::string> names;
+    size_t next = 0;
   };
-  if (auto err = push_children(dir); !err.empty())
-    return err;
-  while (!pending.empty()) {
-    walk_entry e;
-    e.abs = std::move(pending.back());
-    pending.pop_back();
-    // Entries that vanish between listing and lstat are simply not there.
-    if (::lstat(e.abs.c_str(), &e.st) != 0)
+  std::vector<frame> stack;
+  auto first = read_names(dir_fd);
+  if (auto* err = std::get_if<int>(&first))
+    return io_error(dir_rel, *err);
+  stack.push_back(frame{unique_fd{}, dir_fd, dir_rel,
+                        std::get<std::vector<std::string>>(std::move(first))});
+  walk_entry e;
+  while (!stack.empty()) {
+    if (token.cancelled())
+      return {};
+    auto& top = stack.back();
+    if (top.next == top.names.size()) {
+      stack.pop_back();
       continue;
-    e.rel = ws.relative(e.abs);
+    }
+    e.name = std::move(top.names[top.next++]);
+    e.dir_fd = top.fd;
+    e.rel = join_relative(top.rel, e.name);
+    // Entries that vanish between listing and fstatat are simply not there.
+    if (::fstatat(top.fd, e.name.c_str(), &e.st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT)
+        skipped.add(e.rel, std::string{"cannot stat: "} + std::strerror(errno));
+      continue;
+    }
     if (!visit(e))
-      break;
-    if (recursive && S_ISDIR(e.st.st_mode))
-      push_children(e.abs);
+      return {};
+    if (!recursive || !S_ISDIR(e.st.st_mode))
+      continue;
+    if (stack.size() >= max_walk_depth) {
+      skipped.add(e.rel, "nested deeper than " +
+                             std::to_string(max_walk_depth) + " directories");
+      continue;
+    }
+    // O_NOFOLLOW: if the name became a symlink since fstatat, do not enter.
+    unique_fd sub{::openat(top.fd, e.name.c_str(),
+                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+    if (!sub) {
+      if (errno != ENOENT)
+        skipped.add(e.rel, std::string{"cannot open directory: "} +
+                               std::strerror(errno));
+      continue;
+    }
+    auto names = read_names(sub.get());
+    if (auto* err = std::get_if<int>(&names)) {
+      skipped.add(e.rel,
+                  std::string{"cannot read directory: "} + std::strerror(*err));
+      continue;
+    }
+    int fd = sub.get();
+    stack.push_back(
+        frame{std::move(sub), fd, e.rel,
+              std::get<std::vector<std::string>>(std::move(names))});
   }
   return {};
 }

@@ -2,12 +2,15 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <sys/stat.h>
 
 #include "tools/tool.hpp"
@@ -33,24 +36,69 @@ bool looks_binary(std::string_view head);
 /// Returns the permission bits of `mode` as four octal digits, e.g. "0644".
 std::string mode_string(mode_t mode);
 
-/// One directory entry met by `walk`, described by `lstat`.
+/// Most entries of a `skipped` list in one result; the rest are counted.
+inline constexpr size_t max_skipped_entries = 1000;
+
+/// Deepest directory nesting a walk enters.
+inline constexpr size_t max_walk_depth = 1024;
+
+/// One directory entry met by `walk`, described by `fstatat` without
+/// following symlinks.
 struct walk_entry {
-  /// Absolute path (below the canonical root, symlinks not resolved).
-  std::filesystem::path abs;
-  /// Workspace-relative path with forward slashes.
+  /// Workspace-relative path of raw bytes with forward slashes.
   std::string rel;
-  /// The entry's `lstat` result.
+  /// The entry's own name (raw bytes).
+  std::string name;
+  /// Descriptor of the directory holding the entry (valid during the visit):
+  /// open the entry with `openat(dir_fd, name, ... | O_NOFOLLOW)`.
+  int dir_fd = -1;
+  /// The entry's `fstatat(AT_SYMLINK_NOFOLLOW)` result.
   struct stat st;
 };
 
-/// Visits the entries below the directory `dir` (canonical, inside `ws`) in
+/// Files and directories a tool could not look at, with the reason; names
+/// are kept as bytes and written in the escaped form.
+class skip_list {
+ public:
+  /// Records that `rel` (raw bytes) was skipped because of `reason`.
+  void add(std::string rel, std::string reason);
+
+  /// Returns how many were recorded (written or not).
+  size_t size() const noexcept {
+    return items_.size() + omitted_;
+  }
+
+  /// Writes `"skipped":[{"path","reason"}...]` and, when the list was cut,
+  /// `"skipped_omitted":N`.
+  void write(rapidjson::Writer<rapidjson::StringBuffer>& w) const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;
+  size_t omitted_ = 0;
+};
+
+/// Visits the entries below the open directory `dir_fd` whose
+/// workspace-relative path is `dir_rel` (raw bytes, "." for the root) in
 /// path order (siblings sorted by name, a directory before its contents),
 /// descending into subdirectories when `recursive` but never through a
-/// symlink; stops when `visit` returns false. Unreadable subdirectories are
-/// skipped. Returns an empty string, or a reason when `dir` cannot be read.
-std::string walk(const workspace& ws, const std::filesystem::path& dir,
-                 bool recursive,
+/// symlink. Directories are opened by descriptor, one level at a time, so
+/// neither renames nor PATH_MAX can affect the walk. Stops when `visit`
+/// returns false or `token` is cancelled. Subdirectories that cannot be
+/// read go to `skipped`. Returns an empty string, or a reason when `dir_fd`
+/// itself cannot be read.
+std::string walk(int dir_fd, const std::string& dir_rel, bool recursive,
+                 const cancel_token& token, skip_list& skipped,
                  const std::function<bool(const walk_entry&)>& visit);
+
+/// Returns `path` (escaped form) as raw bytes without empty and "."
+/// components; the root is ".".
+std::string normalize_relative(std::string_view path);
+
+/// Returns the workspace-relative path of `name` inside `dir_rel`.
+std::string join_relative(const std::string& dir_rel, std::string_view name);
+
+/// Returns the message of an I/O error on `rel` (raw bytes), valid UTF-8.
+std::string io_error(const std::string& rel, int err);
 
 /// Returns the integer member `key` of `args`, or `fallback` when absent.
 uint64_t uint_arg(const rapidjson::Value& args, const char* key,

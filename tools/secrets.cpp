@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "tools/fs_tools.hpp"
+#include "tools/names.hpp"
 #include "tools/workspace.hpp"
 
-namespace fs = std::filesystem;
 using switchboard::protocol::error_code;
 
 namespace switchboard::tools {
@@ -208,14 +208,6 @@ class line_scanner {
   std::vector<span> spans_;
 };
 
-struct fd_guard {
-  int fd;
-  ~fd_guard() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-};
-
 void write_finding(rapidjson::Writer<rapidjson::StringBuffer>& w,
                    const finding& f) {
   w.StartObject();
@@ -224,7 +216,7 @@ void write_finding(rapidjson::Writer<rapidjson::StringBuffer>& w,
   w.Key("severity");
   w.String(f.severity);
   w.Key("path");
-  w.String(valid_utf8(f.path));
+  w.String(encode_name(f.path));
   w.Key("line");
   w.Uint64(f.line);
   w.Key("excerpt");
@@ -232,7 +224,8 @@ void write_finding(rapidjson::Writer<rapidjson::StringBuffer>& w,
   w.EndObject();
 }
 
-outcome run_scan(const rapidjson::Value& args, const workspace& ws) {
+outcome run_scan(const rapidjson::Value& args, const workspace& ws,
+                 const cancel_token& token) {
   std::vector<std::string> paths;
   bool has_path = args.HasMember("path");
   bool has_paths = args.HasMember("paths");
@@ -251,70 +244,72 @@ outcome run_scan(const rapidjson::Value& args, const workspace& ws) {
   // the call as a whole.
   struct target {
     std::string rel;
-    fs::path abs;
+    unique_fd fd;
     std::string skipped;
   };
   std::vector<target> targets;
   for (auto& p : paths) {
     if (auto reason = workspace::check_relative(p); !reason.empty())
       return outcome::fail(error_code::invalid_args, reason);
-    auto resolved = ws.resolve(p);
-    if (auto* reason = std::get_if<std::string>(&resolved)) {
-      // The name exists, but resolving it leaves the workspace (through a
-      // symlink at any level) or dangles: report it and never read it.
-      std::error_code ec;
-      auto st = fs::symlink_status(ws.root() / p, ec);
-      if (!ec && fs::exists(st)) {
-        targets.push_back({p, {}, *reason});
-        continue;
-      }
-      return outcome::fail(error_code::invalid_args, *reason);
+    auto rel = normalize_relative(p);
+    auto opened = ws.open_beneath(p, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    if (auto* err = std::get_if<open_error>(&opened)) {
+      // A single missing path is a bad argument; in a list, the file may
+      // have gone since it was listed, and the rest still deserves a scan.
+      // Names that leave the workspace or dangle are reported, never read.
+      if (has_path && err->err == ENOENT &&
+          err->message.rfind("no such file", 0) == 0)
+        return outcome::fail(error_code::invalid_args, err->message);
+      targets.push_back({rel, unique_fd{}, err->message});
+      continue;
     }
-    auto& abs = std::get<fs::path>(resolved);
-    std::error_code ec;
-    if (!fs::is_regular_file(abs, ec))
+    auto fd = std::get<unique_fd>(std::move(opened));
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) {
+      targets.push_back({rel, unique_fd{}, io_error(rel, errno)});
+      continue;
+    }
+    if (S_ISDIR(st.st_mode))
       return outcome::fail(error_code::invalid_args,
-                           "not a regular file: " + p);
-    targets.push_back({p, abs, {}});
+                           "not a regular file: " + encode_name(rel));
+    targets.push_back({rel, std::move(fd), {}});
   }
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w{buf};
   uint64_t files_scanned = 0;
   uint64_t bytes_scanned = 0;
-  std::vector<std::pair<std::string, std::string>> skipped;
+  skip_list skipped;
   w.StartObject();
   w.Key("findings");
   w.StartArray();
   for (auto& t : targets) {
+    if (token.cancelled())
+      return token.stopped();
     if (!t.skipped.empty()) {
-      skipped.emplace_back(t.rel, t.skipped);
+      skipped.add(t.rel, t.skipped);
       continue;
     }
-    auto scan = scan_file(ws, t.abs, large);
+    auto budget = token.max_bytes() > bytes_scanned
+                      ? token.max_bytes() - bytes_scanned
+                      : 0;
+    auto scan = scan_fd(t.fd.get(), t.rel, large, token, budget);
+    t.fd = unique_fd{};
+    if (scan.cancelled)
+      return token.stopped();
     for (auto& f : scan.findings)
       write_finding(w, f);
     bytes_scanned += scan.bytes_scanned;
     if (scan.skipped.empty())
       ++files_scanned;
     else
-      skipped.emplace_back(ws.relative(t.abs), scan.skipped);
+      skipped.add(t.rel, scan.skipped);
   }
   w.EndArray();
   w.Key("files_scanned");
   w.Uint64(files_scanned);
   w.Key("bytes_scanned");
   w.Uint64(bytes_scanned);
-  w.Key("skipped");
-  w.StartArray();
-  for (auto& [path, reason] : skipped) {
-    w.StartObject();
-    w.Key("path");
-    w.String(valid_utf8(path));
-    w.Key("reason");
-    w.String(valid_utf8(reason));
-    w.EndObject();
-  }
-  w.EndArray();
+  skipped.write(w);
   w.EndObject();
   return outcome::ok({buf.GetString(), buf.GetSize()});
 }
@@ -337,12 +332,11 @@ std::string redact_line(std::string_view line) {
   return excerpt_of(line, std::move(spans));
 }
 
-file_scan scan_file(const workspace& ws, const fs::path& abs,
-                    uint64_t large_file_bytes) {
+file_scan scan_fd(int fd, const std::string& rel, uint64_t large_file_bytes,
+                  const cancel_token& token, uint64_t max_bytes) {
   file_scan result;
-  auto rel = ws.relative(abs);
   struct stat st;
-  if (::lstat(abs.c_str(), &st) != 0) {
+  if (::fstat(fd, &st) != 0) {
     result.skipped = std::string{"cannot stat: "} + std::strerror(errno);
     return result;
   }
@@ -360,17 +354,21 @@ file_scan scan_file(const workspace& ws, const fs::path& abs,
     result.skipped = "larger than large_file_bytes";
     return result;
   }
-  int fd = ::open(abs.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0) {
-    result.skipped = std::string{"cannot open: "} + std::strerror(errno);
+  if (result.size > max_bytes) {
+    result.skipped = "the call reached its limit of bytes read (server "
+                     "option --tool-max-bytes)";
     return result;
   }
-  fd_guard guard{fd};
   std::string chunk(read_chunk_bytes, '\0');
   line_scanner scanner{rel, result.findings, max_findings_per_file};
   bool first = true;
   uint64_t total = 0;
+  auto cap = std::min(large_file_bytes, max_bytes);
   for (;;) {
+    if (token.cancelled()) {
+      result.cancelled = true;
+      return result;
+    }
     auto n = ::read(fd, chunk.data(), chunk.size());
     if (n < 0 && errno == EINTR)
       continue;
@@ -393,11 +391,25 @@ file_scan scan_file(const workspace& ws, const fs::path& abs,
     if (!scanner.feed(data))
       return result;
     // The file may grow while we read it: stay within the size we judged.
-    if (total >= large_file_bytes)
+    if (total >= cap)
       break;
   }
   scanner.finish();
   return result;
+}
+
+file_scan scan_file(const workspace& ws, std::string_view relative,
+                    uint64_t large_file_bytes) {
+  auto rel = normalize_relative(relative);
+  auto opened = ws.open_beneath(relative, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  if (auto* err = std::get_if<open_error>(&opened)) {
+    file_scan result;
+    result.skipped = err->message;
+    return result;
+  }
+  cancel_token token;
+  return scan_fd(std::get<unique_fd>(opened).get(), rel, large_file_bytes,
+                 token);
 }
 
 tool secrets_scan_tool() {

@@ -2,7 +2,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +50,8 @@ struct file_scan {
   /// Empty when the content was scanned, otherwise why not, e.g.
   /// "binary file" or "larger than large_file_bytes".
   std::string skipped;
+  /// True when the token stopped the scan.
+  bool cancelled = false;
 };
 
 /// Returns the findings of the line rules (`aws_access_key`, `private_key`,
@@ -62,10 +63,18 @@ std::vector<finding> scan_text(std::string_view text, const std::string& path,
 /// asterisks, trimmed, cut to `max_excerpt_bytes`, valid UTF-8.
 std::string redact_line(std::string_view line);
 
-/// Scans the regular file at canonical `abs` inside `ws`: file-level rules
-/// from `lstat`, then the line rules unless the file is larger than
-/// `large_file_bytes` or binary (a NUL byte in its first 8 KiB).
-file_scan scan_file(const workspace& ws, const std::filesystem::path& abs,
+/// Scans the open file `fd` whose workspace-relative path is `rel` (raw
+/// bytes): file-level rules from `fstat`, then the line rules unless the
+/// file is larger than `large_file_bytes` or binary (a NUL byte in its first
+/// 8 KiB). Reads at most `max_bytes` (the rest of the call's budget) and
+/// stops early, with `cancelled` set, when `token` is cancelled.
+file_scan scan_fd(int fd, const std::string& rel, uint64_t large_file_bytes,
+                  const cancel_token& token,
+                  uint64_t max_bytes = default_max_call_bytes);
+
+/// Opens `relative` (escaped form) beneath the root of `ws` and scans it as
+/// `scan_fd` does; a path that cannot be opened is reported in `skipped`.
+file_scan scan_file(const workspace& ws, std::string_view relative,
                     uint64_t large_file_bytes = default_large_file_bytes);
 
 /// Returns the `secrets.scan` tool.

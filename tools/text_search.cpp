@@ -1,6 +1,8 @@
 #include "tools/text_search.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <variant>
 
@@ -12,61 +14,92 @@
 #include <unistd.h>
 
 #include "tools/fs_tools.hpp"
+#include "tools/names.hpp"
 #include "tools/workspace.hpp"
 
-namespace fs = std::filesystem;
 using switchboard::protocol::error_code;
 
 namespace switchboard::tools {
 
 namespace {
 
-// Reads a whole regular file of known, bounded size; false on any error.
-bool read_file(const fs::path& abs, uint64_t size, std::string& out) {
-  int fd = ::open(abs.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0)
-    return false;
-  out.resize(static_cast<size_t>(size));
-  size_t got = 0;
-  bool ok = true;
-  while (got < out.size()) {
-    auto n = ::read(fd, out.data() + got, out.size() - got);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      ok = false;
-      break;
-    }
-    if (n == 0)
-      break;
-    got += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  out.resize(got);
-  return ok;
-}
+constexpr size_t read_chunk_bytes = 64 * 1024;
 
 struct search_state {
   const RE2& re;
-  const workspace& ws;
+  const cancel_token& token;
   uint64_t max_matches;
+  rapidjson::Writer<rapidjson::StringBuffer>& w;
+  skip_list& skipped;
   uint64_t matches = 0;
   uint64_t files_searched = 0;
+  uint64_t bytes_read = 0;
   bool truncated = false;
-  rapidjson::Writer<rapidjson::StringBuffer>& w;
 
-  // Returns false once more matches exist than the caller asked for.
-  bool search(const fs::path& abs, const struct stat& st) {
-    if (!S_ISREG(st.st_mode) ||
-        static_cast<uint64_t>(st.st_size) > max_search_file_bytes)
+  // Returns false once the search must end: enough matches, the byte limit
+  // of the call, or cancellation.
+  bool search(int dir_fd, const char* name, const std::string& rel,
+              const struct stat& st) {
+    if (S_ISDIR(st.st_mode))
       return true;
-    std::string text;
-    if (!read_file(abs, static_cast<uint64_t>(st.st_size), text))
+    if (S_ISLNK(st.st_mode)) {
+      skipped.add(rel, "symlink, not followed");
       return true;
-    if (looks_binary(text))
+    }
+    if (!S_ISREG(st.st_mode)) {
+      skipped.add(rel, "not a regular file");
       return true;
+    }
+    auto size = static_cast<uint64_t>(st.st_size);
+    if (size > max_search_file_bytes) {
+      skipped.add(rel, "larger than " + std::to_string(max_search_file_bytes) +
+                           " bytes");
+      return true;
+    }
+    if (bytes_read + size > token.max_bytes()) {
+      truncated = true;
+      skipped.add(rel, "the call reached its limit of " +
+                           std::to_string(token.max_bytes()) +
+                           " bytes read (server option --tool-max-bytes)");
+      return false;
+    }
+    unique_fd fd{
+        ::openat(dir_fd, name,
+                 O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC)};
+    if (!fd) {
+      skipped.add(rel, std::string{"cannot open: "} + std::strerror(errno));
+      return true;
+    }
+    return search_open(fd.get(), rel, size);
+  }
+
+  // Searches an open regular file of `size` bytes.
+  bool search_open(int fd, const std::string& rel, uint64_t size) {
+    std::string text(static_cast<size_t>(size), '\0');
+    size_t got = 0;
+    while (got < text.size()) {
+      if (token.cancelled())
+        return false;
+      auto n = ::read(fd, text.data() + got,
+                      std::min(read_chunk_bytes, text.size() - got));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0) {
+        skipped.add(rel, std::string{"read error: "} + std::strerror(errno));
+        return true;
+      }
+      if (n == 0)
+        break;
+      got += static_cast<size_t>(n);
+    }
+    text.resize(got);
+    bytes_read += got;
+    if (looks_binary(text)) {
+      skipped.add(rel, "binary file");
+      return true;
+    }
     ++files_searched;
-    auto rel = valid_utf8(ws.relative(abs));
+    auto shown = encode_name(rel);
     std::string_view rest{text};
     uint64_t line_no = 0;
     while (!rest.empty()) {
@@ -86,7 +119,7 @@ struct search_state {
       ++matches;
       w.StartObject();
       w.Key("path");
-      w.String(rel);
+      w.String(shown);
       w.Key("line");
       w.Uint64(line_no);
       w.Key("text");
@@ -97,7 +130,8 @@ struct search_state {
   }
 };
 
-outcome run_search(const rapidjson::Value& args, const workspace& ws) {
+outcome run_search(const rapidjson::Value& args, const workspace& ws,
+                   const cancel_token& token) {
   auto pattern = string_arg(args, "pattern", "");
   auto path = string_arg(args, "path", ".");
   auto max_matches = uint_arg(args, "max_matches", 100);
@@ -107,39 +141,69 @@ outcome run_search(const rapidjson::Value& args, const workspace& ws) {
   RE2 re{pattern, opts};
   if (!re.ok())
     return outcome::fail(error_code::invalid_args,
-                         "invalid pattern: " + re.error());
-  auto resolved = ws.resolve(path);
-  if (auto* reason = std::get_if<std::string>(&resolved))
-    return outcome::fail(error_code::invalid_args, *reason);
-  auto& abs = std::get<fs::path>(resolved);
+                         "invalid pattern: " + valid_utf8(re.error()));
+  auto rel = normalize_relative(path);
+  auto opened = ws.open_beneath(path, O_PATH);
+  if (auto* err = std::get_if<open_error>(&opened))
+    return outcome::fail(err->bad_path() ? error_code::invalid_args
+                                         : error_code::tool_failed,
+                         err->message);
+  auto& handle = std::get<unique_fd>(opened);
   struct stat st;
-  if (::stat(abs.c_str(), &st) != 0)
-    return outcome::fail(error_code::tool_failed,
-                         path + ": cannot stat the path");
+  if (::fstat(handle.get(), &st) != 0)
+    return outcome::fail(error_code::tool_failed, io_error(rel, errno));
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w{buf};
   w.StartObject();
   w.Key("matches");
   w.StartArray();
-  search_state s{re, ws, max_matches, 0, 0, false, w};
+  skip_list skipped;
+  search_state s{re, token, max_matches, w, skipped};
   if (S_ISDIR(st.st_mode)) {
-    // The walk reports symlinks without following them, so a link out of
-    // the workspace is never opened.
-    auto err = walk(ws, abs, true,
-                    [&](const walk_entry& e) { return s.search(e.abs, e.st); });
-    if (!err.empty())
+    unique_fd dir{
+        ::openat(handle.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    if (!dir)
+      return outcome::fail(error_code::tool_failed, io_error(rel, errno));
+    // The walk reports symlinks without following them, and files are
+    // opened relative to their directory's descriptor.
+    auto err =
+        walk(dir.get(), rel, true, token, skipped, [&](const walk_entry& e) {
+          return s.search(e.dir_fd, e.name.c_str(), e.rel, e.st);
+        });
+    if (!err.empty() && !token.cancelled())
       return outcome::fail(error_code::tool_failed, err);
   } else if (S_ISREG(st.st_mode)) {
-    s.search(abs, st);
+    // Opened again for reading; the O_PATH handle only told the type.
+    auto file = ws.open_beneath(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    if (auto* err = std::get_if<open_error>(&file))
+      return outcome::fail(error_code::tool_failed, err->message);
+    auto& fd = std::get<unique_fd>(file);
+    struct stat again;
+    if (::fstat(fd.get(), &again) != 0 || !S_ISREG(again.st_mode))
+      return outcome::fail(error_code::tool_failed,
+                           encode_name(rel) + ": changed while opening it");
+    auto size = static_cast<uint64_t>(again.st_size);
+    if (size > max_search_file_bytes)
+      skipped.add(rel, "larger than " + std::to_string(max_search_file_bytes) +
+                           " bytes");
+    else if (size > token.max_bytes())
+      skipped.add(rel, "the call reached its limit of " +
+                           std::to_string(token.max_bytes()) +
+                           " bytes read (server option --tool-max-bytes)");
+    else
+      s.search_open(fd.get(), rel, size);
   } else {
     return outcome::fail(error_code::invalid_args,
-                         "not a file or directory: " + path);
+                         "not a file or directory: " + encode_name(rel));
   }
+  if (token.cancelled())
+    return token.stopped();
   w.EndArray();
   w.Key("files_searched");
   w.Uint64(s.files_searched);
   w.Key("truncated");
   w.Bool(s.truncated);
+  skipped.write(w);
   w.EndObject();
   return outcome::ok({buf.GetString(), buf.GetSize()});
 }

@@ -1,9 +1,12 @@
 #include "tools/worker_pool.hpp"
 
+#include <algorithm>
+
 namespace switchboard::tools {
 
 worker_pool::worker_pool(size_t threads, size_t max_queue)
-    : max_queue_(max_queue) {
+    : max_queue_(max_queue),
+      per_key_limit_(std::max<size_t>(1, threads > 1 ? threads - 1 : 1)) {
   threads_.reserve(threads);
   for (size_t i = 0; i < threads; ++i)
     threads_.emplace_back([this] { run(); });
@@ -13,7 +16,8 @@ worker_pool::~worker_pool() {
   stop();
 }
 
-bool worker_pool::submit(std::function<void()> job) {
+bool worker_pool::submit(std::function<void()> fn, std::string key,
+                         std::shared_ptr<cancel_token> token) {
   bool inline_run = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -23,19 +27,20 @@ bool worker_pool::submit(std::function<void()> job) {
     if (!inline_run) {
       if (jobs_.size() >= max_queue_)
         return false;
-      jobs_.push_back(std::move(job));
+      jobs_.push_back(job{std::move(fn), std::move(key), std::move(token)});
     }
   }
   // Without threads the job runs here, outside the lock, so that it may
   // submit more work; exceptions are swallowed as on a worker thread.
   if (inline_run) {
     try {
-      job();
+      fn();
     } catch (...) {
     }
     return true;
   }
-  cv_.notify_one();
+  // Any idle worker may be the one allowed to take this key's job.
+  cv_.notify_all();
   return true;
 }
 
@@ -45,6 +50,10 @@ void worker_pool::stop() {
     std::lock_guard<std::mutex> guard{mtx_};
     stopped_ = true;
     jobs_.clear();
+    // Running jobs poll their tokens, so joining below takes about one
+    // chunk of work rather than the rest of a long call.
+    for (auto& t : running_tokens_)
+      t->cancel();
     threads.swap(threads_);
   }
   cv_.notify_all();
@@ -57,23 +66,51 @@ void worker_pool::stop() {
   }
 }
 
+std::deque<worker_pool::job>::iterator worker_pool::next_runnable() {
+  return std::find_if(jobs_.begin(), jobs_.end(), [this](const job& j) {
+    if (j.key.empty())
+      return true;
+    auto i = running_by_key_.find(j.key);
+    return i == running_by_key_.end() || i->second < per_key_limit_;
+  });
+}
+
 void worker_pool::run() {
   for (;;) {
-    std::function<void()> job;
+    job j;
+    std::list<std::shared_ptr<cancel_token>>::iterator token_pos;
     {
       std::unique_lock<std::mutex> guard{mtx_};
-      cv_.wait(guard, [this] { return stopped_ || !jobs_.empty(); });
+      cv_.wait(guard,
+               [this] { return stopped_ || next_runnable() != jobs_.end(); });
       if (stopped_)
         return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      auto i = next_runnable();
+      j = std::move(*i);
+      jobs_.erase(i);
+      if (!j.key.empty())
+        ++running_by_key_[j.key];
+      if (j.token)
+        token_pos = running_tokens_.insert(running_tokens_.end(), j.token);
     }
     // An escaping exception would terminate the process; jobs report their
     // own errors by message.
     try {
-      job();
+      j.run();
     } catch (...) {
     }
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (!j.key.empty()) {
+        auto i = running_by_key_.find(j.key);
+        if (i != running_by_key_.end() && --i->second == 0)
+          running_by_key_.erase(i);
+      }
+      if (j.token)
+        running_tokens_.erase(token_pos);
+    }
+    // A job of a key that was at its limit may be runnable now.
+    cv_.notify_all();
   }
 }
 

@@ -1,3 +1,7 @@
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include "actors/error.hpp"
@@ -19,7 +23,8 @@ tools::tool echo_tool(bool blocking) {
   t.schema = R"({"type":"object","properties":{"text":{"type":"string"}},)"
              R"("required":["text"],"additionalProperties":false})";
   t.blocking = blocking;
-  t.run = [](const rapidjson::Value& args, const tools::workspace&) {
+  t.run = [](const rapidjson::Value& args, const tools::workspace&,
+             const tools::cancel_token&) {
     if (std::string_view{args["text"].GetString()} == "fail")
       return tools::outcome::fail(error_code::tool_failed, "asked to fail");
     return tools::outcome::ok(
@@ -136,4 +141,98 @@ TEST_CASE_METHOD(registry_fixture,
   call("s-1", "c1", "test.echo", R"({"text":"again"})");
   run();
   CHECK(test::only<std::string>(drain()) == R"({"echo":"again"})");
+}
+
+namespace {
+
+// A tool that spins until its token stops it, then waits for `release` so
+// that its answer reaches the registry only when the test allows it (the
+// test coordinator is not thread-safe).
+struct spin_probe {
+  std::atomic<bool> started{false};
+  std::atomic<bool> stopped{false};
+  std::atomic<bool> release{false};
+};
+
+tools::tool spin_tool(std::shared_ptr<spin_probe> probe) {
+  tools::tool t;
+  t.name = "test.spin";
+  t.description = "Spins until cancelled.";
+  t.schema = R"({"type":"object"})";
+  t.blocking = true;
+  t.run = [probe](const rapidjson::Value&, const tools::workspace&,
+                  const tools::cancel_token& token) {
+    probe->started = true;
+    while (!token.cancelled())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    auto out = token.stopped();
+    probe->stopped = true;
+    while (!probe->release)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return out;
+  };
+  return t;
+}
+
+template<class Predicate>
+bool wait_until(Predicate p) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!p() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return p();
+}
+
+} // namespace
+
+TEST_CASE("registry cancels a running call and its worker stops",
+          "[registry][cancel]") {
+  test::actor_fixture f;
+  auto probe = std::make_shared<spin_probe>();
+  auto pool = std::make_shared<tools::worker_pool>(1, 16);
+  registry::registry_setup setup;
+  setup.tools = {spin_tool(probe)};
+  setup.workspace =
+      std::make_shared<const tools::workspace>(std::get<tools::workspace>(
+          tools::workspace::open(std::filesystem::temp_directory_path())));
+  setup.pool = pool;
+  auto reg = f.sys().spawn(registry::tool_registry, std::move(setup));
+  f.self()->send(reg, call_atom::value, "s-1", "c1", "test.spin", "{}");
+  f.run();
+  REQUIRE(wait_until([&] { return probe->started.load(); }));
+  f.self()->send(reg, cancel_atom::value, "s-1", "c1");
+  f.run();
+  auto err = test::only<caf::error>(f.drain());
+  CHECK(code_of(err) == error_code::tool_failed);
+  CHECK(describe(err).message == "the tool call was cancelled");
+  CHECK(wait_until([&] { return probe->stopped.load(); }));
+  probe->release = true;
+  pool->stop();
+  // The worker's late answer is dropped: nothing more arrives.
+  f.run();
+  CHECK(f.drain().empty());
+  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("registry stops a call at its deadline with tool_timeout",
+          "[registry][cancel]") {
+  test::actor_fixture f;
+  auto probe = std::make_shared<spin_probe>();
+  probe->release = true;
+  auto pool = std::make_shared<tools::worker_pool>(1, 16);
+  registry::registry_setup setup;
+  setup.tools = {spin_tool(probe)};
+  setup.workspace =
+      std::make_shared<const tools::workspace>(std::get<tools::workspace>(
+          tools::workspace::open(std::filesystem::temp_directory_path())));
+  setup.pool = pool;
+  setup.call_timeout = std::chrono::milliseconds(100);
+  auto reg = f.sys().spawn(registry::tool_registry, std::move(setup));
+  f.self()->send(reg, call_atom::value, "s-1", "c1", "test.spin", "{}");
+  f.run();
+  REQUIRE(wait_until([&] { return probe->stopped.load(); }));
+  // Joining the worker makes sure its answer was sent.
+  pool->stop();
+  f.run();
+  CHECK(code_of(test::only<caf::error>(f.drain())) == error_code::tool_timeout);
+  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
 }

@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <map>
+
+#include <sys/stat.h>
 
 #include "actors/error.hpp"
 #include "actors/task.hpp"
@@ -25,14 +28,22 @@ list_page(const std::vector<test::received>& rs) {
   return test::only<test::task_page>(rs).first;
 }
 
+// Cancels the silent registry received (caller, call id), in order; the
+// test coordinator runs every actor on the test's thread.
+std::vector<std::pair<std::string, std::string>> silent_cancels;
+
 // A registry whose calls never complete, to catch a task mid-call.
 tool_registry_actor::behavior_type
 silent_registry(tool_registry_actor::pointer self) {
+  silent_cancels.clear();
   return {
       [](list_atom) { return std::vector<protocol::tool_info>{}; },
       [=](call_atom, std::string&, std::string&, std::string&,
           std::string&) -> caf::result<std::string> {
         return self->make_response_promise<std::string>();
+      },
+      [](cancel_atom, std::string& caller, std::string& call_id) {
+        silent_cancels.emplace_back(caller, call_id);
       },
       [](done_atom, uint64_t, uint8_t, std::string&, std::string&) {},
   };
@@ -46,6 +57,7 @@ tool_registry_actor::behavior_type failing_registry() {
          std::string&) -> caf::result<std::string> {
         return make_error(error_code::tool_failed, "disk on fire");
       },
+      [](cancel_atom, std::string&, std::string&) {},
       [](done_atom, uint64_t, uint8_t, std::string&, std::string&) {},
   };
 }
@@ -576,4 +588,62 @@ TEST_CASE("the manager refuses tasks beyond max_running",
   CHECK(test::only<std::pair<std::string, task_actor>>(f.collect())
             .first.rfind("t-", 0) == 0);
   caf::anon_send_exit(mgr, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("stopping a task cancels its tool call at the registry",
+          "[task][cancel]") {
+  task_limits limits;
+  limits.tool_timeout = 5s;
+  task_fixture f{registry_kind::silent, limits};
+  auto t = f.start("audit", R"({"path":"."})");
+  CHECK(f.types().back() == "tool_call");
+  CHECK(silent_cancels.empty());
+  CHECK(f.ask<std::string>(t, stop_atom::value, std::string{}) == "cancelled");
+  REQUIRE(silent_cancels.size() == 1);
+  CHECK(silent_cancels[0].second == "c1");
+  CHECK_FALSE(silent_cancels[0].first.empty());
+  // The request's own timeout later does not cancel again.
+  f.advance(10s);
+  CHECK(silent_cancels.size() == 1);
+}
+
+TEST_CASE("a tool call that times out is cancelled at the registry",
+          "[task][cancel]") {
+  task_limits limits;
+  limits.tool_timeout = 5s;
+  task_fixture f{registry_kind::silent, limits};
+  auto t = f.start("audit", R"({"path":"."})");
+  f.advance(4s);
+  CHECK(silent_cancels.empty());
+  f.advance(1s);
+  REQUIRE(silent_cancels.size() == 1);
+  CHECK(silent_cancels[0].second == "c1");
+  CHECK(f.state_of(t) == "failed");
+}
+
+TEST_CASE("audit completes on hostile names and reports what it skipped",
+          "[task][audit][names]") {
+  task_fixture f;
+  {
+    std::ofstream out{f.tree.root() / "\xff\xfe.txt"};
+    out << "key = AKIAIOSFODNN7EXAMPLE\n";
+  }
+  REQUIRE(::mkfifo((f.tree.root() / "pipe").c_str(), 0644) == 0);
+  auto t = f.start("audit", R"({"path":".","large_file_bytes":1024})");
+  auto types = f.types();
+  REQUIRE(types.back() == "result");
+  auto res = f.last();
+  auto& data = res["data"];
+  CHECK(data["files_scanned"].GetInt() == 7);
+  bool found = false;
+  for (auto& x : data["findings"].GetArray())
+    found |= std::string{x["path"].GetString()} == "\\xff\\xfe.txt";
+  CHECK(found);
+  std::map<std::string, std::string> skipped;
+  for (auto& x : data["skipped"].GetArray())
+    skipped[x["path"].GetString()] = x["reason"].GetString();
+  CHECK(skipped["pipe"] == "not a regular file");
+  CHECK(skipped["link_out"] == "symlink, not followed");
+  CHECK(skipped["data/big.bin"] == "larger than large_file_bytes");
+  CHECK(f.state_of(t) == "completed");
 }

@@ -6,7 +6,13 @@
 #include <string>
 #include <system_error>
 
+#include <cerrno>
+#include <vector>
+
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -77,9 +83,57 @@ fixture_tree::fixture_tree() {
   fs::create_symlink("/etc/hostname", root_ / "link_out");
 }
 
+namespace {
+
+// Empties the directory `dir` (an open descriptor) recursively.
+bool empty_dir(int dir) {
+  int copy = ::dup(dir);
+  DIR* d = copy < 0 ? nullptr : ::fdopendir(copy);
+  if (!d)
+    return false;
+  std::vector<std::string> names;
+  while (auto* e = ::readdir(d)) {
+    std::string name{e->d_name};
+    if (name != "." && name != "..")
+      names.push_back(name);
+  }
+  ::closedir(d);
+  bool ok = true;
+  for (auto& name : names) {
+    struct stat st;
+    if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      continue;
+    if (S_ISDIR(st.st_mode)) {
+      int sub = ::openat(dir, name.c_str(),
+                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0) {
+        ok = false;
+        continue;
+      }
+      ok = empty_dir(sub) && ok;
+      ::close(sub);
+      ok = ::unlinkat(dir, name.c_str(), AT_REMOVEDIR) == 0 && ok;
+    } else {
+      ok = ::unlinkat(dir, name.c_str(), 0) == 0 && ok;
+    }
+  }
+  return ok;
+}
+
+} // namespace
+
+bool remove_tree(const fs::path& root) {
+  int fd =
+      ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT;
+  bool ok = empty_dir(fd);
+  ::close(fd);
+  return ::rmdir(root.c_str()) == 0 && ok;
+}
+
 fixture_tree::~fixture_tree() {
-  std::error_code ec;
-  fs::remove_all(root_, ec);
+  remove_tree(root_);
 }
 
 } // namespace switchboard::test

@@ -18,6 +18,10 @@ namespace switchboard::test {
 /// - `link_out`: a symlink to `/etc/hostname`, outside the tree (never read)
 /// So with `large_file_bytes` 1024: 6 files scanned (symlink skipped), counts
 /// high 2, medium 3, low 1.
+/// Removes the tree at `root` descriptor by descriptor, so that paths
+/// longer than PATH_MAX go too; returns false if something stayed.
+bool remove_tree(const std::filesystem::path& root);
+
 class fixture_tree {
  public:
   /// Creates the tree in a fresh temporary directory.

@@ -1,16 +1,26 @@
 #include "tools/builtin.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cstdio>
 #include <fstream>
+#include <future>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "protocol/json.hpp"
 #include "protocol/schema.hpp"
 #include "tests/support/fixture_tree.hpp"
+#include "tools/fs_tools.hpp"
 #include "tools/workspace.hpp"
 
 namespace fs = std::filesystem;
@@ -41,7 +51,8 @@ class harness {
     auto reason = std::get<protocol::schema>(compiled).validate(doc);
     if (!reason.empty())
       return outcome::fail(error_code::invalid_args, reason);
-    return i->second.run(doc, ws_);
+    tools::cancel_token token;
+    return i->second.run(doc, ws_, token);
   }
 
   // Calls a tool that must succeed and returns its parsed result.
@@ -413,7 +424,8 @@ TEST_CASE("secrets.scan refuses bad arguments", "[builtin][secrets.scan]") {
   rapidjson::Document both;
   both.Parse(R"({"path":"a","paths":["b"]})");
   auto ws = std::get<workspace>(workspace::open(h.root()));
-  out = h.tools().at("secrets.scan").run(both, ws);
+  tools::cancel_token token;
+  out = h.tools().at("secrets.scan").run(both, ws, token);
   CHECK(out.code == error_code::invalid_args);
   CHECK(out.message == "give exactly one of path and paths");
 }
@@ -451,4 +463,288 @@ TEST_CASE("an audit of every listed file finds the planted secrets",
   REQUIRE(res["skipped"].Size() == 1);
   CHECK(str(res["skipped"][0]["path"]) == "data/big.bin");
   CHECK(str(res["skipped"][0]["reason"]) == "larger than large_file_bytes");
+}
+
+// -- hardening (issue 10) -----------------------------------------------------
+
+namespace {
+
+// Runs a built-in tool on `ws` with `token`, without schema validation.
+outcome run_tool(const workspace& ws, const std::string& name,
+                 std::string_view args, const tools::cancel_token& token) {
+  for (auto& t : tools::builtin_tools())
+    if (t.name == name) {
+      rapidjson::Document doc;
+      REQUIRE(protocol::parse_json(args, doc).code == error_code::none);
+      return t.run(doc, ws, token);
+    }
+  FAIL("no tool " << name);
+  return {};
+}
+
+outcome run_tool(const workspace& ws, const std::string& name,
+                 std::string_view args) {
+  tools::cancel_token token;
+  return run_tool(ws, name, args, token);
+}
+
+// Returns whether `text` parses as JSON with UTF-8 validation.
+bool valid_json(const std::string& text) {
+  rapidjson::Document doc;
+  return protocol::parse_json(text, doc, {64 * 1024 * 1024, 64}).code ==
+         error_code::none;
+}
+
+fs::path make_temp_dir(const char* prefix) {
+  std::string tmpl = std::string{"/tmp/"} + prefix + "-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+  return fs::canonical(tmpl);
+}
+
+} // namespace
+
+TEST_CASE("exchanging a directory with a symlink out never leaks outside "
+          "bytes",
+          "[builtin][tools][race]") {
+  // Both lookups: openat2 with RESOLVE_BENEATH and the per-component
+  // fallback.
+  bool use_openat2 = GENERATE(true, false);
+  INFO("openat2: " << use_openat2);
+  workspace::use_openat2(use_openat2);
+  auto root = make_temp_dir("sb-race-ws");
+  auto outside = make_temp_dir("sb-race-out");
+  const std::string marker = "OUTSIDE-MARKER-7f3a9c";
+  const std::string aws = "AKIAOUTSIDE000000000";
+  fs::create_directory(root / "d");
+  std::ofstream{root / "d/f.txt"} << "inside text\n";
+  std::ofstream{outside / "f.txt"} << marker << " key=" << aws << "\n";
+  std::ofstream{outside / ("file-" + marker)} << marker << "\n";
+  fs::create_directory_symlink(outside, root / "l");
+  std::string outside_sha;
+  {
+    auto ows = std::get<workspace>(workspace::open(outside));
+    rapidjson::Document d;
+    d.Parse(run_tool(ows, "fs.hash", R"({"path":"f.txt"})").json.c_str());
+    outside_sha = d["sha256"].GetString();
+  }
+  auto ws = std::get<workspace>(workspace::open(root));
+  std::atomic<bool> done{false};
+  std::thread exchanger{[&] {
+    auto a = (root / "d").string();
+    auto b = (root / "l").string();
+    for (int i = 0; i < 20000; ++i)
+      ::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE);
+    done = true;
+  }};
+  size_t calls = 0;
+  size_t leaks = 0;
+  size_t successes = 0;
+  auto check = [&](const outcome& out, bool leaked) {
+    ++calls;
+    if (out.code == error_code::none)
+      ++successes;
+    if (leaked || out.json.find(marker) != std::string::npos ||
+        out.message.find(marker) != std::string::npos)
+      ++leaks;
+  };
+  while (!done) {
+    check(run_tool(ws, "fs.read", R"({"path":"d/f.txt"})"), false);
+    auto hash = run_tool(ws, "fs.hash", R"({"path":"d/f.txt"})");
+    check(hash, hash.json.find(outside_sha) != std::string::npos);
+    auto scan = run_tool(ws, "secrets.scan", R"({"paths":["d/f.txt"]})");
+    check(scan, scan.json.find("aws_access_key") != std::string::npos);
+    check(run_tool(ws, "fs.list", R"({"path":"d","recursive":true})"), false);
+    check(run_tool(ws, "fs.list", R"({"recursive":true})"), false);
+    check(run_tool(ws, "text.search",
+                   R"({"pattern":"OUTSIDE-MARKER","path":"d"})"),
+          false);
+    check(run_tool(ws, "text.search", R"({"pattern":"OUTSIDE-MARKER"})"),
+          false);
+  }
+  exchanger.join();
+  workspace::use_openat2(true);
+  CHECK(calls > 50);
+  CHECK(successes > 0);
+  CHECK(leaks == 0);
+  test::remove_tree(root);
+  test::remove_tree(outside);
+}
+
+TEST_CASE("a call on a huge sparse file stops when cancelled",
+          "[builtin][tools][cancel]") {
+  harness h;
+  {
+    int fd = ::open((h.root() / "huge.bin").c_str(),
+                    O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::ftruncate(fd, off_t{20} << 30) == 0);
+    ::close(fd);
+  }
+  auto ws = std::get<workspace>(workspace::open(h.root()));
+  SECTION("cancel from another thread") {
+    tools::cancel_token token{std::chrono::steady_clock::now() +
+                                  std::chrono::hours(1),
+                              uint64_t{1} << 40};
+    auto result = std::async(std::launch::async, [&] {
+      return run_tool(ws, "fs.hash", R"({"path":"huge.bin"})", token);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    token.cancel();
+    // Generous: the hash checks its token every 64 KiB.
+    REQUIRE(result.wait_for(std::chrono::seconds(30)) ==
+            std::future_status::ready);
+    auto out = result.get();
+    CHECK(out.code == error_code::tool_failed);
+    CHECK(out.message == "the tool call was cancelled");
+  }
+  SECTION("the deadline stops it with tool_timeout") {
+    tools::cancel_token token{std::chrono::steady_clock::now() +
+                                  std::chrono::milliseconds(200),
+                              uint64_t{1} << 40};
+    auto out = run_tool(ws, "fs.hash", R"({"path":"huge.bin"})", token);
+    CHECK(out.code == error_code::tool_timeout);
+  }
+  SECTION("the byte limit refuses it at once") {
+    auto out = run_tool(ws, "fs.hash", R"({"path":"huge.bin"})");
+    CHECK(out.code == error_code::tool_failed);
+    CHECK(out.message.find("--tool-max-bytes") != std::string::npos);
+  }
+  SECTION("a cancelled token stops every tool") {
+    tools::cancel_token token;
+    token.cancel();
+    for (auto [name, args] : std::vector<std::pair<std::string, std::string>>{
+             {"fs.list", R"({"recursive":true})"},
+             {"fs.read", R"({"path":"src/main.py"})"},
+             {"fs.hash", R"({"path":"src/main.py"})"},
+             {"text.search", R"({"pattern":"x"})"},
+             {"secrets.scan", R"({"paths":["src/main.py"]})"}}) {
+      INFO(name);
+      CHECK(run_tool(ws, name, args, token).message ==
+            "the tool call was cancelled");
+    }
+  }
+}
+
+TEST_CASE("byte limits end scans with a clear reason", "[builtin][tools]") {
+  harness h;
+  auto ws = std::get<workspace>(workspace::open(h.root()));
+  tools::cancel_token token{
+      std::chrono::steady_clock::now() + std::chrono::hours(1), 100};
+  auto out = run_tool(ws, "fs.hash", R"({"path":"data/big.bin"})", token);
+  CHECK(out.code == error_code::tool_failed);
+  CHECK(out.message.find("--tool-max-bytes") != std::string::npos);
+  out = run_tool(ws, "secrets.scan",
+                 R"({"paths":["keys/deploy.pem","src/main.py"]})", token);
+  REQUIRE(out.code == error_code::none);
+  rapidjson::Document res;
+  res.Parse(out.json.c_str());
+  CHECK(res["skipped"].Size() == 2);
+  CHECK(str(res["skipped"][0]["reason"]).find("--tool-max-bytes") !=
+        std::string::npos);
+  out = run_tool(ws, "text.search", R"({"pattern":"x"})", token);
+  REQUIRE(out.code == error_code::none);
+  res.Parse(out.json.c_str());
+  CHECK(res["truncated"].IsTrue());
+  bool limited = false;
+  for (auto& s : res["skipped"].GetArray())
+    limited |= str(s["reason"]).find("--tool-max-bytes") != std::string::npos;
+  CHECK(limited);
+}
+
+TEST_CASE("names that are not UTF-8 are listed escaped and found again",
+          "[builtin][tools][names]") {
+  harness h;
+  std::string raw = "\xff\xfe.txt";
+  std::ofstream{h.root() / raw} << "hidden AKIAIOSFODNN7EXAMPLE\n";
+  std::ofstream{h.root() / "back\\slash.txt"} << "slash\n";
+  auto listing = h.ok("fs.list", "{}");
+  auto paths = entry_paths(listing["entries"]);
+  CHECK(std::find(paths.begin(), paths.end(), "\\xff\\xfe.txt") != paths.end());
+  CHECK(std::find(paths.begin(), paths.end(), "back\\\\slash.txt") !=
+        paths.end());
+  auto res = h.ok("fs.read", R"({"path":"\\xff\\xfe.txt"})");
+  CHECK(str(res["path"]) == "\\xff\\xfe.txt");
+  CHECK(str(res["data"]) == "hidden AKIAIOSFODNN7EXAMPLE\n");
+  res = h.ok("fs.read", R"({"path":"back\\\\slash.txt"})");
+  CHECK(str(res["data"]) == "slash\n");
+  res = h.ok("fs.hash", R"({"path":"\\xff\\xfe.txt"})");
+  res = h.ok("secrets.scan", R"({"paths":["\\xff\\xfe.txt"]})");
+  REQUIRE(res["findings"].Size() == 1);
+  CHECK(str(res["findings"][0]["path"]) == "\\xff\\xfe.txt");
+  res = h.ok("text.search", R"({"pattern":"hidden"})");
+  REQUIRE(res["matches"].Size() == 1);
+  CHECK(str(res["matches"][0]["path"]) == "\\xff\\xfe.txt");
+  // Error messages name the file in the same form and stay valid UTF-8.
+  auto out = h.call("fs.read", R"({"path":"\\xff\\xfe-missing"})");
+  CHECK(out.message == "no such file or directory: \\xff\\xfe-missing");
+  CHECK(tools::valid_utf8(out.message) == out.message);
+  fs::create_directory(h.root() / ("dir\xc3"));
+  out = h.call("fs.read", R"({"path":"dir\\xc3"})");
+  CHECK(out.message == "not a regular file: dir\\xc3");
+  // Every result is valid JSON with valid UTF-8.
+  for (auto args : {R"({"recursive":true})"})
+    CHECK(valid_json(h.call("fs.list", args).json));
+}
+
+TEST_CASE("a file deeper than PATH_MAX is listed and searched",
+          "[builtin][tools][names]") {
+  harness h;
+  // 24 levels of 200-byte names: about 4,800 bytes of path.
+  int dir = ::open(h.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(dir >= 0);
+  std::string name(200, 'd');
+  for (int i = 0; i < 24; ++i) {
+    REQUIRE(::mkdirat(dir, name.c_str(), 0755) == 0);
+    int sub = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(sub >= 0);
+    ::close(dir);
+    dir = sub;
+  }
+  int fd = ::openat(dir, "deep.txt", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  REQUIRE(fd >= 0);
+  std::string text = "needle-in-the-deep\n";
+  REQUIRE(::write(fd, text.data(), text.size()) ==
+          static_cast<ssize_t>(text.size()));
+  ::close(fd);
+  ::close(dir);
+  auto listing = h.ok("fs.list", R"({"recursive":true,"max_entries":100000})");
+  std::string deep;
+  for (auto& p : entry_paths(listing["entries"]))
+    if (p.size() > 9 && p.substr(p.size() - 9) == "/deep.txt")
+      deep = p;
+  CHECK(deep.size() > PATH_MAX);
+  auto res = h.ok("text.search", R"({"pattern":"needle-in-the-deep"})");
+  REQUIRE(res["matches"].Size() == 1);
+  CHECK(str(res["matches"][0]["path"]) == deep);
+}
+
+TEST_CASE("what a scan cannot read is listed in skipped",
+          "[builtin][tools][names]") {
+  harness h;
+  REQUIRE(::mkfifo((h.root() / "src/pipe").c_str(), 0644) == 0);
+  fs::create_symlink("nowhere", h.root() / "src/dangling");
+  auto res = h.ok("text.search", R"({"pattern":"x","path":"src"})");
+  std::map<std::string, std::string> skipped;
+  for (auto& s : res["skipped"].GetArray())
+    skipped[str(s["path"])] = str(s["reason"]);
+  CHECK(skipped["src/pipe"] == "not a regular file");
+  CHECK(skipped["src/dangling"] == "symlink, not followed");
+  res = h.ok("secrets.scan", R"({"paths":["src/pipe","src/dangling"]})");
+  REQUIRE(res["skipped"].Size() == 2);
+  CHECK(str(res["skipped"][0]["reason"]) == "not a regular file");
+  CHECK(str(res["skipped"][1]["reason"]) == "dangling symlink: src/dangling");
+  if (::geteuid() != 0) {
+    ::chmod((h.root() / "src/util.py").c_str(), 0);
+    ::chmod((h.root() / "docs").c_str(), 0);
+    res = h.ok("text.search", R"({"pattern":"x"})");
+    skipped.clear();
+    for (auto& s : res["skipped"].GetArray())
+      skipped[str(s["path"])] = str(s["reason"]);
+    CHECK(skipped.count("src/util.py") == 1);
+    CHECK(skipped.count("docs") == 1);
+    ::chmod((h.root() / "docs").c_str(), 0755);
+  } else {
+    WARN("running as root: permission bits do not stop root, so unreadable "
+         "files are covered by the FIFO and the dangling symlink only");
+  }
 }

@@ -158,7 +158,7 @@ TEST_CASE("scan_file applies file rules and skips what it cannot read",
           "[secrets]") {
   fixture_tree tree;
   auto ws = open_ws(tree.root());
-  auto env = scan_file(ws, tree.root() / "config/app.env");
+  auto env = scan_file(ws, "config/app.env");
   CHECK(env.skipped == "");
   CHECK(env.size == fs::file_size(tree.root() / "config/app.env"));
   CHECK(env.bytes_scanned == env.size);
@@ -170,7 +170,7 @@ TEST_CASE("scan_file applies file rules and skips what it cannot read",
   CHECK(env.findings[1].line == 3);
   CHECK(env.findings[1].excerpt == "DB_PASSWORD=********");
 
-  auto notes = scan_file(ws, tree.root() / "shared/notes.txt");
+  auto notes = scan_file(ws, "shared/notes.txt");
   REQUIRE(notes.findings.size() == 1);
   CHECK(notes.findings[0].rule == "world_writable");
   CHECK(notes.findings[0].severity == "medium");
@@ -178,17 +178,17 @@ TEST_CASE("scan_file applies file rules and skips what it cannot read",
   CHECK(notes.findings[0].excerpt == "");
   CHECK(notes.skipped == "");
 
-  CHECK(scan_file(ws, tree.root() / "src/util.py").findings.empty());
-  CHECK(scan_file(ws, tree.root() / "docs/readme.md").findings.empty());
+  CHECK(scan_file(ws, "src/util.py").findings.empty());
+  CHECK(scan_file(ws, "docs/readme.md").findings.empty());
 
   // data/big.bin has NUL bytes: binary, not read for secrets.
-  auto big = scan_file(ws, tree.root() / "data/big.bin");
+  auto big = scan_file(ws, "data/big.bin");
   CHECK(big.findings.empty());
   CHECK(big.skipped == "binary file");
   CHECK(big.bytes_scanned == 0);
   CHECK(big.size == 2048);
 
-  auto large = scan_file(ws, tree.root() / "data/big.bin", 1024);
+  auto large = scan_file(ws, "data/big.bin", 1024);
   REQUIRE(large.findings.size() == 1);
   CHECK(large.findings[0].rule == "large_file");
   CHECK(large.findings[0].severity == "low");
@@ -198,25 +198,25 @@ TEST_CASE("scan_file applies file rules and skips what it cannot read",
   // A large text file with a secret is reported as large, not read.
   write(tree.root() / "src/dump.sql",
         "password=hunter22xx\n" + std::string(2000, '-'));
-  auto dump = scan_file(ws, tree.root() / "src/dump.sql", 1024);
+  auto dump = scan_file(ws, "src/dump.sql", 1024);
   CHECK(rules_of(dump.findings) == strings{"large_file"});
   CHECK(dump.bytes_scanned == 0);
 
   // Exactly at the limit is not large.
   write(tree.root() / "src/edge.txt", std::string(1024, 'a'));
-  auto edge = scan_file(ws, tree.root() / "src/edge.txt", 1024);
+  auto edge = scan_file(ws, "src/edge.txt", 1024);
   CHECK(edge.findings.empty());
   CHECK(edge.bytes_scanned == 1024);
 
   // World-writable and large at once, with mode set explicitly.
   write(tree.root() / "src/both.txt", std::string(2000, 'a'), 0666);
-  CHECK(rules_of(scan_file(ws, tree.root() / "src/both.txt", 1024).findings) ==
+  CHECK(rules_of(scan_file(ws, "src/both.txt", 1024).findings) ==
         strings{"world_writable", "large_file"});
   write(tree.root() / "src/group.txt", "x", 0664);
-  CHECK(scan_file(ws, tree.root() / "src/group.txt").findings.empty());
+  CHECK(scan_file(ws, "src/group.txt").findings.empty());
 
   // Not a regular file.
-  auto dir = scan_file(ws, tree.root() / "src");
+  auto dir = scan_file(ws, "src");
   CHECK(dir.skipped == "not a regular file");
   CHECK(dir.findings.empty());
 }
@@ -230,7 +230,7 @@ TEST_CASE("scan_file numbers lines across read chunks", "[secrets]") {
   text += "api_key = \"zyxwvutsrq\"\r\n";
   text += "last AKIAIOSFODNN7EXAMPLE";
   write(tree.root() / "long.txt", text);
-  auto scan = scan_file(ws, tree.root() / "long.txt");
+  auto scan = scan_file(ws, "long.txt");
   CHECK(scan.bytes_scanned == text.size());
   REQUIRE(scan.findings.size() == 2);
   CHECK(scan.findings[0].line == 20001);

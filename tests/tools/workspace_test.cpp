@@ -1,6 +1,7 @@
 #include "tools/workspace.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "tests/support/fixture_tree.hpp"
+#include "tools/names.hpp"
 #include "tools/worker_pool.hpp"
 
 namespace fs = std::filesystem;
@@ -144,4 +146,66 @@ TEST_CASE("worker_pool bounds its queue", "[worker_pool]") {
   pool.stop();
   CHECK(ran == 3);
   CHECK_FALSE(pool.submit([&] { ++ran; }));
+}
+
+TEST_CASE("worker_pool keeps a worker free of any single caller",
+          "[worker_pool][tools]") {
+  switchboard::tools::worker_pool pool{2, 16};
+  CHECK(pool.per_key_limit() == 1);
+  std::atomic<bool> release{false};
+  std::atomic<int> a_running{0};
+  std::atomic<bool> b_ran{false};
+  auto a_job = [&] {
+    ++a_running;
+    while (!release)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+  REQUIRE(pool.submit(a_job, "caller-a"));
+  REQUIRE(pool.submit(a_job, "caller-a"));
+  REQUIRE(pool.submit([&] { b_ran = true; }, "caller-b"));
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!b_ran && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // Caller b overtook a's second job, which waits for a's first.
+  CHECK(b_ran);
+  CHECK(a_running == 1);
+  release = true;
+  pool.stop();
+}
+
+TEST_CASE("worker_pool stop cancels running jobs before joining",
+          "[worker_pool][tools]") {
+  switchboard::tools::worker_pool pool{1, 4};
+  auto token = std::make_shared<switchboard::tools::cancel_token>();
+  std::atomic<bool> started{false};
+  std::atomic<bool> saw_cancel{false};
+  REQUIRE(pool.submit(
+      [&, token] {
+        started = true;
+        while (!token->cancelled())
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        saw_cancel = true;
+      },
+      "caller", token));
+  while (!started)
+    std::this_thread::yield();
+  // Would hang forever if stop only joined.
+  pool.stop();
+  CHECK(saw_cancel);
+}
+
+TEST_CASE("escaped names round-trip", "[workspace][names]") {
+  using switchboard::tools::decode_name;
+  using switchboard::tools::encode_name;
+  CHECK(encode_name("plain/ü.txt") == "plain/ü.txt");
+  CHECK(encode_name("\xff\xfe.txt") == "\\xff\\xfe.txt");
+  CHECK(encode_name("a\\b") == "a\\\\b");
+  CHECK(encode_name("\xc3") == "\\xc3");
+  for (std::string raw : {"\xff\xfe.txt", "a\\b", "a\\xff", "\xed\xa0\x80",
+                          "ok", "tail\\", "\\x4"})
+    CHECK(decode_name(encode_name(raw)) == raw);
+  CHECK(decode_name("\\x41\\X") == "A\\X");
+  CHECK(workspace::check_relative("\\x2e\\x2e/x") ==
+        "path must not contain '..'");
+  CHECK(workspace::check_relative("a\\x00b") == "path contains a NUL byte");
 }
