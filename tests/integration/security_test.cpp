@@ -3,7 +3,13 @@
 // answer asserted and the server still serving afterwards.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
 
 #include <cstdio>
 #include <filesystem>
@@ -561,4 +567,146 @@ TEST_CASE("request ids are echoed unchanged or refused", "[security][ids]") {
   }
   CHECK(test::type_of(c->request(R"({"type":"ping","id":"p"})", "p")) ==
         "pong");
+}
+
+// -- 2. Symlink races ---------------------------------------------------------
+
+TEST_CASE("swapping a directory for an outside symlink never leaks outside",
+          "[security][symlink]") {
+  sec_fixture f;
+  namespace fs = std::filesystem;
+  auto outside = f.tree.root().parent_path() /
+                 (f.tree.root().filename().string() + "-outside");
+  fs::create_directories(outside);
+  const std::string marker = "OUTSIDE-MARKER-7f3a9c";
+  {
+    std::ofstream o{outside / "secret.txt"};
+    o << marker << "\n";
+  }
+  fs::create_directories(f.tree.root() / "swap");
+  {
+    std::ofstream i{f.tree.root() / "swap" / "secret.txt"};
+    i << "inside\n";
+  }
+  fs::create_directory_symlink(outside, f.tree.root() / "swap_link");
+  auto a = (f.tree.root() / "swap").string();
+  auto b = (f.tree.root() / "swap_link").string();
+  std::atomic<bool> stop{false};
+  std::atomic<int> swaps{0};
+  std::thread swapper{[&] {
+    while (!stop.load()) {
+      // RENAME_EXCHANGE swaps both names atomically.
+      if (::syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(),
+                    1u << 1) == 0)
+        ++swaps;
+    }
+  }};
+  test::http_client c;
+  REQUIRE(c.connect(f.port()));
+  int leaks = 0;
+  int answered = 0;
+  auto call = [&](const std::string& tool, const std::string& args) {
+    auto r = c.request("POST", "/api/tools/" + tool + "/call",
+                       R"({"call_id":"c","args":)" + args + "}",
+                       {{"Content-Type", "application/json"}});
+    if (r.status != 0)
+      ++answered;
+    if (r.body.find(marker) != std::string::npos)
+      ++leaks;
+  };
+  for (int i = 0; i < 150; ++i) {
+    call("fs.read", R"({"path":"swap/secret.txt"})");
+    call("fs.list", R"({"path":"swap","recursive":true})");
+    call("text.search", R"({"pattern":"MARKER","path":"swap"})");
+    call("secrets.scan", R"({"path":"swap/secret.txt"})");
+  }
+  stop = true;
+  swapper.join();
+  fs::remove_all(outside);
+  CHECK(swaps.load() > 0);
+  CHECK(answered == 600);
+  CHECK(leaks == 0);
+  f.still_serving();
+}
+
+// -- 3. Blocking tools stop ---------------------------------------------------
+
+TEST_CASE("long tool calls starve no one and do not hold up shutdown",
+          "[security][tools]") {
+  sec_fixture f{{"--tool-max-bytes=107374182400", "--grace-ms=500"}};
+  {
+    // 20 GB of holes: hashing it takes far longer than this test.
+    std::ofstream{f.tree.root() / "huge.bin"};
+    REQUIRE(::truncate((f.tree.root() / "huge.bin").c_str(), off_t{20} << 30) ==
+            0);
+  }
+  auto hog = f.connect();
+  for (auto id : {"h1", "h2", "h3"})
+    REQUIRE(hog->send_text(
+        std::string{R"({"type":"call_tool","id":")"} + id + R"(","call_id":")" +
+        id + R"(","tool":"fs.hash","args":{"path":"huge.bin"}})"));
+  // One caller never takes every worker: another client's call answers
+  // while the hog's hashes run.
+  auto other = f.connect();
+  auto small = other->request(
+      R"({"type":"call_tool","id":"s","call_id":"s","tool":"fs.hash","args":{"path":"config/app.env"}})",
+      "s", 30s);
+  CHECK(test::type_of(small) == "tool_result");
+  // A task runs beside them.
+  auto started = other->request(
+      R"({"type":"start","id":"a","task":"audit","params":{"path":"."}})", "a");
+  CHECK(test::type_of(started) == "start_success");
+  // Shutdown does not wait for the hashes.
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(f.server.terminate(20s) == 0);
+  CHECK(std::chrono::steady_clock::now() - t0 < 15s);
+}
+
+// -- 4. Hostile file names
+// -----------------------------------------------------
+
+TEST_CASE("hostile file names: escaped, found again, never invalid UTF-8",
+          "[security][names]") {
+  sec_fixture f;
+  auto bad_name = std::string{"\xff\xfe.txt"};
+  {
+    std::ofstream o{f.tree.root() / bad_name};
+    o << "password = \"hunter2hunter2\"\n";
+  }
+  // The audit of "." completes and reports the file under its escaped name.
+  auto c = f.connect();
+  auto started = c->request(
+      R"({"type":"start","id":"a","task":"audit","params":{"path":"."}})", "a");
+  auto id = str(started, "task_id");
+  auto end = c->read_until(
+      [&](const rapidjson::Document& d) {
+        auto t = test::type_of(d);
+        return (t == "result" || t == "error") && str(d, "task_id") == id;
+      },
+      30s);
+  REQUIRE(test::type_of(end) == "result");
+  auto text = protocol::to_json(end["data"]);
+  CHECK(text.find(R"(\\xff\\xfe.txt)") != std::string::npos);
+  // fs.list over HTTP: valid JSON, the escaped form.
+  auto listed = f.post("/api/tools/fs.list/call",
+                       R"({"call_id":"l","args":{"path":"."}})");
+  REQUIRE(listed.status == 200);
+  auto doc = parse(listed.body);
+  REQUIRE(doc.IsObject());
+  CHECK(listed.body.find(R"(\\xff\\xfe.txt)") != std::string::npos);
+  // The escaped form finds the file again.
+  auto read = f.post("/api/tools/fs.read/call",
+                     R"({"call_id":"r","args":{"path":"\\xff\\xfe.txt"}})");
+  REQUIRE(read.status == 200);
+  CHECK(read.body.find("hunter2") != std::string::npos);
+  // An error naming such a file is valid JSON over HTTP and WebSocket.
+  auto missing = f.post("/api/tools/fs.read/call",
+                        R"({"call_id":"m","args":{"path":"\\xff\\xfd.txt"}})");
+  CHECK(parse(missing.body).IsObject());
+  CHECK(missing.body.find(R"(\\xff\\xfd.txt)") != std::string::npos);
+  auto ws_err = c->request(
+      R"({"type":"call_tool","id":"m","call_id":"m","tool":"fs.read","args":{"path":"\\xff\\xfd.txt"}})",
+      "m");
+  CHECK(test::type_of(ws_err) == "error");
+  CHECK(c->is_open());
 }
