@@ -13,15 +13,21 @@
 namespace switchboard::actors {
 
 /// Receives task events: task id, seq, the serialized event, and whether it
-/// is the task's terminal event.
+/// is the task's terminal event; and gaps: task id, the seq after which
+/// events the sink had not received fell out of the log, and the task's
+/// snapshot (the events from the oldest retained one follow).
 using event_sink = caf::typed_actor<
-    caf::reacts_to<event_atom, std::string, uint64_t, event_frame, bool>>;
+    caf::reacts_to<event_atom, std::string, uint64_t, event_frame, bool>,
+    caf::reacts_to<gap_atom, std::string, uint64_t, std::string>>;
 
 /// One task: state machine, event log, subscribers, pending input.
 using task_actor = caf::typed_actor<
     // Subscribes a sink; replays events with seq > the given one.
     caf::replies_to<subscribe_atom, event_sink, uint64_t>::with<subscription>,
     caf::reacts_to<unsubscribe_atom, event_sink>,
+    // Lets a subscriber receive this many more events: a subscription is a
+    // cursor into the log, and events leave only as fast as it reads.
+    caf::reacts_to<credit_atom, event_sink, uint64_t>,
     // Stops with a reason; answers the (terminal) state.
     caf::replies_to<stop_atom, std::string>::with<std::string>,
     // Answers the pending request (request id, value as JSON text).

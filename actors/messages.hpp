@@ -64,6 +64,10 @@ using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 /// Cancels a caller's tool call.
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+/// Grants a subscriber's task credit for more events.
+using credit_atom = caf::atom_constant<caf::atom("credit")>;
+/// Tells a subscriber that events it had not received fell out of the log.
+using gap_atom = caf::atom_constant<caf::atom("gap")>;
 /// Acknowledges a request without a value.
 using ok_atom = caf::atom_constant<caf::atom("ok")>;
 
@@ -88,15 +92,20 @@ typename Inspector::result_type inspect(Inspector& f, event_frame& x) {
   return f(caf::meta::type_name("event_frame"), text, load);
 }
 
-/// What a subscriber gets back: the task's state and the retained events
-/// after the requested seq, in order.
+/// What a subscriber gets back: the task's state and the first retained
+/// events after the requested seq, in order. The rest follow as the
+/// subscriber grants credit (`credit_atom`).
 struct subscription {
   /// The task's state when subscribing.
   std::string state;
-  /// Retained events with seq greater than the requested one.
+  /// Retained events after the requested seq, at most one window of them.
   std::vector<event_frame> backlog;
-  /// Seq of the last event in `backlog` (or the requested seq if empty).
+  /// Seq of the last event in `backlog` (without a backlog: the seq after
+  /// which events follow).
   uint64_t last_seq = 0;
+  /// True when `backlog` holds the task's terminal event, or the task has
+  /// ended and nothing follows: the subscription is over.
+  bool ended = false;
   /// True when events after the requested seq fell out of the log.
   bool expired = false;
   /// The task's JSON snapshot, filled when `expired` or when the task has
@@ -108,7 +117,7 @@ struct subscription {
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, subscription& x) {
   return f(caf::meta::type_name("subscription"), x.state, x.backlog, x.last_seq,
-           x.expired, x.snapshot);
+           x.ended, x.expired, x.snapshot);
 }
 
 } // namespace switchboard::actors

@@ -20,10 +20,6 @@ using self_ptr = session_actor::stateful_pointer<session_state>;
 
 constexpr std::chrono::minutes tool_call_timeout{10};
 
-bool is_terminal(std::string_view state) {
-  return state == "completed" || state == "failed" || state == "cancelled";
-}
-
 void write(self_ptr self, protocol::frame f) {
   if (self->state.closed)
     return;
@@ -44,6 +40,35 @@ void close_now(self_ptr self) {
                                             : "closed by the server");
 }
 
+// Hands tasks credit for the events this connection has taken, once its
+// queue is nearly empty: a subscription is a cursor into the task's log,
+// so a client that reads slowly holds back its tasks' pushes instead of
+// piling events up in mailboxes and queues. Retries on a timer meanwhile.
+void grant(self_ptr self) {
+  auto& st = self->state;
+  if (st.closed)
+    return;
+  auto& conn = *st.setup.conn;
+  auto low_water = std::min<size_t>(64 * 1024, conn.max_queued_bytes() / 4);
+  auto room = st.outbox.empty() && conn.queued_bytes() < low_water;
+  auto waiting = false;
+  for (auto& [task_id, sub] : st.subscriptions) {
+    if (!sub.active || sub.owed < event_window / 2)
+      continue;
+    if (!room) {
+      waiting = true;
+      continue;
+    }
+    self->send(sub.handle, credit_atom::value,
+               caf::actor_cast<event_sink>(self), sub.owed);
+    sub.owed = 0;
+  }
+  if (waiting && !st.pump_scheduled) {
+    st.pump_scheduled = true;
+    self->delayed_send(self, std::chrono::milliseconds(2), resume_atom::value);
+  }
+}
+
 // Writes queued events while the connection's queue is below half its
 // bound; a large replay thus drains at the client's pace instead of
 // overflowing the queue (which would close the connection with 1013).
@@ -60,6 +85,7 @@ void pump(self_ptr self) {
     st.outbox.clear();
     return;
   }
+  grant(self);
   if (!st.outbox.empty()) {
     if (!st.pump_scheduled) {
       st.pump_scheduled = true;
@@ -162,6 +188,8 @@ void subscribe(self_ptr self, const std::string& task_id, task_actor handle,
               entry.last_sent = after;
             entry.active = true;
             entry.handle = handle;
+            // The task counts the backlog against this subscriber's window.
+            entry.owed = sub.backlog.size();
             if (auto& m = self->state.setup.metrics) {
               if (after > 0)
                 m->resume(metrics::channel::websocket);
@@ -181,9 +209,11 @@ void subscribe(self_ptr self, const std::string& task_id, task_actor handle,
                 entry.last_sent = seq;
               }
             }
-            if (is_terminal(sub.state)) {
+            if (sub.ended) {
               entry.active = false;
               tidy(self, task_id);
+            } else {
+              grant(self);
             }
           },
           [=](caf::error& err) {
@@ -462,6 +492,7 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
         auto i = subs.find(task_id);
         if (i == subs.end() || !i->second.active)
           return;
+        ++i->second.owed;
         // A terminal event this client already has (it resumed past it)
         // still ends the subscription.
         if (seq > i->second.last_sent) {
@@ -471,7 +502,22 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
         if (terminal) {
           i->second.active = false;
           tidy(self, task_id);
+        } else if (i->second.owed >= event_window / 2) {
+          grant(self);
         }
+      },
+      [=](gap_atom, const std::string& task_id, uint64_t after,
+          const std::string&) {
+        auto i = self->state.subscriptions.find(task_id);
+        if (i == self->state.subscriptions.end() || !i->second.active)
+          return;
+        if (auto& m = self->state.setup.metrics)
+          m->events_expired(metrics::channel::websocket);
+        write_error(self, {}, error_code::events_expired,
+                    "events of task " + task_id + " after seq " +
+                        std::to_string(after) +
+                        " fell out of its log while this connection was "
+                        "behind; the retained ones follow");
       },
   };
 }

@@ -53,6 +53,8 @@ struct session_state {
     bool active = false;
     /// Subscribe requests sent to the task and not yet answered.
     uint32_t pending = 0;
+    /// Events received since the task was last granted credit for them.
+    uint64_t owed = 0;
     /// Counts unsubscribes, so that a subscribe answered after a later
     /// unsubscribe does not revive the subscription.
     uint64_t generation = 0;

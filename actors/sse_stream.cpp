@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
+#include "actors/task.hpp"
 #include "protocol/encoder.hpp"
 #include "protocol/json.hpp"
 
@@ -36,6 +37,22 @@ void finish(self_ptr self) {
   self->send(st.setup.task, unsubscribe_atom::value,
              caf::actor_cast<event_sink>(self));
   self->quit();
+}
+
+// Hands the task credit for the events taken once the client has read
+// nearly all that was written: the stream is a cursor into the task's log.
+void grant(self_ptr self) {
+  auto& st = self->state;
+  if (st.done || st.owed < event_window / 2)
+    return;
+  if (st.setup.exchange->queued_bytes() < 64 * 1024) {
+    self->send(st.setup.task, credit_atom::value,
+               caf::actor_cast<event_sink>(self), st.owed);
+    st.owed = 0;
+  } else if (!st.retry_scheduled) {
+    st.retry_scheduled = true;
+    self->delayed_send(self, std::chrono::milliseconds(2), resume_atom::value);
+  }
 }
 
 // Writes one event; the JSON text is the shared frame, not a copy. The
@@ -116,15 +133,15 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
             } else if (!sub.snapshot.empty()) {
               write_named(self, "snapshot", sub.snapshot);
             }
-            auto terminal = sub.state == "completed" || sub.state == "failed" ||
-                            sub.state == "cancelled";
             auto seq = sub.last_seq - sub.backlog.size();
             for (auto& ev : sub.backlog) {
               ++seq;
-              write_event(self, seq, ev.data, terminal && seq == sub.last_seq);
+              write_event(self, seq, ev.data, sub.ended && seq == sub.last_seq);
             }
-            if (!self->state.done && terminal)
+            if (!self->state.done && sub.ended)
               finish(self);
+            self->state.owed = sub.backlog.size();
+            grant(self);
           },
           [=](caf::error& err) {
             auto info = describe(err);
@@ -137,7 +154,30 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
   self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
   return {
       [=](event_atom, const std::string&, uint64_t seq, event_frame& ev,
-          bool terminal) { write_event(self, seq, ev.data, terminal); },
+          bool terminal) {
+        ++self->state.owed;
+        write_event(self, seq, ev.data, terminal);
+        grant(self);
+      },
+      [=](gap_atom, const std::string&, uint64_t after, std::string& snap) {
+        if (self->state.done)
+          return;
+        if (auto& m = self->state.setup.metrics) {
+          m->events_expired(metrics::channel::sse);
+          m->protocol_error(protocol::error_code::events_expired);
+        }
+        write_named(self, "error",
+                    protocol::encode_error(
+                        {}, protocol::error_code::events_expired,
+                        "events after seq " + std::to_string(after) +
+                            " fell out of the task's log while this stream "
+                            "was behind"));
+        write_named(self, "snapshot", std::move(snap));
+      },
+      [=](resume_atom) {
+        self->state.retry_scheduled = false;
+        grant(self);
+      },
       [=](heartbeat_atom) {
         auto& st = self->state;
         if (st.done)

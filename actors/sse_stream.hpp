@@ -10,8 +10,11 @@
 namespace switchboard::actors {
 
 /// One Server-Sent Events stream of a task's events.
-using sse_stream_actor = event_sink::extend<caf::reacts_to<heartbeat_atom>,
-                                            caf::reacts_to<closed_atom>>;
+using sse_stream_actor =
+    event_sink::extend<caf::reacts_to<heartbeat_atom>,
+                       caf::reacts_to<closed_atom>,
+                       // Internal: look again whether the client has room.
+                       caf::reacts_to<resume_atom>>;
 
 /// What an SSE stream is created with.
 struct sse_stream_setup {
@@ -37,6 +40,9 @@ struct sse_stream_setup {
 struct sse_stream_state {
   sse_stream_setup setup;
   uint64_t last_sent = 0;
+  /// Events received since the task was last granted credit for them.
+  uint64_t owed = 0;
+  bool retry_scheduled = false;
   bool done = false;
   metrics::connection_probe probe;
 

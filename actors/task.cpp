@@ -22,8 +22,53 @@ void task_state::emit(std::string_view type, F&& fill) {
   events.emplace_back(seq, f);
   if (events.size() > setup.limits.max_log)
     events.pop_front();
+  // Only subscribers that are caught up and have credit get it now; the
+  // others read it from the log when they grant credit.
   for (auto& s : subscribers)
-    self->send(s, event_atom::value, setup.id, seq, event_frame{f}, terminal);
+    if (s.credit > 0 && s.sent + 1 == seq) {
+      s.sent = seq;
+      --s.credit;
+      self->send(s.sink, event_atom::value, setup.id, seq, event_frame{f},
+                 terminal);
+    }
+}
+
+void task_state::push(subscriber& s) {
+  while (s.credit > 0 && s.sent < last_seq()) {
+    auto first = events.empty() ? next_seq : events.front().first;
+    if (s.sent + 1 < first) {
+      // Fell behind the log's window: say so, then go on from the oldest
+      // retained event (as a resume with an expired `after` does).
+      self->send(s.sink, gap_atom::value, setup.id, s.sent, snapshot());
+      s.sent = first - 1;
+      continue;
+    }
+    auto& f = events[s.sent + 1 - first].second;
+    ++s.sent;
+    --s.credit;
+    self->send(s.sink, event_atom::value, setup.id, s.sent, event_frame{f},
+               terminal && s.sent == last_seq());
+  }
+}
+
+void task_state::drop_finished_subscribers() {
+  if (!terminal)
+    return;
+  auto i = std::remove_if(subscribers.begin(), subscribers.end(),
+                          [&](const subscriber& s) {
+                            if (s.sent < last_seq())
+                              return false;
+                            self->demonitor(s.sink.address());
+                            return true;
+                          });
+  subscribers.erase(i, subscribers.end());
+}
+
+task_state::subscriber* task_state::find_subscriber(const event_sink& sink) {
+  for (auto& s : subscribers)
+    if (s.sink == sink)
+      return &s;
+  return nullptr;
 }
 
 void task_state::progress(int64_t step, int64_t total,
@@ -150,9 +195,8 @@ void task_state::end(std::string_view type, std::string_view state_name,
   input.reset();
   end_json = std::move(json);
   emit(type, fill);
-  for (auto& s : subscribers)
-    self->demonitor(s.address());
-  subscribers.clear();
+  // Subscribers that are behind keep reading to the terminal event.
+  drop_finished_subscribers();
   if (setup.manager) {
     // What this finished task pins, so the manager can keep the sum of all
     // finished tasks under its budget (64 bytes: a log entry's overhead).
@@ -294,8 +338,8 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& subs = self->state.subscribers;
     subs.erase(std::remove_if(subs.begin(), subs.end(),
-                              [&](const event_sink& s) {
-                                return s.address() == dm.source;
+                              [&](const task_state::subscriber& s) {
+                                return s.sink.address() == dm.source;
                               }),
                subs.end());
     if (subs.empty())
@@ -308,32 +352,52 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
         subscription sub;
         sub.state = st.state;
         auto first = st.events.empty() ? st.next_seq : st.events.front().first;
+        auto cursor = after;
         // Written so that after = 2^64-1 cannot overflow into a bogus gap.
         if (first > 0 && after < first - 1) {
           sub.expired = true;
           sub.snapshot = st.snapshot();
+          cursor = first - 1;
         } else if (st.terminal && after > st.last_seq()) {
           // Resumed past the end of a finished task: the snapshot tells the
           // client how it ended.
           sub.snapshot = st.snapshot();
         }
-        for (auto& [seq, f] : st.events)
-          if (seq > after)
-            sub.backlog.push_back(event_frame{f});
-        sub.last_seq = st.last_seq();
-        if (!st.terminal &&
-            std::find(st.subscribers.begin(), st.subscribers.end(), sink) ==
-                st.subscribers.end()) {
-          self->monitor(sink);
-          st.subscribers.push_back(std::move(sink));
+        // One window now; the rest as the subscriber grants credit.
+        if (cursor < st.last_seq())
+          for (auto i = st.events.begin() + (cursor + 1 - first);
+               i != st.events.end() && sub.backlog.size() < event_window; ++i)
+            sub.backlog.push_back(event_frame{i->second});
+        sub.last_seq = cursor + sub.backlog.size();
+        sub.ended = st.terminal && sub.last_seq >= st.last_seq();
+        if (!sub.ended) {
+          auto* s = st.find_subscriber(sink);
+          if (!s) {
+            self->monitor(sink);
+            st.subscribers.push_back(task_state::subscriber{sink});
+            s = &st.subscribers.back();
+          }
+          // A cursor past the end follows from the end: the subscriber
+          // skips what it has, but sees the terminal event go by.
+          s->sent = std::min(sub.last_seq, st.last_seq());
+          s->credit = event_window - sub.backlog.size();
         }
         return sub;
       },
+      [=](credit_atom, const event_sink& sink, uint64_t n) {
+        auto& st = self->state;
+        if (auto* s = st.find_subscriber(sink)) {
+          s->credit = std::min(s->credit + n, 2 * event_window);
+          st.push(*s);
+          st.drop_finished_subscribers();
+        }
+      },
       [=](unsubscribe_atom, const event_sink& sink) {
         auto& subs = self->state.subscribers;
-        auto i = std::find(subs.begin(), subs.end(), sink);
+        auto i = std::find_if(subs.begin(), subs.end(),
+                              [&](auto& s) { return s.sink == sink; });
         if (i != subs.end()) {
-          self->demonitor(i->address());
+          self->demonitor(i->sink.address());
           subs.erase(i);
           if (subs.empty())
             self->state.unwatched_since = self->clock().now();

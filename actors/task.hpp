@@ -25,6 +25,9 @@ class workspace;
 
 namespace switchboard::actors {
 
+/// Events a subscriber may have in flight before it grants more credit.
+inline constexpr uint64_t event_window = 256;
+
 /// Longest `reason` a client may give when stopping a task.
 inline constexpr size_t max_stop_reason_bytes = 1024;
 
@@ -87,7 +90,14 @@ struct task_state : flows::host {
   bool started = false;
   uint64_t next_seq = 1;
   std::deque<std::pair<uint64_t, protocol::frame>> events;
-  std::vector<event_sink> subscribers;
+  /// A subscriber: a cursor into the log plus the events it may still be
+  /// sent before it grants more.
+  struct subscriber {
+    event_sink sink;
+    uint64_t sent = 0;
+    uint64_t credit = 0;
+  };
+  std::vector<subscriber> subscribers;
   std::unique_ptr<flows::context> ctx;
   flows::flow coro;
   std::optional<std::string> stop_reason;
@@ -109,6 +119,15 @@ struct task_state : flows::host {
   /// Appends an event of `type`; `fill` adds the type-specific fields.
   template<class F>
   void emit(std::string_view type, F&& fill);
+
+  /// Sends subscriber `s` what its credit allows, from its cursor on.
+  void push(subscriber& s);
+
+  /// Forgets subscribers that have received the terminal event.
+  void drop_finished_subscribers();
+
+  /// Returns the subscriber entry of `sink`, or null.
+  subscriber* find_subscriber(const event_sink& sink);
 
   /// Resumes the suspended flow and finishes the task if it ended.
   void resume(std::coroutine_handle<> h);

@@ -124,6 +124,13 @@ task_manager_actor::behavior_type task_manager(self_ptr self,
         if (st.draining)
           return make_error(error_code::shutting_down,
                             "the server is shutting down");
+        // Params live in the task, its `started` event and its snapshot for
+        // the task's whole life: bound what one start can pin.
+        if (params.size() > st.setup.max_params_bytes)
+          return make_error(error_code::invalid_params,
+                            "params are larger than " +
+                                std::to_string(st.setup.max_params_bytes) +
+                                " bytes");
         auto def = flows::find_kind(kind);
         if (!def)
           return make_error(error_code::unknown_task_kind,

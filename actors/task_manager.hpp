@@ -26,6 +26,8 @@ struct task_manager_setup {
   metrics::registry_ptr metrics;
   /// Running tasks beyond which `start` answers `overloaded`.
   size_t max_running = 10000;
+  /// Largest params object (JSON bytes) a `start` may carry.
+  size_t max_params_bytes = 64 * 1024;
   /// Bytes that the logs of finished tasks may pin together; past it the
   /// oldest finished tasks are forgotten before their retention ends.
   uint64_t max_retained_bytes = 256 * 1024 * 1024;

@@ -32,6 +32,11 @@ caf::actor_system_config make_config(const options& opts) {
   // to a 50 us nap plus timer slack. Halves start -> first event (p50) and
   // cuts its p99 by two thirds; see docs/performance.md.
   cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
+  // A flow that emits without pause (a ticker with interval 0 resumes
+  // itself by message) would otherwise run for its whole mailbox before the
+  // sessions that read its log get a turn; with credit-based delivery that
+  // turn is what keeps readers inside the log's window.
+  cfg.set("scheduler.max-throughput", size_t{64});
   return cfg;
 }
 
@@ -104,6 +109,7 @@ std::string application::start() {
   ms.limits.orphan_after = std::chrono::milliseconds{d.opts.orphan_after_ms};
   ms.max_running = d.opts.max_tasks;
   ms.max_retained_bytes = d.opts.max_retained_bytes;
+  ms.max_params_bytes = d.opts.max_params_bytes;
   ms.metrics = d.metrics;
   d.manager = d.sys->spawn(actors::task_manager, std::move(ms));
   gateway::settings gs;
@@ -125,6 +131,8 @@ std::string application::start() {
   so.max_body_bytes = d.opts.max_body_bytes;
   so.max_queue_bytes = d.opts.max_queue_bytes;
   so.heartbeat = gs.heartbeat;
+  so.write_timeout = std::chrono::milliseconds{d.opts.write_timeout_ms};
+  so.socket_send_buffer = d.opts.socket_send_buffer;
   so.threads = d.opts.io_threads;
   so.max_connections = d.opts.max_connections;
   so.observer = metrics::transport_observer(d.metrics);

@@ -24,12 +24,19 @@ struct options {
   size_t max_body_bytes = 1024 * 1024;
   /// Deepest JSON nesting accepted.
   size_t max_json_depth = 64;
+  /// A connection with data queued that writes nothing for this long is
+  /// closed as a slow consumer.
+  int64_t write_timeout_ms = 10000;
+  /// Kernel send buffer per connection (0: the kernel's autotuning).
+  size_t socket_send_buffer = 0;
   /// Bound of each connection's outbound queue.
   size_t max_queue_bytes = 4 * 1024 * 1024;
   /// Events kept per task.
   size_t max_log_events = 10000;
   /// How long finished tasks stay queryable.
   int64_t retention_ms = 10 * 60 * 1000;
+  /// Largest params object of a `start`, in JSON bytes.
+  size_t max_params_bytes = 64 * 1024;
   /// Largest tool result in JSON bytes; larger ones fail with `tool_failed`.
   size_t max_result_bytes = 16 * 1024 * 1024;
   /// Bytes the logs of all finished tasks may pin; the oldest are forgotten

@@ -87,6 +87,9 @@ struct recorder : sb::transport::http_exchange {
   bool write(sb::protocol::frame) override {
     return false;
   }
+  size_t queued_bytes() const override {
+    return 0;
+  }
   void end() override {}
   void on_closed(std::function<void()>) override {}
 };

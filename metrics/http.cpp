@@ -40,6 +40,10 @@ class counting_exchange : public transport::http_exchange {
     return inner_->write(std::move(chunk));
   }
 
+  size_t queued_bytes() const override {
+    return inner_->queued_bytes();
+  }
+
   void end() override {
     inner_->end();
   }
@@ -84,8 +88,8 @@ std::string_view http_operation(std::string_view method,
       return "stop";
     return "other";
   }
-  if (path.substr(0, tools.size() + 1) == "/api/tools/" &&
-      path.size() > 5 && path.substr(path.size() - 5) == "/call")
+  if (path.substr(0, tools.size() + 1) == "/api/tools/" && path.size() > 5 &&
+      path.substr(path.size() - 5) == "/call")
     return "call_tool";
   return "other";
 }

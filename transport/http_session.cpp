@@ -96,6 +96,8 @@ class exchange_impl : public http_exchange,
 
   bool write(protocol::frame chunk) override;
 
+  size_t queued_bytes() const override;
+
   void end() override;
 
   void on_closed(std::function<void()> f) override {
@@ -126,12 +128,12 @@ class exchange_impl : public http_exchange,
   }
 
  private:
-  std::shared_ptr<http_session> session() {
+  std::shared_ptr<http_session> session() const {
     std::lock_guard<std::mutex> guard{mtx_};
     return session_;
   }
 
-  std::mutex mtx_;
+  mutable std::mutex mtx_;
   // Strong until the exchange ends: nothing else keeps an idle connection
   // alive while the handler works on the answer.
   std::shared_ptr<http_session> session_;
@@ -192,6 +194,10 @@ class http_session : public session_base,
           head = std::move(head)]() mutable {
       self->do_start_stream(std::move(ex), std::move(head));
     });
+  }
+
+  size_t queued_out_bytes() const {
+    return out_bytes_.load(std::memory_order_relaxed);
   }
 
   bool post_write(protocol::frame chunk) {
@@ -439,8 +445,9 @@ class http_session : public session_base,
       out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(n));
       out_.push_front(protocol::make_frame(std::move(merged)));
     }
-    // Only sets the write deadline: the watching read is already pending.
-    stream_.expires_after(state_->opts.handshake_timeout);
+    // Only sets the write deadline: the watching read is already pending. A
+    // client that reads nothing for this long is a stalled reader.
+    stream_.expires_after(state_->opts.write_timeout);
     net::async_write(
         stream_, net::buffer(*out_.front()),
         [self = shared_from_this()](boost::system::error_code ec, size_t) {
@@ -452,16 +459,25 @@ class http_session : public session_base,
     writing_ = false;
     out_bytes_ -= out_.front()->size();
     out_.pop_front();
+    // Counted first: the timeout also ends the watching read, whose handler
+    // may have closed the stream already.
+    if (ec == beast::error::timeout && state_->opts.observer)
+      state_->opts.observer(connection_event::sse_slow_consumer, 1);
     if (phase_ != phase::streaming)
       return;
     if (ec) {
       close_now();
       return;
     }
-    if (!out_.empty())
+    if (!out_.empty()) {
       do_stream_write();
-    else if (end_pending_)
-      linger();
+    } else {
+      // Idle: the deadline was for the write only, not for the watching
+      // read (heartbeats may come later than the write timeout).
+      stream_.expires_never();
+      if (end_pending_)
+        linger();
+    }
   }
 
   void do_end() {
@@ -598,6 +614,12 @@ bool exchange_impl::write(protocol::frame chunk) {
   if (auto s = session())
     return s->post_write(std::move(chunk));
   return false;
+}
+
+size_t exchange_impl::queued_bytes() const {
+  if (auto s = session())
+    return s->queued_out_bytes();
+  return 0;
 }
 
 void exchange_impl::end() {

@@ -99,6 +99,9 @@ class http_exchange {
   /// client is gone or too slow (bounded queue), so the writer can stop.
   virtual bool write(protocol::frame chunk) = 0;
 
+  /// Returns the bytes written to a streamed response and not yet sent.
+  virtual size_t queued_bytes() const = 0;
+
   /// Ends a streamed response and closes the connection.
   virtual void end() = 0;
 

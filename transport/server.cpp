@@ -163,6 +163,12 @@ class listener : public std::enable_shared_from_this<listener> {
     }
     // Frames are small and latency matters more than packet count.
     sock.set_option(tcp::no_delay(true), ignored);
+    // A fixed kernel send buffer bounds what a reader that stopped can hold
+    // in the kernel, and lets the write timeout see the stall sooner.
+    if (state_->opts.socket_send_buffer > 0)
+      sock.set_option(net::socket_base::send_buffer_size(
+                          static_cast<int>(state_->opts.socket_send_buffer)),
+                      ignored);
     start_http_session(state_, std::move(sock));
     do_accept();
   }

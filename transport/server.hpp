@@ -37,6 +37,12 @@ struct server_options {
   size_t max_queue_bytes = 4 * 1024 * 1024;
   /// Peers silent for three of these are dropped.
   std::chrono::milliseconds heartbeat{15000};
+  /// A connection with data queued that writes nothing for this long is a
+  /// stalled reader: closed and counted as a slow consumer.
+  std::chrono::milliseconds write_timeout{10000};
+  /// Kernel send buffer of each connection in bytes; 0 leaves the kernel's
+  /// autotuning (up to several MiB per connection).
+  size_t socket_send_buffer = 0;
   /// Time allowed for the HTTP request or WebSocket handshake.
   std::chrono::milliseconds handshake_timeout{30000};
   /// Number of I/O threads.
@@ -52,7 +58,7 @@ struct server_options {
 /// The Beast-based listener: accepts TCP connections, serves HTTP requests
 /// and upgrades `/ws` to WebSocket, handing everything to a `handler`.
 class server {
-public:
+ public:
   /// Creates a server that is not yet listening.
   server(server_options opts, std::shared_ptr<handler> h);
 
@@ -68,7 +74,7 @@ public:
   /// Stops accepting, closes every connection and joins the I/O threads.
   void stop();
 
-private:
+ private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -291,6 +291,9 @@ class websocket_session
 
   void do_write() {
     writing_ = true;
+    // A write starts only when the previous one is done: progress.
+    last_written_ = std::chrono::steady_clock::now();
+    arm_write_timer();
     // Cork while more frames wait, so that a burst leaves in full segments;
     // the last frame uncorks and flushes (one sendmsg per event otherwise).
     bool more = queue_.size() > 1;
@@ -329,6 +332,30 @@ class websocket_session
       do_write();
     else if (close_pending_ && !closing_)
       do_close();
+  }
+
+  // One timer per connection, re-armed at most once per timeout: a write
+  // that makes no progress for `write_timeout` means a reader that stopped.
+  // No close frame can pass a full socket, so the connection just ends.
+  void arm_write_timer() {
+    if (write_timer_armed_)
+      return;
+    write_timer_armed_ = true;
+    write_timer_.expires_at(last_written_ + state_->opts.write_timeout);
+    write_timer_.async_wait(
+        [self = shared_from_this()](boost::system::error_code ec) {
+          self->write_timer_armed_ = false;
+          if (ec || self->finished_ || !self->writing_)
+            return;
+          if (std::chrono::steady_clock::now() - self->last_written_ >=
+              self->state_->opts.write_timeout) {
+            self->observe(connection_event::slow_consumer, 1);
+            self->force_close();
+            self->finish();
+            return;
+          }
+          self->arm_write_timer();
+        });
   }
 
   // Drops every queued frame except one whose write is in flight.
@@ -408,6 +435,7 @@ class websocket_session
       return;
     finished_ = true;
     close_timer_.cancel();
+    write_timer_.cancel();
     drop_queue();
     force_close();
     state_->remove(this);
@@ -422,6 +450,9 @@ class websocket_session
   websocket::stream<beast::tcp_stream> ws_;
   net::any_io_executor ex_;
   net::steady_timer close_timer_{ex_};
+  net::steady_timer write_timer_{ex_};
+  std::chrono::steady_clock::time_point last_written_;
+  bool write_timer_armed_ = false;
   beast_request req_;
   const std::string remote_;
   beast::flat_buffer buffer_;

@@ -29,6 +29,13 @@ struct received_event {
   }
 };
 
+/// A gap notice: events after `after` fell out of the log.
+struct received_gap {
+  std::string task_id;
+  uint64_t after;
+  std::string snapshot;
+};
+
 /// One page of the manager's task list and the cursor of the next one.
 using task_page = std::pair<std::vector<protocol::task_info>, std::string>;
 
@@ -37,7 +44,7 @@ using received =
     std::variant<received_event, actors::subscription, std::string,
                  actors::ok_atom, caf::error, protocol::task_info,
                  std::pair<std::string, actors::task_actor>,
-                 std::vector<protocol::task_info>, task_page,
+                 std::vector<protocol::task_info>, task_page, received_gap,
                  std::vector<protocol::tool_info>, actors::task_actor>;
 
 /// An actor system on CAF's deterministic test coordinator plus a scoped
@@ -91,6 +98,10 @@ class actor_fixture {
           [&](actors::event_atom, std::string& id, uint64_t seq,
               actors::event_frame& f, bool terminal) {
             out.emplace_back(received_event{id, seq, *f.data, terminal});
+          },
+          [&](actors::gap_atom, std::string& id, uint64_t after,
+              std::string& snap) {
+            out.emplace_back(received_gap{id, after, std::move(snap)});
           },
           [&](actors::subscription& s) { out.emplace_back(std::move(s)); },
           [&](std::string& s) { out.emplace_back(std::move(s)); },

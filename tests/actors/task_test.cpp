@@ -647,3 +647,127 @@ TEST_CASE("audit completes on hostile names and reports what it skipped",
   CHECK(skipped["data/big.bin"] == "larger than large_file_bytes");
   CHECK(f.state_of(t) == "completed");
 }
+
+// -- credit: a subscription is a cursor that advances as the sink grants ----
+
+namespace {
+
+// Counts the events in `rs` and checks their seqs continue `next` without a
+// gap or a repeat; returns how many there were.
+size_t take_events(const std::vector<test::received>& rs, uint64_t& next) {
+  size_t n = 0;
+  for (auto& r : rs)
+    if (auto* e = std::get_if<test::received_event>(&r)) {
+      CHECK(e->seq == next);
+      next = e->seq + 1;
+      ++n;
+    }
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("a subscriber receives one window, then as much as it grants",
+          "[task][credit]") {
+  task_limits limits;
+  limits.max_log = 100000;
+  task_fixture f{registry_kind::real, limits};
+  f.self()->send(f.mgr, start_atom::value, std::string{"ticker"},
+                 std::string{R"({"steps":2000,"interval_ms":0})"},
+                 std::string{});
+  f.run();
+  auto started = test::only<std::pair<std::string, task_actor>>(f.drain());
+  auto t = started.second;
+  // The ticker has run to its end (virtual time, interval 0).
+  auto sub =
+      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{0});
+  CHECK(sub.backlog.size() == event_window);
+  CHECK(sub.last_seq == event_window);
+  CHECK_FALSE(sub.ended);
+  uint64_t next = event_window + 1;
+  f.run();
+  // Without credit nothing more comes, however much the log holds.
+  CHECK(take_events(f.drain(), next) == 0);
+  f.self()->send(t, credit_atom::value, f.sink(), uint64_t{100});
+  f.run();
+  CHECK(take_events(f.drain(), next) == 100);
+  // Credit is capped at two windows; the rest follows grant by grant.
+  while (next <= 2002) {
+    f.self()->send(t, credit_atom::value, f.sink(), uint64_t{10000});
+    f.run();
+    auto got = take_events(f.drain(), next);
+    REQUIRE(got > 0);
+    CHECK(got <= 2 * event_window);
+  }
+  CHECK(next == 2003);
+}
+
+TEST_CASE("a subscriber that falls behind the log gets a gap, then the rest",
+          "[task][credit]") {
+  task_limits limits;
+  limits.max_log = 300;
+  task_fixture f{registry_kind::real, limits};
+  f.self()->send(f.mgr, start_atom::value, std::string{"ticker"},
+                 std::string{R"({"steps":100000,"interval_ms":1})"},
+                 std::string{});
+  f.run();
+  auto t = test::only<std::pair<std::string, task_actor>>(f.drain()).second;
+  auto sub =
+      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{0});
+  uint64_t next = sub.last_seq + 1;
+  // Live events while credit lasts, then the sink stops granting.
+  for (int i = 0; i < 1000; ++i)
+    f.advance(1ms);
+  take_events(f.drain(), next);
+  CHECK(next == event_window + 1);
+  // Far behind now: the next grant starts with a gap notice and the oldest
+  // retained event.
+  f.self()->send(t, credit_atom::value, f.sink(), uint64_t{event_window});
+  f.run();
+  auto rs = f.drain();
+  REQUIRE_FALSE(rs.empty());
+  auto* gap = std::get_if<test::received_gap>(&rs.front());
+  REQUIRE(gap != nullptr);
+  CHECK(gap->after == event_window);
+  CHECK(test::parse(gap->snapshot)["state"].GetString() ==
+        std::string{"running"});
+  auto* first = std::get_if<test::received_event>(&rs[1]);
+  REQUIRE(first != nullptr);
+  next = first->seq;
+  CHECK(next > event_window + 1);
+  CHECK(take_events(rs, next) == event_window);
+  f.self()->send(t, stop_atom::value, std::string{});
+  f.run();
+}
+
+TEST_CASE("a subscriber behind at the end still reads to the terminal event",
+          "[task][credit]") {
+  task_fixture f;
+  f.self()->send(f.mgr, start_atom::value, std::string{"ticker"},
+                 std::string{R"({"steps":1000,"interval_ms":0})"},
+                 std::string{});
+  f.run();
+  auto t = test::only<std::pair<std::string, task_actor>>(f.drain()).second;
+  auto sub =
+      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{0});
+  CHECK_FALSE(sub.ended);
+  uint64_t next = sub.last_seq + 1;
+  bool terminal = false;
+  for (int i = 0; i < 10 && !terminal; ++i) {
+    f.self()->send(t, credit_atom::value, f.sink(), uint64_t{event_window});
+    f.run();
+    for (auto& r : f.drain())
+      if (auto* e = std::get_if<test::received_event>(&r)) {
+        CHECK(e->seq == next);
+        next = e->seq + 1;
+        terminal = e->terminal;
+      }
+  }
+  CHECK(terminal);
+  CHECK(next == 1003);
+  // A subscribe after the end: everything in one reply, and it says so.
+  auto late =
+      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{990});
+  CHECK(late.ended);
+  CHECK(late.backlog.size() == 12);
+}

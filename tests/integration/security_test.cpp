@@ -492,6 +492,10 @@ TEST_CASE("stop reasons are length-limited", "[security][memory]") {
                            R"(","reason":")" + std::string(1024, 'r') + "\"}",
                        "y");
   CHECK(test::type_of(ok) == "stop_success");
+  auto fat = c->request(R"({"type":"start","id":"f","task":"ticker","params":{"pad":")" +
+                            std::string(70000, 'p') + "\"}}",
+                        "f");
+  CHECK(str(fat, "code") == "invalid_params");
   auto long_id = c->request(R"({"type":"stop","id":"z","task_id":")" +
                                 std::string(257, 't') + "\"}",
                             "z");
