@@ -1,5 +1,7 @@
 #include "actors/session.hpp"
 
+#include <optional>
+
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
@@ -40,6 +42,18 @@ void close_now(self_ptr self) {
                                             : "closed by the server");
 }
 
+// Looks again later whether the client has room; backs off from 2 ms to
+// 64 ms while it reads nothing, so a stalled client costs few wake-ups
+// until the write timeout drops it.
+void schedule_pump(self_ptr self) {
+  auto& st = self->state;
+  if (st.pump_scheduled)
+    return;
+  st.pump_scheduled = true;
+  self->delayed_send(self, st.pump_delay, resume_atom::value);
+  st.pump_delay = std::min(st.pump_delay * 2, std::chrono::milliseconds(64));
+}
+
 // Hands tasks credit for the events this connection has taken, once its
 // queue is nearly empty: a subscription is a cursor into the task's log,
 // so a client that reads slowly holds back its tasks' pushes instead of
@@ -53,7 +67,9 @@ void grant(self_ptr self) {
   auto room = st.outbox.empty() && conn.queued_bytes() < low_water;
   auto waiting = false;
   for (auto& [task_id, sub] : st.subscriptions) {
-    if (!sub.active || sub.owed < event_window / 2)
+    // While a subscribe is pending the task resets this subscriber's
+    // credit; its reply settles what is owed.
+    if (!sub.active || sub.pending > 0 || sub.owed < event_window / 2)
       continue;
     if (!room) {
       waiting = true;
@@ -62,11 +78,10 @@ void grant(self_ptr self) {
     self->send(sub.handle, credit_atom::value,
                caf::actor_cast<event_sink>(self), sub.owed);
     sub.owed = 0;
+    st.pump_delay = std::chrono::milliseconds(2);
   }
-  if (waiting && !st.pump_scheduled) {
-    st.pump_scheduled = true;
-    self->delayed_send(self, std::chrono::milliseconds(2), resume_atom::value);
-  }
+  if (waiting)
+    schedule_pump(self);
 }
 
 // Writes queued events while the connection's queue is below half its
@@ -80,6 +95,7 @@ void pump(self_ptr self) {
     st.outbox_bytes -= st.outbox.front()->size();
     write(self, std::move(st.outbox.front()));
     st.outbox.pop_front();
+    st.pump_delay = std::chrono::milliseconds(2);
   }
   if (st.closed) {
     st.outbox.clear();
@@ -87,19 +103,16 @@ void pump(self_ptr self) {
   }
   grant(self);
   if (!st.outbox.empty()) {
-    if (!st.pump_scheduled) {
-      st.pump_scheduled = true;
-      self->delayed_send(self, std::chrono::milliseconds(2),
-                         resume_atom::value);
-    }
+    schedule_pump(self);
     return;
   }
   close_now(self);
 }
 
-// Queues a task event behind any that still wait, in order. The wait is
-// bounded: past four times the connection's queue bound, the client is a
-// slow consumer and is closed with 1013 (it can resume by seq).
+// Queues a task event behind any that still wait, in order. Credit bounds
+// the wait (two windows of events per subscription); past sixteen times the
+// connection's queue bound something is wrong and the client is closed
+// with 1013 (it can resume by seq).
 void deliver(self_ptr self, protocol::frame f) {
   auto& st = self->state;
   auto& conn = *st.setup.conn;
@@ -109,7 +122,7 @@ void deliver(self_ptr self, protocol::frame f) {
     write(self, std::move(f));
     return;
   }
-  if (st.outbox_bytes + f->size() > 4 * conn.max_queued_bytes()) {
+  if (st.outbox_bytes + f->size() > 16 * conn.max_queued_bytes()) {
     st.outbox.clear();
     st.outbox_bytes = 0;
     st.close_code = 1013;
@@ -158,69 +171,86 @@ void tidy(self_ptr self, const std::string& task_id) {
     subs.erase(i);
 }
 
-// Subscribes to a task and forwards its retained events after `after`.
-void subscribe(self_ptr self, const std::string& task_id, task_actor handle,
-               uint64_t after, const std::string& reply_to, bool confirm) {
-  auto sink = caf::actor_cast<event_sink>(self);
-  auto& pending = self->state.subscriptions[task_id];
-  ++pending.pending;
-  auto generation = pending.generation;
-  self->request(handle, self->state.setup.request_timeout,
-                subscribe_atom::value, sink, after)
-      .then(
-          [=](subscription& sub) {
-            auto& entry = self->state.subscriptions[task_id];
-            --entry.pending;
-            if (confirm)
-              write(self, message_writer{"subscribe_success", reply_to}
-                              .str("task_id", task_id)
-                              .str("state", sub.state)
-                              .finish());
-            if (entry.generation != generation) {
-              // Unsubscribed since: the task dropped this sink already.
-              tidy(self, task_id);
-              return;
-            }
-            // Live events may have gone out since this subscribe was sent:
-            // the cursor never moves back below what this connection was
-            // sent, or those events would go out twice.
-            if (!entry.active || after > entry.last_sent)
-              entry.last_sent = after;
-            entry.active = true;
-            entry.handle = handle;
-            // The task counts the backlog against this subscriber's window.
-            entry.owed = sub.backlog.size();
-            if (auto& m = self->state.setup.metrics) {
-              if (after > 0)
-                m->resume(metrics::channel::websocket);
-              if (sub.expired)
-                m->events_expired(metrics::channel::websocket);
-            }
-            if (sub.expired)
-              write_error(self, reply_to, error_code::events_expired,
-                          "events after seq " + std::to_string(after) +
-                              " fell out of the task's log; replaying the "
-                              "retained ones");
-            auto seq = sub.last_seq - sub.backlog.size();
-            for (auto& ev : sub.backlog) {
-              ++seq;
-              if (seq > entry.last_sent) {
-                deliver(self, ev.data);
-                entry.last_sent = seq;
+// Subscribes to a task and forwards its retained events after `after`. The
+// entry is claimed before the task is even looked up, so that an
+// unsubscribe sent right behind this subscribe voids it.
+void subscribe(self_ptr self, const std::string& task_id,
+               std::optional<task_actor> known, uint64_t after,
+               const std::string& reply_to, bool confirm) {
+  auto& claimed = self->state.subscriptions[task_id];
+  // A live or starting subscription keeps its cursor: what this connection
+  // was sent is never sent again.
+  auto keep_cursor = claimed.active || claimed.pending > 0;
+  ++claimed.pending;
+  auto generation = claimed.generation;
+  auto failed = [=](caf::error& err) {
+    --self->state.subscriptions[task_id].pending;
+    tidy(self, task_id);
+    write_error(self, reply_to, err);
+  };
+  auto ask = [=](task_actor handle) {
+    auto sink = caf::actor_cast<event_sink>(self);
+    self->request(handle, self->state.setup.request_timeout,
+                  subscribe_atom::value, sink, after)
+        .then(
+            [=](subscription& sub) {
+              auto& entry = self->state.subscriptions[task_id];
+              --entry.pending;
+              if (confirm)
+                write(self, message_writer{"subscribe_success", reply_to}
+                                .str("task_id", task_id)
+                                .str("state", sub.state)
+                                .finish());
+              if (entry.generation != generation) {
+                // Unsubscribed since: the task dropped this sink already.
+                tidy(self, task_id);
+                return;
               }
-            }
-            if (sub.ended) {
-              entry.active = false;
-              tidy(self, task_id);
-            } else {
-              grant(self);
-            }
-          },
-          [=](caf::error& err) {
-            --self->state.subscriptions[task_id].pending;
-            tidy(self, task_id);
-            write_error(self, reply_to, err);
-          });
+              if (!keep_cursor || after > entry.last_sent)
+                entry.last_sent = after;
+              entry.active = true;
+              entry.handle = handle;
+              // The task counts the backlog against this subscriber's window.
+              entry.owed = sub.backlog.size();
+              if (auto& m = self->state.setup.metrics) {
+                if (after > 0)
+                  m->resume(metrics::channel::websocket);
+                if (sub.expired)
+                  m->events_expired(metrics::channel::websocket);
+              }
+              if (sub.expired)
+                write_error(self, reply_to, error_code::events_expired,
+                            "events after seq " + std::to_string(after) +
+                                " fell out of the task's log; replaying the "
+                                "retained ones");
+              auto seq = sub.last_seq - sub.backlog.size();
+              for (auto& ev : sub.backlog) {
+                ++seq;
+                if (seq > entry.last_sent) {
+                  deliver(self, ev.data);
+                  entry.last_sent = seq;
+                }
+              }
+              if (sub.ended) {
+                entry.active = false;
+                tidy(self, task_id);
+              } else {
+                grant(self);
+              }
+            },
+            failed);
+  };
+  if (known) {
+    ask(std::move(*known));
+    return;
+  }
+  if (claimed.handle) {
+    ask(claimed.handle);
+    return;
+  }
+  self->request(self->state.setup.manager, self->state.setup.request_timeout,
+                get_atom::value, task_id, self->state.setup.principal)
+      .then([=](task_actor& t) { ask(t); }, failed);
 }
 
 void handle(self_ptr self, command& cmd) {
@@ -320,9 +350,7 @@ void handle(self_ptr self, command& cmd) {
   case command_type::subscribe: {
     auto task_id = cmd.task_id;
     auto after = cmd.after;
-    with_task(self, cmd, [=](task_actor& t) {
-      subscribe(self, task_id, t, after, id, true);
-    });
+    subscribe(self, task_id, std::nullopt, after, id, true);
     break;
   }
   case command_type::unsubscribe: {
@@ -511,13 +539,17 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
         auto i = self->state.subscriptions.find(task_id);
         if (i == self->state.subscriptions.end() || !i->second.active)
           return;
-        if (auto& m = self->state.setup.metrics)
+        if (auto& m = self->state.setup.metrics) {
           m->events_expired(metrics::channel::websocket);
-        write_error(self, {}, error_code::events_expired,
-                    "events of task " + task_id + " after seq " +
-                        std::to_string(after) +
-                        " fell out of its log while this connection was "
-                        "behind; the retained ones follow");
+          m->protocol_error(error_code::events_expired);
+        }
+        // Behind the events still waiting in the outbox, in order.
+        deliver(self, protocol::make_frame(protocol::encode_error(
+                          {}, error_code::events_expired,
+                          "events of task " + task_id + " after seq " +
+                              std::to_string(after) +
+                              " fell out of its log while this connection "
+                              "was behind; the retained ones follow")));
       },
   };
 }

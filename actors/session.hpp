@@ -68,6 +68,7 @@ struct session_state {
   std::deque<protocol::frame> outbox;
   size_t outbox_bytes = 0;
   bool pump_scheduled = false;
+  std::chrono::milliseconds pump_delay{2};
   uint16_t close_code = 0;
   metrics::connection_probe probe;
   bool draining = false;

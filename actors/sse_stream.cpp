@@ -39,57 +39,99 @@ void finish(self_ptr self) {
   self->quit();
 }
 
+void schedule_retry(self_ptr self) {
+  auto& st = self->state;
+  if (!st.retry_scheduled) {
+    st.retry_scheduled = true;
+    self->delayed_send(self, std::chrono::milliseconds(2), resume_atom::value);
+  }
+}
+
 // Hands the task credit for the events taken once the client has read
 // nearly all that was written: the stream is a cursor into the task's log.
 void grant(self_ptr self) {
   auto& st = self->state;
   if (st.done || st.owed < event_window / 2)
     return;
-  if (st.setup.exchange->queued_bytes() < 64 * 1024) {
+  if (st.outbox.empty() && st.setup.exchange->queued_bytes() < 64 * 1024) {
     self->send(st.setup.task, credit_atom::value,
                caf::actor_cast<event_sink>(self), st.owed);
     st.owed = 0;
-  } else if (!st.retry_scheduled) {
-    st.retry_scheduled = true;
-    self->delayed_send(self, std::chrono::milliseconds(2), resume_atom::value);
+  } else {
+    schedule_retry(self);
   }
 }
 
-// Writes one event; the JSON text is the shared frame, not a copy. The
-// stream ends with the task's terminal event, also when the client already
-// had it (it resumed past it).
+// Writes what waits while the response has room (half its bound), so that
+// a window of large events drains at the client's pace instead of
+// overflowing the bound. Ends the response after the terminal event.
+void pump(self_ptr self) {
+  auto& st = self->state;
+  auto& ex = *st.setup.exchange;
+  auto room = ex.max_queued_bytes() / 2;
+  while (!st.done && !st.outbox.empty() && ex.queued_bytes() < room) {
+    auto p = std::move(st.outbox.front());
+    st.outbox.pop_front();
+    if (p.named) {
+      ex.write(std::move(p.named));
+      continue;
+    }
+    // The JSON text is the shared frame, not a copy.
+    auto type = type_of(*p.data);
+    auto head =
+        protocol::make_frame("id: " + std::to_string(p.seq) +
+                             "\nevent: " + std::string{type} + "\ndata: ");
+    if (!ex.write(std::move(head)) || !ex.write(p.data) ||
+        !ex.write(blank_line())) {
+      // The client is gone or too slow; it resumes with Last-Event-ID.
+      finish(self);
+      return;
+    }
+    if (auto& m = st.setup.metrics)
+      m->sent(metrics::channel::sse, type);
+    if (p.terminal) {
+      finish(self);
+      return;
+    }
+  }
+  if (st.done)
+    return;
+  if (!st.outbox.empty())
+    schedule_retry(self);
+  else if (st.end_pending)
+    finish(self);
+}
+
+// Queues one event. The stream ends with the task's terminal event, also
+// when the client already had it (it resumed past it).
 void write_event(self_ptr self, uint64_t seq, const protocol::frame& data,
                  bool terminal) {
   auto& st = self->state;
   if (st.done)
     return;
   if (seq <= st.last_sent) {
-    if (terminal)
-      finish(self);
+    if (terminal) {
+      st.end_pending = true;
+      pump(self);
+    }
     return;
   }
   st.last_sent = seq;
-  auto type = type_of(*data);
-  auto head = protocol::make_frame("id: " + std::to_string(seq) + "\nevent: " +
-                                   std::string{type} + "\ndata: ");
-  auto& ex = *st.setup.exchange;
-  if (!ex.write(std::move(head)) || !ex.write(data) ||
-      !ex.write(blank_line())) {
-    // The client is gone or too slow; it resumes with Last-Event-ID.
-    finish(self);
-    return;
-  }
-  if (auto& m = st.setup.metrics)
-    m->sent(metrics::channel::sse, type);
-  if (terminal)
-    finish(self);
+  st.outbox.push_back(sse_stream_state::pending{seq, data, terminal, nullptr});
+  pump(self);
 }
 
 void write_named(self_ptr self, std::string_view event, std::string json) {
-  if (auto& m = self->state.setup.metrics)
+  auto& st = self->state;
+  if (st.done)
+    return;
+  if (auto& m = st.setup.metrics)
     m->sent(metrics::channel::sse, event);
-  self->state.setup.exchange->write(protocol::make_frame(
-      "event: " + std::string{event} + "\ndata: " + json + "\n\n"));
+  st.outbox.push_back(sse_stream_state::pending{
+      0, nullptr, false,
+      protocol::make_frame("event: " + std::string{event} + "\ndata: " + json +
+                           "\n\n")});
+  pump(self);
 }
 
 } // namespace
@@ -138,8 +180,10 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
               ++seq;
               write_event(self, seq, ev.data, sub.ended && seq == sub.last_seq);
             }
-            if (!self->state.done && sub.ended)
-              finish(self);
+            if (!self->state.done && sub.ended) {
+              self->state.end_pending = true;
+              pump(self);
+            }
             self->state.owed = sub.backlog.size();
             grant(self);
           },
@@ -176,6 +220,7 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
       },
       [=](resume_atom) {
         self->state.retry_scheduled = false;
+        pump(self);
         grant(self);
       },
       [=](heartbeat_atom) {

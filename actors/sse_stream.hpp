@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <string>
 
 #include "actors/interfaces.hpp"
@@ -39,7 +40,19 @@ struct sse_stream_setup {
 /// State of an SSE stream actor.
 struct sse_stream_state {
   sse_stream_setup setup;
+  /// An event or a named message waiting for room in the response.
+  struct pending {
+    uint64_t seq = 0;
+    protocol::frame data;
+    bool terminal = false;
+    /// A complete named message (`error`, `snapshot`) instead of an event.
+    protocol::frame named;
+  };
   uint64_t last_sent = 0;
+  /// What waits for the client to read, in order (bounded by credit).
+  std::deque<pending> outbox;
+  /// End the response once the outbox is written.
+  bool end_pending = false;
   /// Events received since the task was last granted credit for them.
   uint64_t owed = 0;
   bool retry_scheduled = false;

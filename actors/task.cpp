@@ -381,6 +381,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
           // skips what it has, but sees the terminal event go by.
           s->sent = std::min(sub.last_seq, st.last_seq());
           s->credit = event_window - sub.backlog.size();
+        } else if (auto* s = st.find_subscriber(sink)) {
+          // This reply ends the subscription: the old cursor is done.
+          s->sent = st.last_seq();
+          st.drop_finished_subscribers();
         }
         return sub;
       },
@@ -472,7 +476,22 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
         st.ctx->slot().failure = flows::flow_failure{error_code::timeout, msg};
         st.resume(st.ctx->slot().handle);
       },
-      [=](expire_atom) { self->quit(); },
+      [=](expire_atom) {
+        // Retention (or the byte budget) ends the task while some
+        // subscribers are still behind: tell them what they missed and
+        // give them the terminal event, so that every watcher sees the end.
+        auto& st = self->state;
+        if (st.terminal && !st.events.empty())
+          for (auto& s : st.subscribers)
+            if (s.sent < st.last_seq()) {
+              if (s.sent + 1 < st.last_seq())
+                self->send(s.sink, gap_atom::value, st.setup.id, s.sent,
+                           st.snapshot());
+              self->send(s.sink, event_atom::value, st.setup.id, st.last_seq(),
+                         event_frame{st.events.back().second}, true);
+            }
+        self->quit();
+      },
       [=](sweep_atom) {
         auto& st = self->state;
         if (st.terminal)

@@ -90,6 +90,9 @@ struct recorder : sb::transport::http_exchange {
   size_t queued_bytes() const override {
     return 0;
   }
+  size_t max_queued_bytes() const override {
+    return 0;
+  }
   void end() override {}
   void on_closed(std::function<void()>) override {}
 };

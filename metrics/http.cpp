@@ -44,6 +44,10 @@ class counting_exchange : public transport::http_exchange {
     return inner_->queued_bytes();
   }
 
+  size_t max_queued_bytes() const override {
+    return inner_->max_queued_bytes();
+  }
+
   void end() override {
     inner_->end();
   }

@@ -98,6 +98,8 @@ class exchange_impl : public http_exchange,
 
   size_t queued_bytes() const override;
 
+  size_t max_queued_bytes() const override;
+
   void end() override;
 
   void on_closed(std::function<void()> f) override {
@@ -196,8 +198,21 @@ class http_session : public session_base,
     });
   }
 
+  // Counts this stream as a slow consumer, once (the queue bound and the
+  // write timeout may both notice it).
+  void count_slow_consumer() {
+    if (slow_counted_.exchange(true))
+      return;
+    if (state_->opts.observer)
+      state_->opts.observer(connection_event::sse_slow_consumer, 1);
+  }
+
   size_t queued_out_bytes() const {
     return out_bytes_.load(std::memory_order_relaxed);
+  }
+
+  size_t max_queued_out_bytes() const {
+    return state_->opts.max_queue_bytes;
   }
 
   bool post_write(protocol::frame chunk) {
@@ -210,8 +225,7 @@ class http_session : public session_base,
     // sign of a slow reader.
     if (total > state_->opts.max_queue_bytes && total != chunk->size()) {
       gone_ = true;
-      if (state_->opts.observer)
-        state_->opts.observer(connection_event::sse_slow_consumer, 1);
+      count_slow_consumer();
       post([self = shared_from_this()] { self->close_now(); });
       return false;
     }
@@ -461,8 +475,8 @@ class http_session : public session_base,
     out_.pop_front();
     // Counted first: the timeout also ends the watching read, whose handler
     // may have closed the stream already.
-    if (ec == beast::error::timeout && state_->opts.observer)
-      state_->opts.observer(connection_event::sse_slow_consumer, 1);
+    if (ec == beast::error::timeout)
+      count_slow_consumer();
     if (phase_ != phase::streaming)
       return;
     if (ec) {
@@ -593,6 +607,7 @@ class http_session : public session_base,
   std::array<char, 1024> discard_;
   std::deque<protocol::frame> out_;
   std::atomic<size_t> out_bytes_{0};
+  std::atomic<bool> slow_counted_{false};
   std::atomic<bool> gone_{false};
 };
 
@@ -619,6 +634,12 @@ bool exchange_impl::write(protocol::frame chunk) {
 size_t exchange_impl::queued_bytes() const {
   if (auto s = session())
     return s->queued_out_bytes();
+  return 0;
+}
+
+size_t exchange_impl::max_queued_bytes() const {
+  if (auto s = session())
+    return s->max_queued_out_bytes();
   return 0;
 }
 

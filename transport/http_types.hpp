@@ -102,6 +102,9 @@ class http_exchange {
   /// Returns the bytes written to a streamed response and not yet sent.
   virtual size_t queued_bytes() const = 0;
 
+  /// Returns the bound of `queued_bytes` past which `write` fails.
+  virtual size_t max_queued_bytes() const = 0;
+
   /// Ends a streamed response and closes the connection.
   virtual void end() = 0;
 

@@ -251,6 +251,9 @@ class websocket_session
       }
     }
     buffer_.consume(buffer_.size());
+    // One large message must not pin its buffer for the connection's life.
+    if (buffer_.capacity() > 64 * 1024)
+      buffer_.shrink_to_fit();
     do_read();
   }
 
@@ -258,12 +261,16 @@ class websocket_session
   // stops (the close handshake drains the rest of the message).
   void refuse_too_large() {
     buffer_.consume(buffer_.size());
+    buffer_.shrink_to_fit();
     if (inbound_)
       inbound_->on_too_large();
-    do_send(protocol::make_frame(protocol::error_json(
+    auto f = protocol::make_frame(protocol::error_json(
         "too_large", "message exceeds the limit of " +
                          std::to_string(state_->opts.max_message_bytes) +
-                         " bytes")));
+                         " bytes"));
+    // do_send settles the bytes that send() would have counted as posted.
+    posted_bytes_ += f->size();
+    do_send(std::move(f));
     request_close(websocket::close_code::too_big, "message too big", false);
   }
 

@@ -463,9 +463,11 @@ TEST_CASE("metrics count a scripted session exactly", "[metrics]") {
 
 TEST_CASE("metrics count slow consumers and lost heartbeats",
           "[metrics][disconnects]") {
-  // A client that stops reading while a ticker emits as fast as it can: once
-  // the socket buffers are full, its backlog passes the 4 KiB bound.
-  metrics_server s{{"--heartbeat-ms=300", "--max-queue-bytes=4096"}};
+  // A client that stops reading while a ticker emits as fast as it can.
+  // Its writes stall once the small kernel buffer is full; the write
+  // timeout notices long before three heartbeats pass.
+  metrics_server s{{"--heartbeat-ms=1500", "--max-queue-bytes=4096",
+                    "--write-timeout-ms=200", "--socket-send-buffer=16384"}};
   auto port = s.server.port();
 
   auto flood = std::make_unique<test::ws_client>();
@@ -485,7 +487,8 @@ TEST_CASE("metrics count slow consumers and lost heartbeats",
         1);
   while (flood->read_text(5s)) {
   }
-  CHECK(flood->close_code() == 1013);
+  // No close frame fits a full socket: 1013 only if it got through.
+  CHECK((flood->close_code() == 1013 || flood->close_code() == 0));
   CHECK(test::request(port, "POST", "/api/tasks/" + task_id + "/stop", "{}",
                       {{"Content-Type", "application/json"}})
             .status == 200);

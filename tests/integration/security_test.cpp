@@ -300,6 +300,10 @@ TEST_CASE("random subscribe, unsubscribe and resume: each seq once, in order",
     default: check.take(c->read_json(10s));
     }
   }
+  std::string bad;
+  for (auto x : check.out_of_order)
+    bad += std::to_string(x) + " ";
+  INFO("out of order: " << bad);
   CHECK(check.out_of_order.empty());
   CHECK(check.highest == 1502);
 }
@@ -492,9 +496,10 @@ TEST_CASE("stop reasons are length-limited", "[security][memory]") {
                            R"(","reason":")" + std::string(1024, 'r') + "\"}",
                        "y");
   CHECK(test::type_of(ok) == "stop_success");
-  auto fat = c->request(R"({"type":"start","id":"f","task":"ticker","params":{"pad":")" +
-                            std::string(70000, 'p') + "\"}}",
-                        "f");
+  auto fat = c->request(
+      R"({"type":"start","id":"f","task":"ticker","params":{"pad":")" +
+          std::string(70000, 'p') + "\"}}",
+      "f");
   CHECK(str(fat, "code") == "invalid_params");
   auto long_id = c->request(R"({"type":"stop","id":"z","task_id":")" +
                                 std::string(257, 't') + "\"}",
