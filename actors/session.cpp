@@ -150,7 +150,8 @@ void write_error(self_ptr self, const std::string& reply_to,
 template<class F>
 void with_task(self_ptr self, const command& cmd, F f) {
   auto& subs = self->state.subscriptions;
-  if (auto i = subs.find(cmd.task_id); i != subs.end() && i->second.handle) {
+  // Only a live subscription's handle: an ended one's task may be gone.
+  if (auto i = subs.find(cmd.task_id); i != subs.end() && i->second.active) {
     f(i->second.handle);
     return;
   }
@@ -166,9 +167,33 @@ void with_task(self_ptr self, const command& cmd, F f) {
 // Forgets a subscription entry once nothing refers to it any more.
 void tidy(self_ptr self, const std::string& task_id) {
   auto& subs = self->state.subscriptions;
-  if (auto i = subs.find(task_id);
-      i != subs.end() && !i->second.active && i->second.pending == 0)
+  if (auto i = subs.find(task_id); i != subs.end() && !i->second.active &&
+                                   i->second.pending == 0 &&
+                                   !i->second.finished)
     subs.erase(i);
+}
+
+// Ends a subscription with its task's terminal event. Its cursor stays, so
+// that a subscribe sent before the client saw the end sends nothing twice;
+// the oldest of these are forgotten past a bound.
+void end_subscription(self_ptr self, const std::string& task_id) {
+  auto& st = self->state;
+  auto i = st.subscriptions.find(task_id);
+  if (i == st.subscriptions.end())
+    return;
+  i->second.active = false;
+  if (!i->second.finished) {
+    i->second.finished = true;
+    st.finished.push_back(task_id);
+  }
+  while (st.finished.size() > max_finished_cursors) {
+    auto old = std::move(st.finished.front());
+    st.finished.pop_front();
+    if (auto j = st.subscriptions.find(old); j != st.subscriptions.end()) {
+      j->second.finished = false;
+      tidy(self, old);
+    }
+  }
 }
 
 // Subscribes to a task and forwards its retained events after `after`. The
@@ -180,7 +205,7 @@ void subscribe(self_ptr self, const std::string& task_id,
   auto& claimed = self->state.subscriptions[task_id];
   // A live or starting subscription keeps its cursor: what this connection
   // was sent is never sent again.
-  auto keep_cursor = claimed.active || claimed.pending > 0;
+  auto keep_cursor = claimed.active || claimed.pending > 0 || claimed.finished;
   ++claimed.pending;
   auto generation = claimed.generation;
   auto failed = [=](caf::error& err) {
@@ -232,8 +257,7 @@ void subscribe(self_ptr self, const std::string& task_id,
                 }
               }
               if (sub.ended) {
-                entry.active = false;
-                tidy(self, task_id);
+                end_subscription(self, task_id);
               } else {
                 grant(self);
               }
@@ -244,7 +268,7 @@ void subscribe(self_ptr self, const std::string& task_id,
     ask(std::move(*known));
     return;
   }
-  if (claimed.handle) {
+  if (claimed.active) {
     ask(claimed.handle);
     return;
   }
@@ -361,20 +385,26 @@ void handle(self_ptr self, command& cmd) {
                       .finish());
     };
     auto i = st.subscriptions.find(task_id);
-    if (i != st.subscriptions.end() && i->second.handle) {
+    if (i != st.subscriptions.end() && i->second.active) {
       // Also sent when a subscribe is still pending: the task handles the
       // two in order, so it ends up without this sink.
       self->send(i->second.handle, unsubscribe_atom::value,
                  caf::actor_cast<event_sink>(self));
+      // After unsubscribe_success the client knows what it has: a later
+      // subscribe replays from its `after`.
       i->second.active = false;
+      i->second.finished = false;
       ++i->second.generation;
       tidy(self, task_id);
       confirm();
     } else {
       // A first subscribe may still be pending: void it, and tell the task
       // (after that subscribe, in order) to drop this sink.
-      if (i != st.subscriptions.end())
+      if (i != st.subscriptions.end()) {
         ++i->second.generation;
+        i->second.finished = false;
+        tidy(self, task_id);
+      }
       with_task(self, cmd, [=](task_actor& t) {
         self->send(t, unsubscribe_atom::value,
                    caf::actor_cast<event_sink>(self));
@@ -527,10 +557,9 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
           i->second.last_sent = seq;
           deliver(self, std::move(ev.data));
         }
-        if (terminal) {
-          i->second.active = false;
-          tidy(self, task_id);
-        } else if (i->second.owed >= event_window / 2) {
+        if (terminal)
+          end_subscription(self, task_id);
+        else if (i->second.owed >= event_window / 2) {
           grant(self);
         }
       },

@@ -41,6 +41,9 @@ struct session_setup {
   metrics::registry_ptr metrics;
 };
 
+/// Ended subscriptions whose cursors a session remembers.
+inline constexpr size_t max_finished_cursors = 1024;
+
 /// State of a session actor.
 struct session_state {
   /// A task this session is subscribed to, or has a subscribe pending for.
@@ -55,6 +58,8 @@ struct session_state {
     uint32_t pending = 0;
     /// Events received since the task was last granted credit for them.
     uint64_t owed = 0;
+    /// True once the task's terminal event went out (the cursor is kept).
+    bool finished = false;
     /// Counts unsubscribes, so that a subscribe answered after a later
     /// unsubscribe does not revive the subscription.
     uint64_t generation = 0;
@@ -63,6 +68,8 @@ struct session_state {
   session_setup setup;
   std::string id;
   std::map<std::string, subscribed> subscriptions;
+  /// Tasks whose subscription ended, oldest first (their cursors are kept).
+  std::deque<std::string> finished;
   std::set<std::string> calls_in_flight;
   bool closed = false;
   std::deque<protocol::frame> outbox;

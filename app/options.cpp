@@ -36,18 +36,26 @@ setter text(std::string options::*member) {
   };
 }
 
+// Splits a comma-separated value; empty items are kept for the caller to
+// judge.
+std::vector<std::string> split_commas(const std::string& v) {
+  std::vector<std::string> items;
+  size_t i = 0;
+  while (i <= v.size()) {
+    auto j = v.find(',', i);
+    if (j == std::string::npos)
+      j = v.size();
+    items.push_back(v.substr(i, j - i));
+    i = j + 1;
+  }
+  return items;
+}
+
 setter list(std::vector<std::string> options::*member) {
   return [=](options& o, const std::string& v) -> std::string {
-    size_t i = 0;
-    while (i <= v.size()) {
-      auto j = v.find(',', i);
-      if (j == std::string::npos)
-        j = v.size();
-      auto item = v.substr(i, j - i);
+    for (auto& item : split_commas(v))
       if (!item.empty())
-        (o.*member).push_back(item);
-      i = j + 1;
-    }
+        (o.*member).push_back(std::move(item));
     return {};
   };
 }
@@ -56,21 +64,14 @@ setter list(std::vector<std::string> options::*member) {
 // turn authentication off or accept nothing, so both are refused.
 setter token_list(std::vector<std::string> options::*member) {
   return [=](options& o, const std::string& v) -> std::string {
-    std::vector<std::string> items;
-    size_t i = 0;
-    while (i <= v.size()) {
-      auto j = v.find(',', i);
-      if (j == std::string::npos)
-        j = v.size();
-      auto item = v.substr(i, j - i);
+    auto items = split_commas(v);
+    for (size_t k = 0; k < items.size(); ++k) {
+      auto& item = items[k];
       if (item.find_first_not_of(" \t\r\n") == std::string::npos)
-        return "token " + std::to_string(items.size() + 1) +
+        return "token " + std::to_string(k + 1) +
                " is empty; list at least one non-blank token";
       if (item.find_first_of(" \t\r\n") != std::string::npos)
-        return "token " + std::to_string(items.size() + 1) +
-               " contains whitespace";
-      items.push_back(item);
-      i = j + 1;
+        return "token " + std::to_string(k + 1) + " contains whitespace";
     }
     for (auto& item : items) {
       if (item.size() < 16)

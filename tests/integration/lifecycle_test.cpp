@@ -182,7 +182,7 @@ TEST_CASE("a client that stops reading is cut off, others are not",
   // that stops stalls its connection's writes: cut off after the write
   // timeout (no close frame fits a full socket, so 1013 or a plain EOF).
   life_fixture f{{"--max-queue-bytes=65536", "--max-log-events=200000",
-                  "--write-timeout-ms=500"}};
+                  "--write-timeout-ms=500", "--socket-send-buffer=16384"}};
   auto started = test::request(
       f.server.port(), "POST", "/api/tasks",
       R"({"task":"ticker","params":{"steps":200000,"interval_ms":0}})",

@@ -307,7 +307,11 @@ TEST_CASE("metrics count a scripted session exactly", "[metrics]") {
   CHECK(str(nosuch, "code") == "unknown_tool");
 
   // A WebSocket resume: ticker a from seq 1 replays progress, progress and
-  // result.
+  // result. This connection already got them, so it unsubscribes first (a
+  // subscribe never sends a connection what it was sent already).
+  auto unsub = c.reply(
+      R"({"type":"unsubscribe","id":"u","task_id":")" + a + R"("})", "u");
+  CHECK(test::type_of(unsub) == "unsubscribe_success");
   auto sub = c.reply(R"({"type":"subscribe","id":"r","task_id":")" + a +
                          R"(","after":1})",
                      "r");
@@ -422,6 +426,7 @@ TEST_CASE("metrics count a scripted session exactly", "[metrics]") {
                 {rx("websocket", "invalid"), 1},
                 {rx("websocket", "call_tool"), 3},
                 {rx("websocket", "subscribe"), 1},
+                {rx("websocket", "unsubscribe"), 1},
                 {rx("websocket", "ping"), 1},
                 {rx("http", "events"), 1},
                 {rx("http", "list_tasks"), 1},

@@ -210,19 +210,31 @@ struct seq_checker {
   uint64_t highest = 0;
   bool done = false;
   std::vector<uint64_t> out_of_order;
+  std::vector<std::string> history;
 
   // Consumes one message; returns its reply_to (or "").
   std::string take(const rapidjson::Document& msg) {
     if (msg.HasMember("seq") && msg.HasMember("task_id") &&
         msg["task_id"].IsString() && msg["task_id"].GetString() == task_id) {
       auto seq = msg["seq"].GetUint64();
-      if (seq != highest + 1)
+      if (seq != highest + 1) {
         out_of_order.push_back(seq);
+        // What led to the first one, for whoever reads a failure.
+        if (out_of_order.size() == 1)
+          for (auto& h : history)
+            std::fprintf(stderr, "  before: %s\n", h.c_str());
+        if (out_of_order.size() == 1)
+          std::fprintf(stderr, "  now: %s\n",
+                       protocol::to_json(msg).substr(0, 120).c_str());
+      }
       highest = std::max(highest, seq);
       auto type = test::type_of(msg);
       if (type == "result" || type == "error" || type == "stopped")
         done = true;
     }
+    history.push_back(protocol::to_json(msg).substr(0, 100));
+    if (history.size() > 12)
+      history.erase(history.begin());
     if (msg.HasMember("reply_to") && msg["reply_to"].IsString())
       return msg["reply_to"].GetString();
     return {};
@@ -269,6 +281,7 @@ TEST_CASE("random subscribe, unsubscribe and resume: each seq once, in order",
   bool subscribed = true;
   int op = 0;
   auto sub = [&](uint64_t after) {
+    check.history.push_back("SEND subscribe after=" + std::to_string(after));
     REQUIRE(c->send_text(R"({"type":"subscribe","id":"op)" +
                          std::to_string(++op) + R"(","task_id":")" +
                          check.task_id + R"(","after":)" +
@@ -280,6 +293,7 @@ TEST_CASE("random subscribe, unsubscribe and resume: each seq once, in order",
       if (!subscribed)
         break;
       auto id = "op" + std::to_string(++op);
+      check.history.push_back("SEND unsubscribe");
       REQUIRE(c->send_text(R"({"type":"unsubscribe","id":")" + id +
                            R"(","task_id":")" + check.task_id + "\"}"));
       while (check.take(c->read_json(10s)) != id) {
