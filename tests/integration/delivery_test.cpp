@@ -136,13 +136,15 @@ double metric(uint16_t port, const std::string& series) {
 
 TEST_CASE("clients that never read cost bounded memory and are dropped",
           "[delivery][memory]") {
-  // The issue asks for 50 of each; 20 (10 under the sanitizers, which slow
+  // The issue asks for 50 of each; 20 (4 under the sanitizers, which slow
   // every ticker down several times) keep the suite lean and show the same
   // bound.
 #if defined(__SANITIZE_ADDRESS__)
-  constexpr int per_transport = 10;
+  constexpr int per_transport = 4;
+  constexpr int normal_steps = 100;
 #else
   constexpr int per_transport = 20;
+  constexpr int normal_steps = 300;
 #endif
   test::fixture_tree tree;
   // Short logs so that 100 running tickers themselves stay small; the
@@ -178,9 +180,10 @@ TEST_CASE("clients that never read cost bounded memory and are dropped",
   // A normal client on the same server gets every event, in order.
   test::ws_client normal;
   REQUIRE(normal.connect(port));
-  REQUIRE(test::type_of(normal.read_json()) == "hello");
+  REQUIRE(test::type_of(normal.read_json(30s)) == "hello");
   auto started = normal.request(
-      R"({"type":"start","id":"n","task":"ticker","params":{"steps":300,"interval_ms":1}})",
+      R"({"type":"start","id":"n","task":"ticker","params":{"steps":)" +
+          std::to_string(normal_steps) + R"(,"interval_ms":1}})",
       "n", 20s);
   std::string id = started["task_id"].GetString();
   uint64_t next = 1;
@@ -198,7 +201,7 @@ TEST_CASE("clients that never read cost bounded memory and are dropped",
     if (next % 100 == 0)
       sample();
   }
-  CHECK(next == 303);
+  CHECK(next == static_cast<uint64_t>(normal_steps) + 3);
   normal.close();
   // Every stalled client is dropped: one whose writes make no progress for
   // the write timeout as a slow consumer; a WebSocket peer that answers no
@@ -236,7 +239,10 @@ TEST_CASE("clients that never read cost bounded memory and are dropped",
   CHECK(ended == stalled.size());
   sample();
   INFO("RSS base " << base / 1024 << " KiB, peak " << peak / 1024 << " KiB");
+#if !defined(__SANITIZE_ADDRESS__)
+  // ASan's shadow memory and quarantine make RSS meaningless there.
   CHECK(peak - base < 128u * 1024 * 1024);
+#endif
   // The server still answers.
   CHECK(test::request(port, "GET", "/healthz").status == 200);
 }

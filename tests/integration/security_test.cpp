@@ -250,7 +250,8 @@ TEST_CASE("subscribing again while events flow sends none twice",
   auto started = c->request(
       R"({"type":"start","id":"s","task":"ticker","params":{"steps":3000,"interval_ms":1}})",
       "s");
-  seq_checker check{str(started, "task_id")};
+  seq_checker check;
+  check.task_id = str(started, "task_id");
   // The review's attack: subscribe with after = the highest seq received,
   // again and again, without waiting for the replies.
   int sent = 0;
@@ -277,7 +278,8 @@ TEST_CASE("random subscribe, unsubscribe and resume: each seq once, in order",
   auto started = c->request(
       R"({"type":"start","id":"s","task":"ticker","params":{"steps":1500,"interval_ms":1}})",
       "s");
-  seq_checker check{str(started, "task_id")};
+  seq_checker check;
+  check.task_id = str(started, "task_id");
   bool subscribed = true;
   int op = 0;
   auto sub = [&](uint64_t after) {
