@@ -59,29 +59,17 @@ void check_drained(self_ptr self) {
   }
 }
 
-// Forgets the oldest finished tasks until the retained logs fit the budget.
+// Forgets the oldest finished tasks (by start) until the retained logs fit
+// the budget.
 void evict_over_budget(self_ptr self) {
   auto& st = self->state;
   while (st.retained_bytes > st.setup.max_retained_bytes &&
-         !st.finished_order.empty()) {
-    auto id = std::move(st.finished_order.front());
-    st.finished_order.pop_front();
-    auto f = st.finished_bytes.find(id);
-    if (f == st.finished_bytes.end())
-      continue; // Expired already.
-    st.retained_bytes -= f->second;
-    st.finished_bytes.erase(f);
-    if (auto t = st.tasks.find(id); t != st.tasks.end())
+         !st.finished.empty()) {
+    auto [ordinal, bytes] = *st.finished.begin();
+    st.finished.erase(st.finished.begin());
+    st.retained_bytes -= bytes;
+    if (auto t = st.tasks.find(st.by_ordinal[ordinal]); t != st.tasks.end())
       self->send(t->second, expire_atom::value);
-  }
-  // Ids of tasks that expired on their own linger in the queue; drop them
-  // once they outnumber the retained ones.
-  if (st.finished_order.size() > 2 * st.finished_bytes.size() + 64) {
-    std::deque<std::string> kept;
-    for (auto& id : st.finished_order)
-      if (st.finished_bytes.count(id) > 0)
-        kept.push_back(std::move(id));
-    st.finished_order.swap(kept);
   }
 }
 
@@ -102,12 +90,11 @@ task_manager_actor::behavior_type task_manager(self_ptr self,
     auto i = st.ids.find(dm.source);
     if (i == st.ids.end())
       return;
-    if (auto f = st.finished_bytes.find(i->second);
-        f != st.finished_bytes.end()) {
-      st.retained_bytes -= f->second;
-      st.finished_bytes.erase(f);
-    }
     if (auto o = st.ordinal_of.find(i->second); o != st.ordinal_of.end()) {
+      if (auto f = st.finished.find(o->second); f != st.finished.end()) {
+        st.retained_bytes -= f->second;
+        st.finished.erase(f);
+      }
       st.by_ordinal.erase(o->second);
       st.ordinal_of.erase(o);
     }
@@ -265,9 +252,10 @@ task_manager_actor::behavior_type task_manager(self_ptr self,
       [=](finished_atom, const std::string& id, uint64_t bytes) {
         auto& st = self->state;
         st.running.erase(id);
-        st.finished_order.push_back(id);
-        st.finished_bytes[id] = bytes;
-        st.retained_bytes += bytes;
+        if (auto o = st.ordinal_of.find(id); o != st.ordinal_of.end()) {
+          st.finished[o->second] = bytes;
+          st.retained_bytes += bytes;
+        }
         evict_over_budget(self);
         check_drained(self);
       },

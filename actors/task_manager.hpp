@@ -1,6 +1,5 @@
 #pragma once
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,9 +43,9 @@ struct task_manager_state {
   std::map<uint64_t, std::string> by_ordinal;
   std::map<std::string, uint64_t> ordinal_of;
   uint64_t next_ordinal = 1;
-  /// Finished tasks still retained, oldest first, and the bytes each pins.
-  std::deque<std::string> finished_order;
-  std::map<std::string, uint64_t> finished_bytes;
+  /// Finished tasks still retained, by start ordinal, and the bytes each
+  /// pins.
+  std::map<uint64_t, uint64_t> finished;
   uint64_t retained_bytes = 0;
   bool draining = false;
   bool sweeping = false;

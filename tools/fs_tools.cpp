@@ -33,9 +33,7 @@ std::variant<unique_fd, outcome> open_regular(const workspace& ws,
                                               struct stat& st) {
   auto opened = ws.open_beneath(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
   if (auto* err = std::get_if<open_error>(&opened))
-    return outcome::fail(err->bad_path() ? error_code::invalid_args
-                                         : error_code::tool_failed,
-                         err->message);
+    return open_failure(*err);
   auto fd = std::get<unique_fd>(std::move(opened));
   if (::fstat(fd.get(), &st) != 0)
     return outcome::fail(error_code::tool_failed, io_error(rel, errno));
@@ -64,9 +62,7 @@ outcome run_list(const rapidjson::Value& args, const workspace& ws,
   // O_PATH first: the kernel must not open a device or FIFO we only list.
   auto opened = ws.open_beneath(path, O_PATH);
   if (auto* err = std::get_if<open_error>(&opened))
-    return outcome::fail(err->bad_path() ? error_code::invalid_args
-                                         : error_code::tool_failed,
-                         err->message);
+    return open_failure(*err);
   struct stat st;
   auto& handle = std::get<unique_fd>(opened);
   if (::fstat(handle.get(), &st) != 0)
@@ -265,6 +261,12 @@ std::variant<std::vector<std::string>, int> read_names(int dir_fd) {
 }
 
 } // namespace
+
+outcome open_failure(const open_error& err) {
+  return outcome::fail(err.bad_path() ? error_code::invalid_args
+                                      : error_code::tool_failed,
+                       err.message);
+}
 
 std::string valid_utf8(std::string_view bytes) {
   std::string out;

@@ -18,6 +18,11 @@
 namespace switchboard::tools {
 
 class workspace;
+struct open_error;
+
+/// Returns the outcome of a path a tool could not open: `invalid_args` when
+/// the path itself is at fault, `tool_failed` when the file system is.
+outcome open_failure(const open_error& err);
 
 /// Bytes at the start of a file that `looks_binary` inspects.
 inline constexpr size_t binary_probe_bytes = 8192;

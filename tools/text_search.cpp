@@ -145,9 +145,7 @@ outcome run_search(const rapidjson::Value& args, const workspace& ws,
   auto rel = normalize_relative(path);
   auto opened = ws.open_beneath(path, O_PATH);
   if (auto* err = std::get_if<open_error>(&opened))
-    return outcome::fail(err->bad_path() ? error_code::invalid_args
-                                         : error_code::tool_failed,
-                         err->message);
+    return open_failure(*err);
   auto& handle = std::get<unique_fd>(opened);
   struct stat st;
   if (::fstat(handle.get(), &st) != 0)
