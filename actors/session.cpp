@@ -58,30 +58,33 @@ void schedule_pump(self_ptr self) {
 // queue is nearly empty: a subscription is a cursor into the task's log,
 // so a client that reads slowly holds back its tasks' pushes instead of
 // piling events up in mailboxes and queues. Retries on a timer meanwhile.
-void grant(self_ptr self) {
+// Grants one subscription its owed credit if the connection has room;
+// returns false when it has to wait for room.
+bool grant(self_ptr self, session_state::subscribed& sub) {
   auto& st = self->state;
-  if (st.closed)
-    return;
+  // While a subscribe is pending the task resets this subscriber's credit;
+  // its reply settles what is owed.
+  if (st.closed || !sub.active || sub.pending > 0 ||
+      sub.owed < event_window / 2)
+    return true;
   auto& conn = *st.setup.conn;
   auto low_water = std::min<size_t>(64 * 1024, conn.max_queued_bytes() / 4);
-  auto room = st.outbox.empty() && conn.queued_bytes() < low_water;
-  auto waiting = false;
-  for (auto& [task_id, sub] : st.subscriptions) {
-    // While a subscribe is pending the task resets this subscriber's
-    // credit; its reply settles what is owed.
-    if (!sub.active || sub.pending > 0 || sub.owed < event_window / 2)
-      continue;
-    if (!room) {
-      waiting = true;
-      continue;
-    }
-    self->send(sub.handle, credit_atom::value,
-               caf::actor_cast<event_sink>(self), sub.owed);
-    sub.owed = 0;
-    st.pump_delay = std::chrono::milliseconds(2);
-  }
-  if (waiting)
+  if (!st.outbox.empty() || conn.queued_bytes() >= low_water) {
     schedule_pump(self);
+    return false;
+  }
+  self->send(sub.handle, credit_atom::value, caf::actor_cast<event_sink>(self),
+             sub.owed);
+  sub.owed = 0;
+  st.pump_delay = std::chrono::milliseconds(2);
+  return true;
+}
+
+// Grants every subscription that waits for room (from the pump timer).
+void grant_all(self_ptr self) {
+  for (auto& [task_id, sub] : self->state.subscriptions)
+    if (!grant(self, sub))
+      return;
 }
 
 // Writes queued events while the connection's queue is below half its
@@ -101,7 +104,7 @@ void pump(self_ptr self) {
     st.outbox.clear();
     return;
   }
-  grant(self);
+  grant_all(self);
   if (!st.outbox.empty()) {
     schedule_pump(self);
     return;
@@ -146,22 +149,28 @@ void write_error(self_ptr self, const std::string& reply_to,
   write_error(self, reply_to, info.code, info.message);
 }
 
-// Runs `f` with the task's actor, from the subscription cache or the manager.
-template<class F>
-void with_task(self_ptr self, const command& cmd, F f) {
+// Runs `f` with the task's actor, from the subscription cache or the
+// manager; `fail` gets the manager's refusal.
+template<class F, class G>
+void with_task(self_ptr self, const std::string& task_id, F f, G fail) {
   auto& subs = self->state.subscriptions;
   // Only a live subscription's handle: an ended one's task may be gone.
-  if (auto i = subs.find(cmd.task_id); i != subs.end() && i->second.active) {
+  if (auto i = subs.find(task_id); i != subs.end() && i->second.active) {
     f(i->second.handle);
     return;
   }
-  auto reply_to = cmd.id;
   self->request(self->state.setup.manager, self->state.setup.request_timeout,
-                get_atom::value, cmd.task_id, self->state.setup.principal)
-      .then([f](task_actor& t) mutable { f(t); },
-            [self, reply_to](caf::error& err) {
-              write_error(self, reply_to, err);
-            });
+                get_atom::value, task_id, self->state.setup.principal)
+      .then([f](task_actor& t) mutable { f(t); }, fail);
+}
+
+// Runs `f` with the task's actor; a refusal is the reply to `cmd`.
+template<class F>
+void with_task(self_ptr self, const command& cmd, F f) {
+  auto reply_to = cmd.id;
+  with_task(self, cmd.task_id, std::move(f), [self, reply_to](caf::error& err) {
+    write_error(self, reply_to, err);
+  });
 }
 
 // Forgets a subscription entry once nothing refers to it any more.
@@ -259,22 +268,15 @@ void subscribe(self_ptr self, const std::string& task_id,
               if (sub.ended) {
                 end_subscription(self, task_id);
               } else {
-                grant(self);
+                grant(self, entry);
               }
             },
             failed);
   };
-  if (known) {
+  if (known)
     ask(std::move(*known));
-    return;
-  }
-  if (claimed.active) {
-    ask(claimed.handle);
-    return;
-  }
-  self->request(self->state.setup.manager, self->state.setup.request_timeout,
-                get_atom::value, task_id, self->state.setup.principal)
-      .then([=](task_actor& t) { ask(t); }, failed);
+  else
+    with_task(self, task_id, ask, failed);
 }
 
 void handle(self_ptr self, command& cmd) {
@@ -559,9 +561,8 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
         }
         if (terminal)
           end_subscription(self, task_id);
-        else if (i->second.owed >= event_window / 2) {
-          grant(self);
-        }
+        else
+          grant(self, i->second);
       },
       [=](gap_atom, const std::string& task_id, uint64_t after,
           const std::string&) {
