@@ -10,6 +10,7 @@
 #include "protocol/json.hpp"
 #include "tests/support/fixture_tree.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/server_fixture.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -18,27 +19,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct life_fixture {
-  test::fixture_tree tree;
-  test::server_process server;
-
-  explicit life_fixture(std::vector<std::string> extra = {})
-      : server(with_workspace(tree, std::move(extra))) {}
-
-  static std::vector<std::string>
-  with_workspace(const test::fixture_tree& tree,
-                 std::vector<std::string> extra) {
-    extra.push_back("--workspace=" + tree.root().string());
-    return extra;
-  }
-
-  std::unique_ptr<test::ws_client> connect(test::header_list headers = {}) {
-    auto c = std::make_unique<test::ws_client>();
-    REQUIRE(c->connect(server.port(), "/ws", std::move(headers)));
-    REQUIRE(test::type_of(c->read_json()) == "hello");
-    return c;
-  }
-};
+using life_fixture = test::server_fixture;
 
 rapidjson::Document parse(const std::string& text) {
   rapidjson::Document doc;

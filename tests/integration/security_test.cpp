@@ -21,6 +21,7 @@
 #include "protocol/json.hpp"
 #include "tests/support/fixture_tree.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/server_fixture.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -29,32 +30,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct sec_fixture {
-  test::fixture_tree tree;
-  test::server_process server;
-
-  explicit sec_fixture(std::vector<std::string> extra = {})
-      : server(args(tree, std::move(extra))) {}
-
-  static std::vector<std::string> args(const test::fixture_tree& tree,
-                                       std::vector<std::string> extra) {
-    extra.push_back("--workspace=" + tree.root().string());
-    return extra;
-  }
+struct sec_fixture : test::server_fixture {
+  using test::server_fixture::server_fixture;
 
   uint16_t port() const {
     return server.port();
-  }
-
-  std::string own_host() const {
-    return "127.0.0.1:" + std::to_string(server.port());
-  }
-
-  std::unique_ptr<test::ws_client> connect(test::header_list headers = {}) {
-    auto c = std::make_unique<test::ws_client>();
-    REQUIRE(c->connect(server.port(), "/ws", std::move(headers)));
-    REQUIRE(test::type_of(c->read_json()) == "hello");
-    return c;
   }
 
   test::http_reply get(const std::string& target,

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "tests/support/fixture_tree.hpp"
+#include "tests/support/server_fixture.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -18,28 +19,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct server_fixture {
-  test::fixture_tree tree;
-  test::server_process server;
-
-  explicit server_fixture(std::vector<std::string> extra = {})
-      : server(args(tree, std::move(extra))) {}
-
-  static std::vector<std::string> args(const test::fixture_tree& tree,
-                                       std::vector<std::string> extra) {
-    extra.push_back("--workspace=" + tree.root().string());
-    return extra;
-  }
-
-  // Connects and consumes the hello.
-  std::unique_ptr<test::ws_client> connect() {
-    auto c = std::make_unique<test::ws_client>();
-    REQUIRE(c->connect(server.port()));
-    auto hello = c->read_json();
-    REQUIRE(test::type_of(hello) == "hello");
-    return c;
-  }
-};
+using test::server_fixture;
 
 std::string str(const rapidjson::Value& v, const char* key) {
   REQUIRE(v.HasMember(key));
