@@ -1,14 +1,9 @@
 #include "transport/websocket_session.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <atomic>
-
-#include <deque>
 #include <iostream>
 #include <optional>
+#include <vector>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -17,6 +12,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "protocol/json.hpp"
+#include "transport/frame_stream.hpp"
 
 namespace switchboard::transport {
 
@@ -55,7 +51,7 @@ class websocket_session
   websocket_session(server_state_ptr st, beast::tcp_stream stream,
                     beast_request req, std::string remote)
       : state_(std::move(st)),
-        ws_(std::move(stream)),
+        ws_(frame_stream{std::move(stream)}),
         ex_(ws_.get_executor()),
         req_(std::move(req)),
         remote_(std::move(remote)) {}
@@ -64,7 +60,7 @@ class websocket_session
     state_->remove(this);
     if (queued_bytes_ > 0)
       observe(connection_event::queue_bytes,
-              -static_cast<int64_t>(queued_bytes_));
+              -static_cast<int64_t>(queued_bytes_.load()));
     // Only reached without `finish` when the io_context dropped our handlers.
     if (auto in = std::move(inbound_))
       in->on_closed();
@@ -77,6 +73,12 @@ class websocket_session
       return;
     }
     auto& opts = state_->opts;
+    auto& out = ws_.next_layer();
+    out.owner(shared_from_this());
+    out.on_queued([this](int64_t delta) {
+      queued_bytes_ += delta;
+      observe(connection_event::queue_bytes, delta);
+    });
     // The websocket stream has its own timeouts; the TCP one must be off.
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout timeouts;
@@ -104,9 +106,7 @@ class websocket_session
     pmd.server_enable = false;
     pmd.client_enable = false;
     ws_.set_option(pmd);
-    ws_.auto_fragment(false);
     ws_.read_message_max(0); // Counted by on_read.
-    ws_.text(true);
     ws_.async_accept(req_,
                      [self = shared_from_this()](boost::system::error_code ec) {
                        self->on_accept(ec);
@@ -145,7 +145,8 @@ class websocket_session
   }
 
   size_t queued_bytes() const override {
-    return queued_bytes_.load(std::memory_order_relaxed) +
+    auto queued = queued_bytes_.load(std::memory_order_relaxed);
+    return static_cast<size_t>(std::max<int64_t>(queued, 0)) +
            posted_bytes_.load(std::memory_order_relaxed);
   }
 
@@ -199,11 +200,15 @@ class websocket_session
     }
     req_ = {};
     do_read();
-    if (writing_)
-      return;
-    if (!queue_.empty())
-      do_write();
-    else if (close_pending_)
+    // What was sent during the handshake follows its response.
+    auto early = std::move(early_);
+    early_.clear();
+    for (auto& f : early) {
+      queued_bytes_ -= f->size();
+      observe(connection_event::queue_bytes, -static_cast<int64_t>(f->size()));
+      push(std::move(f));
+    }
+    if (close_pending_)
       do_close();
   }
 
@@ -274,7 +279,7 @@ class websocket_session
     request_close(websocket::close_code::too_big, "message too big", false);
   }
 
-  // -- writing ----------------------------------------------------------------
+  // -- writing ---------------------------------------------------------------
 
   void do_send(protocol::frame f) {
     posted_bytes_ -= f->size();
@@ -282,79 +287,48 @@ class websocket_session
       return;
     // The bound is on backlog, not on one message: a reply larger than the
     // bound, alone or being written, is not a sign of a slow reader.
-    auto backlog = queued_bytes_ - (writing_ ? queue_.front()->size() : 0);
+    auto backlog = accepted_ ? ws_.next_layer().backlog_bytes()
+                             : static_cast<size_t>(queued_bytes_);
     if (backlog > 0 && backlog + f->size() > state_->opts.max_queue_bytes) {
       observe(connection_event::slow_consumer, 1);
       request_close(websocket::close_code::try_again_later, "slow consumer",
                     true);
       return;
     }
-    queued_bytes_ += f->size();
-    observe(connection_event::queue_bytes, static_cast<int64_t>(f->size()));
-    queue_.push_back(std::move(f));
-    if (accepted_ && !writing_)
-      do_write();
+    if (!accepted_) {
+      // Held until the handshake's response is out.
+      queued_bytes_ += f->size();
+      observe(connection_event::queue_bytes, static_cast<int64_t>(f->size()));
+      early_.push_back(std::move(f));
+      return;
+    }
+    push(std::move(f));
   }
 
-  void do_write() {
-    writing_ = true;
-    // A write starts only when the previous one is done: progress.
-    last_written_ = std::chrono::steady_clock::now();
+  // Queues a data frame: the stream writes everything queued so far with
+  // one gather write as soon as the previous write is done, so a lone event
+  // leaves at once and a burst leaves together.
+  void push(protocol::frame f) {
+    ws_.next_layer().push_text(std::move(f));
     arm_write_timer();
-    // Cork while more frames wait, so that a burst leaves in full segments;
-    // the last frame uncorks and flushes (one sendmsg per event otherwise).
-    bool more = queue_.size() > 1;
-    if (more != corked_) {
-      int v = more ? 1 : 0;
-      ::setsockopt(beast::get_lowest_layer(ws_).socket().native_handle(),
-                   IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
-      corked_ = more;
-    }
-    // The frame stays at the front until its write completes: the buffer is
-    // in use until then, and only one write may be in flight.
-    ws_.async_write(
-        net::buffer(*queue_.front()),
-        [self = shared_from_this()](boost::system::error_code ec, size_t) {
-          self->on_write(ec);
-        });
-  }
-
-  void on_write(boost::system::error_code ec) {
-    writing_ = false;
-    queued_bytes_ -= queue_.front()->size();
-    observe(connection_event::queue_bytes,
-            -static_cast<int64_t>(queue_.front()->size()));
-    queue_.pop_front();
-    if (finished_) {
-      drop_queue();
-      return;
-    }
-    if (ec) {
-      // The read loop sees the failure too and ends the session.
-      drop_queue();
-      force_close();
-      return;
-    }
-    if (!queue_.empty())
-      do_write();
-    else if (close_pending_ && !closing_)
-      do_close();
   }
 
   // One timer per connection, re-armed at most once per timeout: a write
   // that makes no progress for `write_timeout` means a reader that stopped.
   // No close frame can pass a full socket, so the connection just ends.
   void arm_write_timer() {
-    if (write_timer_armed_)
+    auto& out = ws_.next_layer();
+    if (write_timer_armed_ || !out.writing())
       return;
     write_timer_armed_ = true;
-    write_timer_.expires_at(last_written_ + state_->opts.write_timeout);
+    write_timer_.expires_at(out.write_started() + state_->opts.write_timeout);
     write_timer_.async_wait(
         [self = shared_from_this()](boost::system::error_code ec) {
           self->write_timer_armed_ = false;
-          if (ec || self->finished_ || !self->writing_)
+          auto& out = self->ws_.next_layer();
+          if (ec || self->finished_ || !out.writing())
             return;
-          if (std::chrono::steady_clock::now() - self->last_written_ >=
+          if (std::chrono::steady_clock::now() - out.write_started() >=
               self->state_->opts.write_timeout) {
             self->observe(connection_event::slow_consumer, 1);
             self->force_close();
@@ -365,14 +339,14 @@ class websocket_session
         });
   }
 
-  // Drops every queued frame except one whose write is in flight.
+  // Drops every queued data frame except those being written.
   void drop_queue() {
-    while (queue_.size() > (writing_ ? 1u : 0u)) {
-      queued_bytes_ -= queue_.back()->size();
-      observe(connection_event::queue_bytes,
-              -static_cast<int64_t>(queue_.back()->size()));
-      queue_.pop_back();
+    for (auto& f : early_) {
+      queued_bytes_ -= f->size();
+      observe(connection_event::queue_bytes, -static_cast<int64_t>(f->size()));
     }
+    early_.clear();
+    ws_.next_layer().drop_data();
   }
 
   void do_ping() {
@@ -408,7 +382,7 @@ class websocket_session
     cr.reason = reason;
     close_pending_ = cr;
     // A peer that neither reads what is queued nor answers the close frame
-    // keeps its descriptor no longer than this.
+    // keeps its descriptor no longer than this after the queue is written.
     close_timer_.expires_after(close_linger);
     close_timer_.async_wait(
         [self = shared_from_this()](boost::system::error_code ec) {
@@ -417,7 +391,8 @@ class websocket_session
             self->finish();
           }
         });
-    if (accepted_ && !writing_ && queue_.empty())
+    // The close frame queues behind the data frames.
+    if (accepted_)
       do_close();
   }
 
@@ -454,7 +429,7 @@ class websocket_session
 
   // Destroyed last: the io_context inside must outlive the socket.
   server_state_ptr state_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<frame_stream> ws_;
   net::any_io_executor ex_;
   net::steady_timer close_timer_{ex_};
   net::steady_timer write_timer_{ex_};
@@ -464,15 +439,14 @@ class websocket_session
   const std::string remote_;
   beast::flat_buffer buffer_;
   inbound_ptr inbound_;
-  std::deque<protocol::frame> queue_;
-  std::atomic<size_t> queued_bytes_{0};
+  // Frames sent before the handshake completed.
+  std::vector<protocol::frame> early_;
+  std::atomic<int64_t> queued_bytes_{0};
   // Bytes handed to `send` but not yet on the strand.
   std::atomic<size_t> posted_bytes_{0};
   std::optional<websocket::close_reason> close_pending_;
   bool accepted_ = false;
-  bool writing_ = false;
   bool ping_in_flight_ = false;
-  bool corked_ = false;
   std::chrono::steady_clock::time_point last_heard_;
   bool closing_ = false;
   bool finished_ = false;
