@@ -263,6 +263,12 @@ void route(caf::event_based_actor* self, request_context rc) {
         }
         after = *seq;
       }
+      auto coalesce = req.query_param("coalesce");
+      if (coalesce && *coalesce != protocol::coalesce_progress) {
+        ex->respond(error_response(error_code::bad_message,
+                                   "coalesce must be \"progress\" or absent"));
+        return done();
+      }
       auto setup = rc.setup;
       with_task(self, rc, id, [=, &sys = self->system()](task_actor& t) {
         sse_stream_setup ss;
@@ -270,6 +276,7 @@ void route(caf::event_based_actor* self, request_context rc) {
         ss.task = t;
         ss.task_id = id;
         ss.after = after;
+        ss.coalesce = coalesce.has_value();
         ss.heartbeat = setup.heartbeat;
         ss.request_timeout = setup.request_timeout;
         ss.metrics = setup.metrics;

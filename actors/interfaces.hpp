@@ -12,18 +12,22 @@
 
 namespace switchboard::actors {
 
-/// Receives task events: task id, seq, the serialized event, and whether it
+/// Receives task events in batches: task id, events in seq order (a sink
+/// that coalesces progress sees gaps in the seqs), and whether the last one
 /// is the task's terminal event; and gaps: task id, the seq after which
 /// events the sink had not received fell out of the log, and the task's
 /// snapshot (the events from the oldest retained one follow).
 using event_sink = caf::typed_actor<
-    caf::reacts_to<event_atom, std::string, uint64_t, event_frame, bool>,
+    caf::reacts_to<event_atom, std::string, std::vector<event_frame>, bool>,
     caf::reacts_to<gap_atom, std::string, uint64_t, std::string>>;
 
 /// One task: state machine, event log, subscribers, pending input.
 using task_actor = caf::typed_actor<
-    // Subscribes a sink; replays events with seq > the given one.
-    caf::replies_to<subscribe_atom, event_sink, uint64_t>::with<subscription>,
+    // Subscribes a sink; replays events with seq > the given one; with the
+    // flag set, a sink that is behind gets only the latest of each run of
+    // progress events (with "skipped").
+    caf::replies_to<subscribe_atom, event_sink, uint64_t,
+                    bool>::with<subscription>,
     caf::reacts_to<unsubscribe_atom, event_sink>,
     // Lets a subscriber receive this many more events: a subscription is a
     // cursor into the log, and events leave only as fast as it reads.

@@ -74,6 +74,8 @@ using ok_atom = caf::atom_constant<caf::atom("ok")>;
 /// A serialized task event: shared by pointer between local actors, sent as
 /// text to other nodes.
 struct event_frame {
+  /// The event's seq.
+  uint64_t seq = 0;
   /// The event's JSON text.
   protocol::frame data;
 };
@@ -89,7 +91,7 @@ typename Inspector::result_type inspect(Inspector& f, event_frame& x) {
     x.data = protocol::make_frame(std::move(text));
     return caf::none;
   });
-  return f(caf::meta::type_name("event_frame"), text, load);
+  return f(caf::meta::type_name("event_frame"), x.seq, text, load);
 }
 
 /// What a subscriber gets back: the task's state and the first retained
@@ -100,8 +102,8 @@ struct subscription {
   std::string state;
   /// Retained events after the requested seq, at most one window of them.
   std::vector<event_frame> backlog;
-  /// Seq of the last event in `backlog` (without a backlog: the seq after
-  /// which events follow).
+  /// Seq of the last event in `backlog`, or of the last one it skipped
+  /// (without a backlog: the seq after which events follow).
   uint64_t last_seq = 0;
   /// True when `backlog` holds the task's terminal event, or the task has
   /// ended and nothing follows: the subscription is over.

@@ -34,6 +34,16 @@ void write(self_ptr self, std::string text) {
   write(self, protocol::make_frame(std::move(text)));
 }
 
+// Hands the connection several frames at once: one hop to the I/O thread.
+void write(self_ptr self, std::vector<protocol::frame> fs) {
+  if (self->state.closed || fs.empty())
+    return;
+  if (auto& m = self->state.setup.metrics)
+    for (auto& f : fs)
+      m->sent_json(metrics::channel::websocket, *f);
+  self->state.setup.conn->send(std::move(fs));
+}
+
 void close_now(self_ptr self) {
   auto& st = self->state;
   if (!st.closed && st.close_code != 0)
@@ -94,12 +104,17 @@ void pump(self_ptr self) {
   auto& st = self->state;
   auto& conn = *st.setup.conn;
   auto room = conn.max_queued_bytes() / 2;
-  while (!st.outbox.empty() && !st.closed && conn.queued_bytes() < room) {
-    st.outbox_bytes -= st.outbox.front()->size();
-    write(self, std::move(st.outbox.front()));
+  auto queued = conn.queued_bytes();
+  std::vector<protocol::frame> batch;
+  while (!st.outbox.empty() && !st.closed && queued < room) {
+    auto n = st.outbox.front()->size();
+    st.outbox_bytes -= n;
+    queued += n;
+    batch.push_back(std::move(st.outbox.front()));
     st.outbox.pop_front();
     st.pump_delay = std::chrono::milliseconds(2);
   }
+  write(self, std::move(batch));
   if (st.closed) {
     st.outbox.clear();
     return;
@@ -112,28 +127,30 @@ void pump(self_ptr self) {
   close_now(self);
 }
 
-// Queues a task event behind any that still wait, in order. Credit bounds
+// Queues task events behind any that still wait, in order. Credit bounds
 // the wait (two windows of events per subscription); past sixteen times the
 // connection's queue bound something is wrong and the client is closed
 // with 1013 (it can resume by seq).
-void deliver(self_ptr self, protocol::frame f) {
+void deliver(self_ptr self, std::vector<protocol::frame> fs) {
   auto& st = self->state;
   auto& conn = *st.setup.conn;
-  if (st.closed || st.close_code == 1013)
+  if (st.closed || st.close_code == 1013 || fs.empty())
     return;
   if (st.outbox.empty() && conn.queued_bytes() < conn.max_queued_bytes() / 2) {
-    write(self, std::move(f));
+    write(self, std::move(fs));
     return;
   }
-  if (st.outbox_bytes + f->size() > 16 * conn.max_queued_bytes()) {
-    st.outbox.clear();
-    st.outbox_bytes = 0;
-    st.close_code = 1013;
-    conn.close(1013, "slow consumer");
-    return;
+  for (auto& f : fs) {
+    if (st.outbox_bytes + f->size() > 16 * conn.max_queued_bytes()) {
+      st.outbox.clear();
+      st.outbox_bytes = 0;
+      st.close_code = 1013;
+      conn.close(1013, "slow consumer");
+      return;
+    }
+    st.outbox_bytes += f->size();
+    st.outbox.push_back(std::move(f));
   }
-  st.outbox_bytes += f->size();
-  st.outbox.push_back(std::move(f));
   pump(self);
 }
 void write_error(self_ptr self, const std::string& reply_to, error_code code,
@@ -209,7 +226,7 @@ void end_subscription(self_ptr self, const std::string& task_id) {
 // entry is claimed before the task is even looked up, so that an
 // unsubscribe sent right behind this subscribe voids it.
 void subscribe(self_ptr self, const std::string& task_id,
-               std::optional<task_actor> known, uint64_t after,
+               std::optional<task_actor> known, uint64_t after, bool coalesce,
                const std::string& reply_to, bool confirm) {
   auto& claimed = self->state.subscriptions[task_id];
   // A live or starting subscription keeps its cursor: what this connection
@@ -225,7 +242,7 @@ void subscribe(self_ptr self, const std::string& task_id,
   auto ask = [=](task_actor handle) {
     auto sink = caf::actor_cast<event_sink>(self);
     self->request(handle, self->state.setup.request_timeout,
-                  subscribe_atom::value, sink, after)
+                  subscribe_atom::value, sink, after, coalesce)
         .then(
             [=](subscription& sub) {
               auto& entry = self->state.subscriptions[task_id];
@@ -257,14 +274,13 @@ void subscribe(self_ptr self, const std::string& task_id,
                             "events after seq " + std::to_string(after) +
                                 " fell out of the task's log; replaying the "
                                 "retained ones");
-              auto seq = sub.last_seq - sub.backlog.size();
-              for (auto& ev : sub.backlog) {
-                ++seq;
-                if (seq > entry.last_sent) {
-                  deliver(self, ev.data);
-                  entry.last_sent = seq;
+              std::vector<protocol::frame> fresh;
+              for (auto& ev : sub.backlog)
+                if (ev.seq > entry.last_sent) {
+                  fresh.push_back(std::move(ev.data));
+                  entry.last_sent = ev.seq;
                 }
-              }
+              deliver(self, std::move(fresh));
               if (sub.ended) {
                 end_subscription(self, task_id);
               } else {
@@ -287,6 +303,7 @@ void handle(self_ptr self, command& cmd) {
   switch (cmd.type) {
   case command_type::start: {
     auto kind = cmd.task;
+    auto coalesce = cmd.coalesce;
     self->request(st.setup.manager, timeout, start_atom::value, cmd.task,
                   cmd.params, st.setup.principal)
         .then(
@@ -295,7 +312,7 @@ void handle(self_ptr self, command& cmd) {
                               .str("task_id", task_id)
                               .str("task", kind)
                               .finish());
-              subscribe(self, task_id, t, 0, id, false);
+              subscribe(self, task_id, t, 0, coalesce, id, false);
             },
             fail);
     break;
@@ -376,7 +393,7 @@ void handle(self_ptr self, command& cmd) {
   case command_type::subscribe: {
     auto task_id = cmd.task_id;
     auto after = cmd.after;
-    subscribe(self, task_id, std::nullopt, after, id, true);
+    subscribe(self, task_id, std::nullopt, after, cmd.coalesce, id, true);
     break;
   }
   case command_type::unsubscribe: {
@@ -546,19 +563,23 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
         st.setup.conn->ping();
         self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
       },
-      [=](event_atom, const std::string& task_id, uint64_t seq, event_frame& ev,
-          bool terminal) {
+      [=](event_atom, const std::string& task_id,
+          std::vector<event_frame>& evs, bool terminal) {
         auto& subs = self->state.subscriptions;
         auto i = subs.find(task_id);
         if (i == subs.end() || !i->second.active)
           return;
-        ++i->second.owed;
+        i->second.owed += evs.size();
         // A terminal event this client already has (it resumed past it)
         // still ends the subscription.
-        if (seq > i->second.last_sent) {
-          i->second.last_sent = seq;
-          deliver(self, std::move(ev.data));
-        }
+        std::vector<protocol::frame> fresh;
+        fresh.reserve(evs.size());
+        for (auto& ev : evs)
+          if (ev.seq > i->second.last_sent) {
+            i->second.last_sent = ev.seq;
+            fresh.push_back(std::move(ev.data));
+          }
+        deliver(self, std::move(fresh));
         if (terminal)
           end_subscription(self, task_id);
         else
@@ -574,12 +595,12 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
           m->protocol_error(error_code::events_expired);
         }
         // Behind the events still waiting in the outbox, in order.
-        deliver(self, protocol::make_frame(protocol::encode_error(
+        deliver(self, {protocol::make_frame(protocol::encode_error(
                           {}, error_code::events_expired,
                           "events of task " + task_id + " after seq " +
                               std::to_string(after) +
                               " fell out of its log while this connection "
-                              "was behind; the retained ones follow")));
+                              "was behind; the retained ones follow"))});
       },
   };
 }

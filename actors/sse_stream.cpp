@@ -154,7 +154,7 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
       "retry: " + std::to_string(st.setup.retry.count()) + "\n\n"));
   auto after = st.setup.after;
   self->request(st.setup.task, st.setup.request_timeout, subscribe_atom::value,
-                caf::actor_cast<event_sink>(self), after)
+                caf::actor_cast<event_sink>(self), after, st.setup.coalesce)
       .then(
           [=](subscription& sub) {
             if (auto& m = self->state.setup.metrics) {
@@ -175,11 +175,9 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
             } else if (!sub.snapshot.empty()) {
               write_named(self, "snapshot", sub.snapshot);
             }
-            auto seq = sub.last_seq - sub.backlog.size();
-            for (auto& ev : sub.backlog) {
-              ++seq;
-              write_event(self, seq, ev.data, sub.ended && seq == sub.last_seq);
-            }
+            for (auto& ev : sub.backlog)
+              write_event(self, ev.seq, ev.data,
+                          sub.ended && ev.seq == sub.last_seq);
             if (!self->state.done && sub.ended) {
               self->state.end_pending = true;
               pump(self);
@@ -197,10 +195,12 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
           });
   self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
   return {
-      [=](event_atom, const std::string&, uint64_t seq, event_frame& ev,
+      [=](event_atom, const std::string&, std::vector<event_frame>& evs,
           bool terminal) {
-        ++self->state.owed;
-        write_event(self, seq, ev.data, terminal);
+        self->state.owed += evs.size();
+        for (size_t i = 0; i < evs.size(); ++i)
+          write_event(self, evs[i].seq, evs[i].data,
+                      terminal && i + 1 == evs.size());
         grant(self);
       },
       [=](gap_atom, const std::string&, uint64_t after, std::string& snap) {

@@ -27,6 +27,9 @@ struct sse_stream_setup {
   std::string task_id;
   /// Replay events with seq greater than this.
   uint64_t after = 0;
+  /// `?coalesce=progress`: while behind, only the latest of each run of
+  /// progress events.
+  bool coalesce = false;
   /// Interval of `: hb` comments.
   std::chrono::milliseconds heartbeat{15000};
   /// Reconnect delay advertised with `retry:`.

@@ -11,6 +11,19 @@ namespace switchboard::actors {
 using protocol::error_code;
 using protocol::message_writer;
 
+namespace {
+
+// Returns the progress event `f` with `"skipped": n` added.
+protocol::frame with_skipped(const protocol::frame& f, uint64_t n) {
+  std::string text{*f, 0, f->size() - 1}; // Without the closing brace.
+  text += ",\"skipped\":";
+  text += std::to_string(n);
+  text += '}';
+  return protocol::make_frame(std::move(text));
+}
+
+} // namespace
+
 template<class F>
 void task_state::emit(std::string_view type, F&& fill) {
   auto seq = next_seq++;
@@ -18,37 +31,61 @@ void task_state::emit(std::string_view type, F&& fill) {
   message_writer w{type};
   w.str("task_id", setup.id).unum("seq", seq).num("ts", protocol::now_ms());
   fill(w);
-  auto f = protocol::make_frame(w.finish());
-  events.emplace_back(seq, f);
+  events.push_back(
+      log_entry{seq, protocol::make_frame(w.finish()), type == "progress"});
   if (events.size() > setup.limits.max_log)
     events.pop_front();
-  // Only subscribers that are caught up and have credit get it now; the
-  // others read it from the log when they grant credit.
-  for (auto& s : subscribers)
-    if (s.credit > 0 && s.sent + 1 == seq) {
-      s.sent = seq;
-      --s.credit;
-      self->send(s.sink, event_atom::value, setup.id, seq, event_frame{f},
-                 terminal);
+  // Subscribers get it from the log in `deliver`, once the handler is done.
+}
+
+void task_state::collect(subscriber& s, std::vector<event_frame>& out) {
+  if (s.sent >= last_seq())
+    return;
+  auto first = events.front().seq;
+  // Coalescing applies only to a subscriber that cannot take everything
+  // pending now: one that keeps up sees every event.
+  auto thin = s.coalesce && last_seq() - s.sent > s.credit;
+  while (s.credit > 0 && s.sent < last_seq()) {
+    auto i = s.sent + 1 - first;
+    auto& e = events[i];
+    ++s.sent;
+    if (thin && e.progress && i + 1 < events.size() && events[i + 1].progress) {
+      ++s.skipped;
+      continue;
     }
+    if (s.skipped > 0) {
+      // The run's last event is always a progress event that is sent.
+      out.push_back(event_frame{e.seq, with_skipped(e.frame, s.skipped)});
+      s.skipped = 0;
+    } else {
+      out.push_back(event_frame{e.seq, e.frame});
+    }
+    --s.credit;
+  }
 }
 
 void task_state::push(subscriber& s) {
-  while (s.credit > 0 && s.sent < last_seq()) {
-    auto first = events.empty() ? next_seq : events.front().first;
-    if (s.sent + 1 < first) {
-      // Fell behind the log's window: say so, then go on from the oldest
-      // retained event (as a resume with an expired `after` does).
-      self->send(s.sink, gap_atom::value, setup.id, s.sent, snapshot());
-      s.sent = first - 1;
-      continue;
-    }
-    auto& f = events[s.sent + 1 - first].second;
-    ++s.sent;
-    --s.credit;
-    self->send(s.sink, event_atom::value, setup.id, s.sent, event_frame{f},
-               terminal && s.sent == last_seq());
+  if (s.credit == 0 || s.sent >= last_seq())
+    return;
+  auto first = events.empty() ? next_seq : events.front().seq;
+  if (s.sent + 1 < first) {
+    // Fell behind the log's window: say so, then go on from the oldest
+    // retained event (as a resume with an expired `after` does).
+    self->send(s.sink, gap_atom::value, setup.id, s.sent, snapshot());
+    s.sent = first - 1;
+    s.skipped = 0;
   }
+  std::vector<event_frame> batch;
+  collect(s, batch);
+  if (!batch.empty())
+    self->send(s.sink, event_atom::value, setup.id, std::move(batch),
+               terminal && s.sent == last_seq());
+}
+
+void task_state::deliver() {
+  for (auto& s : subscribers)
+    push(s);
+  drop_finished_subscribers();
 }
 
 void task_state::drop_finished_subscribers() {
@@ -184,6 +221,7 @@ void task_state::resume(std::coroutine_handle<> h) {
     h.resume();
   if (!terminal && coro.done())
     finish();
+  deliver();
 }
 
 void task_state::end(std::string_view type, std::string_view state_name,
@@ -196,14 +234,14 @@ void task_state::end(std::string_view type, std::string_view state_name,
   end_json = std::move(json);
   emit(type, fill);
   // Subscribers that are behind keep reading to the terminal event.
-  drop_finished_subscribers();
+  deliver();
   if (setup.manager) {
     // What this finished task pins, so the manager can keep the sum of all
     // finished tasks under its budget (64 bytes: a log entry's overhead).
     uint64_t bytes = setup.params.size() + end_json.size() +
                      (stop_reason ? stop_reason->size() : 0);
-    for (auto& [seq, f] : events)
-      bytes += f->size() + 64;
+    for (auto& e : events)
+      bytes += e.frame->size() + 64;
     self->send(setup.manager, finished_atom::value, setup.id, bytes);
   }
   self->delayed_send(self, setup.limits.retention, expire_atom::value);
@@ -347,11 +385,11 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
   });
   self->send(self, resume_atom::value, uint64_t{0});
   return {
-      [=](subscribe_atom, event_sink sink, uint64_t after) {
+      [=](subscribe_atom, event_sink sink, uint64_t after, bool coalesce) {
         auto& st = self->state;
         subscription sub;
         sub.state = st.state;
-        auto first = st.events.empty() ? st.next_seq : st.events.front().first;
+        auto first = st.events.empty() ? st.next_seq : st.events.front().seq;
         auto cursor = after;
         // Written so that after = 2^64-1 cannot overflow into a bogus gap.
         if (first > 0 && after < first - 1) {
@@ -364,12 +402,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
           sub.snapshot = st.snapshot();
         }
         // One window now; the rest as the subscriber grants credit.
-        if (cursor < st.last_seq())
-          for (auto i = st.events.begin() + (cursor + 1 - first);
-               i != st.events.end() && sub.backlog.size() < event_window; ++i)
-            sub.backlog.push_back(event_frame{i->second});
-        sub.last_seq = cursor + sub.backlog.size();
-        sub.ended = st.terminal && sub.last_seq >= st.last_seq();
+        task_state::subscriber cur{sink, cursor, event_window, coalesce};
+        st.collect(cur, sub.backlog);
+        sub.last_seq = cur.sent;
+        sub.ended = st.terminal && cur.sent >= st.last_seq();
         if (!sub.ended) {
           auto* s = st.find_subscriber(sink);
           if (!s) {
@@ -379,8 +415,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
           }
           // A cursor past the end follows from the end: the subscriber
           // skips what it has, but sees the terminal event go by.
-          s->sent = std::min(sub.last_seq, st.last_seq());
-          s->credit = event_window - sub.backlog.size();
+          s->sent = std::min(cur.sent, st.last_seq());
+          s->credit = cur.credit;
+          s->coalesce = coalesce;
+          s->skipped = 0;
         } else if (auto* s = st.find_subscriber(sink)) {
           // This reply ends the subscription: the old cursor is done.
           s->sent = st.last_seq();
@@ -459,6 +497,7 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
           st.coro.start();
           if (!st.terminal && st.coro.done())
             st.finish();
+          st.deliver();
           return;
         }
         if (token == st.wait_token && st.ctx->slot().handle)
@@ -487,8 +526,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
               if (s.sent + 1 < st.last_seq())
                 self->send(s.sink, gap_atom::value, st.setup.id, s.sent,
                            st.snapshot());
-              self->send(s.sink, event_atom::value, st.setup.id, st.last_seq(),
-                         event_frame{st.events.back().second}, true);
+              auto& last = st.events.back();
+              self->send(s.sink, event_atom::value, st.setup.id,
+                         std::vector<event_frame>{{last.seq, last.frame}},
+                         true);
             }
         self->quit();
       },

@@ -89,13 +89,23 @@ struct task_state : flows::host {
   bool terminal = false;
   bool started = false;
   uint64_t next_seq = 1;
-  std::deque<std::pair<uint64_t, protocol::frame>> events;
+  /// One event of the log.
+  struct log_entry {
+    uint64_t seq;
+    protocol::frame frame;
+    bool progress;
+  };
+  std::deque<log_entry> events;
   /// A subscriber: a cursor into the log plus the events it may still be
   /// sent before it grants more.
   struct subscriber {
     event_sink sink;
     uint64_t sent = 0;
     uint64_t credit = 0;
+    /// Skips all but the latest of a run of progress events while behind.
+    bool coalesce = false;
+    /// Progress events skipped since the last one sent.
+    uint64_t skipped = 0;
   };
   std::vector<subscriber> subscribers;
   std::unique_ptr<flows::context> ctx;
@@ -120,8 +130,17 @@ struct task_state : flows::host {
   template<class F>
   void emit(std::string_view type, F&& fill);
 
-  /// Sends subscriber `s` what its credit allows, from its cursor on.
+  /// Sends subscriber `s` what its credit allows, from its cursor on, in
+  /// one batch (and a gap first if it fell behind the log).
   void push(subscriber& s);
+
+  /// Pushes to every subscriber; called once the handler that emitted is
+  /// done, so that a burst of events leaves in one message per subscriber.
+  void deliver();
+
+  /// Moves `s`'s cursor over what its credit allows and appends those
+  /// events to `out`; the cursor must lie within the log or at its end.
+  void collect(subscriber& s, std::vector<event_frame>& out);
 
   /// Forgets subscribers that have received the terminal event.
   void drop_finished_subscribers();

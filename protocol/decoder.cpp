@@ -81,6 +81,20 @@ struct fields {
   }
 };
 
+// `"coalesce": "progress"` (absent or null: every event).
+std::optional<decode_error> coalesce_field(const fields& f, bool& out) {
+  auto v = f.find("coalesce");
+  if (!v || v->IsNull())
+    return std::nullopt;
+  if (!v->IsString() || std::string_view{v->GetString(),
+                                         v->GetStringLength()} !=
+                            coalesce_progress)
+    return f.fail(error_code::bad_message,
+                  "field 'coalesce' must be \"progress\" or absent");
+  out = true;
+  return std::nullopt;
+}
+
 } // namespace
 
 std::variant<command, decode_error> decode(std::string_view text,
@@ -127,8 +141,10 @@ std::variant<command, decode_error> decode(std::string_view text,
   std::optional<decode_error> err;
   switch (cmd.type) {
   case command_type::start:
-    if (!(err = f.required_string("task", cmd.task)))
-      err = f.optional_object("params", cmd.params, error_code::invalid_params);
+    if (!(err = f.required_string("task", cmd.task)) &&
+        !(err = f.optional_object("params", cmd.params,
+                                  error_code::invalid_params)))
+      err = coalesce_field(f, cmd.coalesce);
     break;
   case command_type::stop:
     if (!(err = f.required_string("task_id", cmd.task_id)))
@@ -162,6 +178,8 @@ std::variant<command, decode_error> decode(std::string_view text,
         else
           cmd.after = v->GetUint64();
       }
+      if (!err)
+        err = coalesce_field(f, cmd.coalesce);
     }
     break;
   case command_type::unsubscribe:

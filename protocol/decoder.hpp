@@ -31,6 +31,9 @@ inline constexpr uint64_t max_list_limit = 1000;
 /// tools and kinds).
 inline constexpr size_t max_name_bytes = 256;
 
+/// The one coalescing mode of `start`, `subscribe` and SSE's `?coalesce=`.
+inline constexpr std::string_view coalesce_progress = "progress";
+
 /// A validated client message. JSON-valued fields hold compact JSON text so
 /// that a command can cross actor and node boundaries as plain strings.
 struct command {
@@ -58,6 +61,9 @@ struct command {
   std::string args = "{}";
   /// `subscribe`: replay events with seq greater than this.
   uint64_t after = 0;
+  /// `start`, `subscribe`: `"coalesce": "progress"` was given (while behind,
+  /// only the latest of each run of progress events is sent).
+  bool coalesce = false;
   /// `list_tasks`: the most entries of one page.
   uint64_t limit = max_list_limit;
   /// `list_tasks`: where the page starts ("" for the newest task).

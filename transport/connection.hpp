@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "protocol/frame.hpp"
 
@@ -18,6 +19,10 @@ class connection {
   /// Queues `f` as one text frame. A connection whose queue exceeds its
   /// byte bound is closed with 1013 instead (slow consumer).
   virtual void send(protocol::frame f) = 0;
+
+  /// Queues `fs` as text frames, in order, with one hand-off to the I/O
+  /// thread; the same bound applies to each.
+  virtual void send(std::vector<protocol::frame> fs) = 0;
 
   /// Sends a close frame with `code` and `reason` after the queued frames.
   virtual void close(uint16_t code, std::string reason) = 0;

@@ -124,6 +124,18 @@ class websocket_session
     });
   }
 
+  void send(std::vector<protocol::frame> fs) override {
+    size_t n = 0;
+    for (auto& f : fs)
+      n += f ? f->size() : 0;
+    posted_bytes_ += n;
+    post([self = shared_from_this(), fs = std::move(fs)]() mutable {
+      for (auto& f : fs)
+        if (f)
+          self->do_send(std::move(f));
+    });
+  }
+
   void close(uint16_t code, std::string reason) override {
     post([self = shared_from_this(), code,
           reason = std::move(reason)]() mutable {

@@ -95,9 +95,11 @@ class actor_fixture {
     bool more = true;
     while (more) {
       self_->receive(
-          [&](actors::event_atom, std::string& id, uint64_t seq,
-              actors::event_frame& f, bool terminal) {
-            out.emplace_back(received_event{id, seq, *f.data, terminal});
+          [&](actors::event_atom, std::string& id,
+              std::vector<actors::event_frame>& fs, bool terminal) {
+            for (size_t i = 0; i < fs.size(); ++i)
+              out.emplace_back(received_event{id, fs[i].seq, *fs[i].data,
+                                              terminal && i + 1 == fs.size()});
           },
           [&](actors::gap_atom, std::string& id, uint64_t after,
               std::string& snap) {

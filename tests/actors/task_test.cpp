@@ -101,9 +101,8 @@ struct task_fixture : test::actor_fixture {
       if (auto* e = std::get_if<test::received_event>(&r)) {
         log[e->seq] = e->json;
       } else if (auto* sub = std::get_if<subscription>(&r)) {
-        auto seq = sub->last_seq - sub->backlog.size();
         for (auto& f : sub->backlog)
-          log[++seq] = *f.data;
+          log[f.seq] = *f.data;
         others.push_back(r);
       } else {
         others.push_back(r);
@@ -117,7 +116,7 @@ struct task_fixture : test::actor_fixture {
     self()->send(mgr, start_atom::value, kind, params, std::string{});
     run();
     auto started = test::only<std::pair<std::string, task_actor>>(collect());
-    self()->send(started.second, subscribe_atom::value, sink(), uint64_t{0});
+    self()->send(started.second, subscribe_atom::value, sink(), uint64_t{0}, false);
     run();
     collect();
     return started.second;
@@ -366,7 +365,7 @@ TEST_CASE("an exception inside a flow fails the task with internal", "[task]") {
   ts.registry = f.reg;
   ts.workspace = f.ws;
   auto t = f.sys().spawn(task, std::move(ts));
-  f.self()->send(t, subscribe_atom::value, f.sink(), uint64_t{0});
+  f.self()->send(t, subscribe_atom::value, f.sink(), uint64_t{0}, false);
   f.run();
   f.advance(10ms);
   auto types = f.types();
@@ -387,12 +386,12 @@ TEST_CASE("subscribe with after replays the rest, and evicted events expire",
     f.advance(10ms);
   // Seqs 1..8 were emitted; the log keeps 5..8.
   auto sub =
-      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{5});
+      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{5}, false);
   CHECK_FALSE(sub.expired);
   CHECK(sub.last_seq == 8);
   REQUIRE(sub.backlog.size() == 3);
   CHECK(test::parse(*sub.backlog[0].data)["seq"].GetInt() == 6);
-  sub = f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{2});
+  sub = f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{2}, false);
   CHECK(sub.expired);
   CHECK(sub.backlog.size() == 4);
   CHECK(test::parse(sub.snapshot)["state"].GetString() ==
@@ -680,7 +679,7 @@ TEST_CASE("a subscriber receives one window, then as much as it grants",
   auto t = started.second;
   // The ticker has run to its end (virtual time, interval 0).
   auto sub =
-      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{0});
+      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{0}, false);
   CHECK(sub.backlog.size() == event_window);
   CHECK(sub.last_seq == event_window);
   CHECK_FALSE(sub.ended);
@@ -713,7 +712,7 @@ TEST_CASE("a subscriber that falls behind the log gets a gap, then the rest",
   f.run();
   auto t = test::only<std::pair<std::string, task_actor>>(f.drain()).second;
   auto sub =
-      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{0});
+      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{0}, false);
   uint64_t next = sub.last_seq + 1;
   // Live events while credit lasts, then the sink stops granting.
   for (int i = 0; i < 1000; ++i)
@@ -749,7 +748,7 @@ TEST_CASE("a subscriber behind at the end still reads to the terminal event",
   f.run();
   auto t = test::only<std::pair<std::string, task_actor>>(f.drain()).second;
   auto sub =
-      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{0});
+      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{0}, false);
   CHECK_FALSE(sub.ended);
   uint64_t next = sub.last_seq + 1;
   bool terminal = false;
@@ -767,7 +766,7 @@ TEST_CASE("a subscriber behind at the end still reads to the terminal event",
   CHECK(next == 1003);
   // A subscribe after the end: everything in one reply, and it says so.
   auto late =
-      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{990});
+      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{990}, false);
   CHECK(late.ended);
   CHECK(late.backlog.size() == 12);
 }
