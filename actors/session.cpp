@@ -563,8 +563,8 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
         st.setup.conn->ping();
         self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
       },
-      [=](event_atom, const std::string& task_id,
-          std::vector<event_frame>& evs, bool terminal) {
+      [=](event_atom, const std::string& task_id, std::vector<event_frame>& evs,
+          bool terminal) {
         auto& subs = self->state.subscriptions;
         auto i = subs.find(task_id);
         if (i == subs.end() || !i->second.active)

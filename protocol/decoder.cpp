@@ -86,9 +86,9 @@ std::optional<decode_error> coalesce_field(const fields& f, bool& out) {
   auto v = f.find("coalesce");
   if (!v || v->IsNull())
     return std::nullopt;
-  if (!v->IsString() || std::string_view{v->GetString(),
-                                         v->GetStringLength()} !=
-                            coalesce_progress)
+  if (!v->IsString() ||
+      std::string_view{v->GetString(), v->GetStringLength()} !=
+          coalesce_progress)
     return f.fail(error_code::bad_message,
                   "field 'coalesce' must be \"progress\" or absent");
   out = true;

@@ -116,7 +116,8 @@ struct task_fixture : test::actor_fixture {
     self()->send(mgr, start_atom::value, kind, params, std::string{});
     run();
     auto started = test::only<std::pair<std::string, task_actor>>(collect());
-    self()->send(started.second, subscribe_atom::value, sink(), uint64_t{0}, false);
+    self()->send(started.second, subscribe_atom::value, sink(), uint64_t{0},
+                 false);
     run();
     collect();
     return started.second;
@@ -385,13 +386,14 @@ TEST_CASE("subscribe with after replays the rest, and evicted events expire",
   for (int i = 0; i < 6; ++i)
     f.advance(10ms);
   // Seqs 1..8 were emitted; the log keeps 5..8.
-  auto sub =
-      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{5}, false);
+  auto sub = f.ask<subscription>(t, subscribe_atom::value, f.sink(),
+                                 uint64_t{5}, false);
   CHECK_FALSE(sub.expired);
   CHECK(sub.last_seq == 8);
   REQUIRE(sub.backlog.size() == 3);
   CHECK(test::parse(*sub.backlog[0].data)["seq"].GetInt() == 6);
-  sub = f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{2}, false);
+  sub = f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{2},
+                            false);
   CHECK(sub.expired);
   CHECK(sub.backlog.size() == 4);
   CHECK(test::parse(sub.snapshot)["state"].GetString() ==
@@ -678,8 +680,8 @@ TEST_CASE("a subscriber receives one window, then as much as it grants",
   auto started = test::only<std::pair<std::string, task_actor>>(f.drain());
   auto t = started.second;
   // The ticker has run to its end (virtual time, interval 0).
-  auto sub =
-      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{0}, false);
+  auto sub = f.ask<subscription>(t, subscribe_atom::value, f.sink(),
+                                 uint64_t{0}, false);
   CHECK(sub.backlog.size() == event_window);
   CHECK(sub.last_seq == event_window);
   CHECK_FALSE(sub.ended);
@@ -711,8 +713,8 @@ TEST_CASE("a subscriber that falls behind the log gets a gap, then the rest",
                  std::string{});
   f.run();
   auto t = test::only<std::pair<std::string, task_actor>>(f.drain()).second;
-  auto sub =
-      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{0}, false);
+  auto sub = f.ask<subscription>(t, subscribe_atom::value, f.sink(),
+                                 uint64_t{0}, false);
   uint64_t next = sub.last_seq + 1;
   // Live events while credit lasts, then the sink stops granting.
   for (int i = 0; i < 1000; ++i)
@@ -747,8 +749,8 @@ TEST_CASE("a subscriber behind at the end still reads to the terminal event",
                  std::string{});
   f.run();
   auto t = test::only<std::pair<std::string, task_actor>>(f.drain()).second;
-  auto sub =
-      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{0}, false);
+  auto sub = f.ask<subscription>(t, subscribe_atom::value, f.sink(),
+                                 uint64_t{0}, false);
   CHECK_FALSE(sub.ended);
   uint64_t next = sub.last_seq + 1;
   bool terminal = false;
@@ -765,8 +767,98 @@ TEST_CASE("a subscriber behind at the end still reads to the terminal event",
   CHECK(terminal);
   CHECK(next == 1003);
   // A subscribe after the end: everything in one reply, and it says so.
-  auto late =
-      f.ask<subscription>(t, subscribe_atom::value, f.sink(), uint64_t{990}, false);
+  auto late = f.ask<subscription>(t, subscribe_atom::value, f.sink(),
+                                  uint64_t{990}, false);
   CHECK(late.ended);
   CHECK(late.backlog.size() == 12);
+}
+
+// -- coalescing: a subscriber behind gets the latest of each progress run ---
+
+namespace {
+
+// Reads a coalescing subscription to its end, granting a window at a time;
+// checks seqs only increase and returns the events in order.
+std::vector<test::received_event>
+read_to_end(task_fixture& f, const task_actor& t, const subscription& sub) {
+  std::vector<test::received_event> out;
+  for (auto& ev : sub.backlog)
+    out.push_back(test::received_event{{}, ev.seq, *ev.data, false});
+  bool terminal = sub.ended;
+  for (int i = 0; i < 100 && !terminal; ++i) {
+    f.self()->send(t, credit_atom::value, f.sink(), uint64_t{event_window});
+    f.run();
+    for (auto& r : f.drain())
+      if (auto* e = std::get_if<test::received_event>(&r)) {
+        CHECK((out.empty() || e->seq > out.back().seq));
+        terminal = e->terminal;
+        out.push_back(*e);
+      }
+  }
+  CHECK(terminal);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a coalescing subscriber behind the log gets each progress run's "
+          "latest event, with the count it replaces",
+          "[task][coalesce]") {
+  task_fixture f;
+  f.self()->send(f.mgr, start_atom::value, std::string{"ticker"},
+                 std::string{R"({"steps":2000,"interval_ms":0})"},
+                 std::string{});
+  f.run();
+  auto t = test::only<std::pair<std::string, task_actor>>(f.drain()).second;
+  auto sub = f.ask<subscription>(t, subscribe_atom::value, f.sink(),
+                                 uint64_t{0}, true);
+  auto evs = read_to_end(f, t, sub);
+  uint64_t progress = 0;
+  uint64_t skipped = 0;
+  std::vector<std::string> others;
+  for (auto& e : evs) {
+    auto doc = test::parse(e.json);
+    std::string type = doc["type"].GetString();
+    if (type == "progress") {
+      ++progress;
+      if (doc.HasMember("skipped"))
+        skipped += doc["skipped"].GetUint64();
+    } else {
+      others.push_back(type);
+    }
+  }
+  // Every non-progress event once; the progress events all accounted for.
+  CHECK(others == std::vector<std::string>{"started", "result"});
+  CHECK(progress + skipped == 2000);
+  CHECK(progress < 20);
+  // The latest progress event is never skipped.
+  auto last_progress = test::parse(evs[evs.size() - 2].json);
+  CHECK(last_progress["step"].GetInt() == 2000);
+}
+
+TEST_CASE("a coalescing subscriber that keeps up sees every event",
+          "[task][coalesce]") {
+  task_fixture f;
+  f.self()->send(f.mgr, start_atom::value, std::string{"ticker"},
+                 std::string{R"({"steps":300,"interval_ms":1})"},
+                 std::string{});
+  f.run();
+  auto t = test::only<std::pair<std::string, task_actor>>(f.drain()).second;
+  auto sub = f.ask<subscription>(t, subscribe_atom::value, f.sink(),
+                                 uint64_t{0}, true);
+  uint64_t next = sub.last_seq + 1;
+  bool terminal = false;
+  for (int i = 0; i < 400 && !terminal; ++i) {
+    f.advance(1ms);
+    for (auto& r : f.drain())
+      if (auto* e = std::get_if<test::received_event>(&r)) {
+        CHECK(e->seq == next);
+        CHECK_FALSE(test::parse(e->json).HasMember("skipped"));
+        next = e->seq + 1;
+        terminal = e->terminal;
+        f.self()->send(t, credit_atom::value, f.sink(), uint64_t{1});
+      }
+  }
+  CHECK(terminal);
+  CHECK(next == 303);
 }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "protocol/json.hpp"
 #include "tests/support/fixture_tree.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/server_fixture.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -245,4 +247,131 @@ TEST_CASE("clients that never read cost bounded memory and are dropped",
 #endif
   // The server still answers.
   CHECK(test::request(port, "GET", "/healthz").status == 200);
+}
+
+// -- coalescing (opt in): a subscriber behind gets each progress run's latest
+
+namespace {
+
+// Starts a ticker of `steps` over HTTP and waits until it has completed.
+std::string finished_ticker(uint16_t port, int steps) {
+  auto r = test::request(port, "POST", "/api/tasks",
+                         R"({"task":"ticker","params":{"steps":)" +
+                             std::to_string(steps) + R"(,"interval_ms":0}})",
+                         {{"Content-Type", "application/json"}});
+  REQUIRE(r.status == 201);
+  std::string id = parse(r.body)["task_id"].GetString();
+  for (int i = 0; i < 1000; ++i) {
+    auto snap = test::request(port, "GET", "/api/tasks/" + id);
+    if (std::string{parse(snap.body)["state"].GetString()} == "completed")
+      return id;
+    std::this_thread::sleep_for(10ms);
+  }
+  FAIL("the ticker did not complete");
+  return id;
+}
+
+// What a subscriber saw: seqs in order, progress events and what they
+// replaced, and the other events' types.
+struct tally {
+  std::vector<uint64_t> seqs;
+  uint64_t progress = 0;
+  uint64_t skipped = 0;
+  std::vector<std::string> others;
+
+  void add(const rapidjson::Document& doc) {
+    seqs.push_back(doc["seq"].GetUint64());
+    std::string type = doc["type"].GetString();
+    if (type == "progress") {
+      ++progress;
+      if (doc.HasMember("skipped"))
+        skipped += doc["skipped"].GetUint64();
+    } else {
+      others.push_back(type);
+    }
+  }
+
+  bool increasing() const {
+    return std::is_sorted(seqs.begin(), seqs.end()) &&
+           std::adjacent_find(seqs.begin(), seqs.end()) == seqs.end();
+  }
+};
+
+tally watch_ws(test::ws_client& c, const std::string& id,
+               const std::string& extra) {
+  REQUIRE(c.send_text(R"({"type":"subscribe","id":"s","task_id":")" + id +
+                      R"(","after":0)" + extra + "}"));
+  tally t;
+  for (;;) {
+    auto doc = c.read_json(10s);
+    std::string type = doc["type"].GetString();
+    if (type == "subscribe_success" || type == "heartbeat")
+      continue;
+    t.add(doc);
+    if (type == "result")
+      break;
+  }
+  return t;
+}
+
+} // namespace
+
+TEST_CASE("coalescing sends a subscriber behind every event but progress, "
+          "and accounts for every progress event",
+          "[delivery][coalesce]") {
+  test::server_fixture f;
+  auto id = finished_ticker(f.server.port(), 5000);
+  auto c = f.connect();
+  SECTION("WebSocket") {
+    auto t = watch_ws(*c, id, R"(,"coalesce":"progress")");
+    CHECK(t.increasing());
+    CHECK(t.others == std::vector<std::string>{"started", "result"});
+    CHECK(t.progress + t.skipped == 5000);
+    CHECK(t.progress < 500);
+    CHECK(t.seqs.back() == 5002);
+  }
+  SECTION("SSE") {
+    test::http_stream s;
+    REQUIRE(s.open(f.server.port(),
+                   "/api/tasks/" + id + "/events?coalesce=progress") == 200);
+    auto body = s.read_all(20s);
+    tally t;
+    size_t pos = 0;
+    while ((pos = body.find("\ndata: ", pos)) != std::string::npos) {
+      auto end = body.find('\n', pos + 7);
+      auto doc = parse(body.substr(pos + 7, end - pos - 7));
+      if (doc.HasMember("seq"))
+        t.add(doc);
+      pos = end;
+    }
+    CHECK(t.increasing());
+    CHECK(t.others == std::vector<std::string>{"started", "result"});
+    CHECK(t.progress + t.skipped == 5000);
+    CHECK(t.progress < 500);
+  }
+  SECTION("without it, every seq") {
+    auto t = watch_ws(*c, id, "");
+    REQUIRE(t.seqs.size() == 5002);
+    CHECK(t.seqs.front() == 1);
+    CHECK(t.increasing());
+    CHECK(t.skipped == 0);
+  }
+  SECTION("a bad value is refused and the server keeps serving") {
+    auto r = c->request(R"({"type":"subscribe","id":"b","task_id":")" + id +
+                            R"(","coalesce":"all"})",
+                        "b");
+    REQUIRE(r.HasMember("code"));
+    CHECK(std::string{r["code"].GetString()} == "bad_message");
+    r = c->request(R"({"type":"start","id":"c","task":"ticker",)"
+                   R"("coalesce":true})",
+                   "c");
+    REQUIRE(r.HasMember("code"));
+    CHECK(std::string{r["code"].GetString()} == "bad_message");
+    auto bad = test::request(f.server.port(), "GET",
+                             "/api/tasks/" + id + "/events?coalesce=no");
+    CHECK(bad.status == 400);
+    CHECK(std::string{parse(bad.body)["code"].GetString()} == "bad_message");
+    CHECK(test::type_of(c->request(R"({"type":"ping","id":"p"})", "p")) ==
+          "pong");
+  }
 }
