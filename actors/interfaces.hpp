@@ -53,6 +53,11 @@ using task_manager_actor = caf::typed_actor<
     // Starts a task of a kind with params (JSON text) for an owner.
     caf::replies_to<start_atom, std::string, std::string,
                     std::string>::with<std::string, task_actor>,
+    // Starts a task as above with a first subscriber (sink, coalesce flag)
+    // attached; the task answers with the subscription, its `started`
+    // event in the backlog.
+    caf::replies_to<start_atom, std::string, std::string, std::string,
+                    event_sink, bool>::with<subscription>,
     // Finds a task by id for a principal (`forbidden` if not its owner).
     caf::replies_to<get_atom, std::string, std::string>::with<task_actor>,
     // Lists the tasks a principal may see, newest first: principal, at most

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor_control_block.hpp>
 #include <caf/atom.hpp>
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
@@ -98,6 +99,11 @@ typename Inspector::result_type inspect(Inspector& f, event_frame& x) {
 /// events after the requested seq, in order. The rest follow as the
 /// subscriber grants credit (`credit_atom`).
 struct subscription {
+  /// The task's id.
+  std::string task_id;
+  /// The task itself (a `task_actor`): a subscribe handed on by the manager
+  /// is answered by the task.
+  caf::strong_actor_ptr task;
   /// The task's state when subscribing.
   std::string state;
   /// Retained events after the requested seq, at most one window of them.
@@ -118,8 +124,8 @@ struct subscription {
 /// CAF inspection for `subscription`.
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, subscription& x) {
-  return f(caf::meta::type_name("subscription"), x.state, x.backlog, x.last_seq,
-           x.ended, x.expired, x.snapshot);
+  return f(caf::meta::type_name("subscription"), x.task_id, x.task, x.state,
+           x.backlog, x.last_seq, x.ended, x.expired, x.snapshot);
 }
 
 } // namespace switchboard::actors

@@ -225,9 +225,69 @@ void end_subscription(self_ptr self, const std::string& task_id) {
 // Subscribes to a task and forwards its retained events after `after`. The
 // entry is claimed before the task is even looked up, so that an
 // unsubscribe sent right behind this subscribe voids it.
-void subscribe(self_ptr self, const std::string& task_id,
-               std::optional<task_actor> known, uint64_t after, bool coalesce,
-               const std::string& reply_to, bool confirm) {
+// Takes a task's answer to this session's subscribe: the reply frames in
+// `first`, then the events the connection does not have yet. `generation` and
+// `keep_cursor` are those of the entry when the subscribe was sent.
+void on_subscribed(self_ptr self, const std::string& task_id, task_actor handle,
+                   uint64_t generation, bool keep_cursor, uint64_t after,
+                   const std::string& reply_to, subscription& sub,
+                   std::vector<protocol::frame> first) {
+  auto& entry = self->state.subscriptions[task_id];
+  --entry.pending;
+  if (entry.generation != generation) {
+    // Unsubscribed since: the task dropped this sink already.
+    write(self, std::move(first));
+    tidy(self, task_id);
+    return;
+  }
+  if (!keep_cursor || after > entry.last_sent)
+    entry.last_sent = after;
+  entry.active = true;
+  entry.handle = std::move(handle);
+  // The task counts the backlog against this subscriber's window.
+  entry.owed = sub.backlog.size();
+  if (auto& m = self->state.setup.metrics) {
+    if (after > 0)
+      m->resume(metrics::channel::websocket);
+    if (sub.expired) {
+      m->events_expired(metrics::channel::websocket);
+      m->protocol_error(error_code::events_expired);
+    }
+  }
+  if (sub.expired)
+    first.push_back(protocol::make_frame(protocol::encode_error(
+        reply_to, error_code::events_expired,
+        "events after seq " + std::to_string(after) +
+            " fell out of the task's log; replaying the retained ones")));
+  std::vector<protocol::frame> events;
+  for (auto& ev : sub.backlog)
+    if (ev.seq > entry.last_sent) {
+      events.push_back(std::move(ev.data));
+      entry.last_sent = ev.seq;
+    }
+  // Replies never wait behind queued events; with nothing queued, the reply
+  // and the first events leave together.
+  auto& conn = *self->state.setup.conn;
+  if (self->state.outbox.empty() &&
+      conn.queued_bytes() < conn.max_queued_bytes() / 2) {
+    first.insert(first.end(), std::make_move_iterator(events.begin()),
+                 std::make_move_iterator(events.end()));
+    write(self, std::move(first));
+  } else {
+    write(self, std::move(first));
+    deliver(self, std::move(events));
+  }
+  if (sub.ended)
+    end_subscription(self, task_id);
+  else
+    grant(self, entry);
+}
+
+// Subscribes to a task and forwards its retained events after `after`. The
+// entry is claimed before the task is even looked up, so that an
+// unsubscribe sent right behind this subscribe voids it.
+void subscribe(self_ptr self, const std::string& task_id, uint64_t after,
+               bool coalesce, const std::string& reply_to) {
   auto& claimed = self->state.subscriptions[task_id];
   // A live or starting subscription keeps its cursor: what this connection
   // was sent is never sent again.
@@ -239,60 +299,28 @@ void subscribe(self_ptr self, const std::string& task_id,
     tidy(self, task_id);
     write_error(self, reply_to, err);
   };
-  auto ask = [=](task_actor handle) {
-    auto sink = caf::actor_cast<event_sink>(self);
-    self->request(handle, self->state.setup.request_timeout,
-                  subscribe_atom::value, sink, after, coalesce)
-        .then(
-            [=](subscription& sub) {
-              auto& entry = self->state.subscriptions[task_id];
-              --entry.pending;
-              if (confirm)
-                write(self, message_writer{"subscribe_success", reply_to}
-                                .str("task_id", task_id)
-                                .str("state", sub.state)
-                                .finish());
-              if (entry.generation != generation) {
-                // Unsubscribed since: the task dropped this sink already.
-                tidy(self, task_id);
-                return;
-              }
-              if (!keep_cursor || after > entry.last_sent)
-                entry.last_sent = after;
-              entry.active = true;
-              entry.handle = handle;
-              // The task counts the backlog against this subscriber's window.
-              entry.owed = sub.backlog.size();
-              if (auto& m = self->state.setup.metrics) {
-                if (after > 0)
-                  m->resume(metrics::channel::websocket);
-                if (sub.expired)
-                  m->events_expired(metrics::channel::websocket);
-              }
-              if (sub.expired)
-                write_error(self, reply_to, error_code::events_expired,
-                            "events after seq " + std::to_string(after) +
-                                " fell out of the task's log; replaying the "
-                                "retained ones");
-              std::vector<protocol::frame> fresh;
-              for (auto& ev : sub.backlog)
-                if (ev.seq > entry.last_sent) {
-                  fresh.push_back(std::move(ev.data));
-                  entry.last_sent = ev.seq;
-                }
-              deliver(self, std::move(fresh));
-              if (sub.ended) {
-                end_subscription(self, task_id);
-              } else {
-                grant(self, entry);
-              }
-            },
-            failed);
-  };
-  if (known)
-    ask(std::move(*known));
-  else
-    with_task(self, task_id, ask, failed);
+  with_task(
+      self, task_id,
+      [=](task_actor handle) {
+        auto sink = caf::actor_cast<event_sink>(self);
+        // No request timeout: a local task always answers (or its death
+        // does), and a timeout costs a trip through CAF's clock thread.
+        self->request(handle, caf::infinite, subscribe_atom::value, sink, after,
+                      coalesce)
+            .then(
+                [=](subscription& sub) {
+                  std::vector<protocol::frame> first;
+                  first.push_back(protocol::make_frame(
+                      message_writer{"subscribe_success", reply_to}
+                          .str("task_id", task_id)
+                          .str("state", sub.state)
+                          .finish()));
+                  on_subscribed(self, task_id, handle, generation, keep_cursor,
+                                after, reply_to, sub, std::move(first));
+                },
+                failed);
+      },
+      failed);
 }
 
 void handle(self_ptr self, command& cmd) {
@@ -302,17 +330,27 @@ void handle(self_ptr self, command& cmd) {
   auto fail = [self, id](caf::error& err) { write_error(self, id, err); };
   switch (cmd.type) {
   case command_type::start: {
+    // One hop: the manager spawns the task and hands it this session's
+    // subscribe, so the task itself answers with `started` in its backlog
+    // (and orders it before every later event); no clock-thread timeout.
     auto kind = cmd.task;
-    auto coalesce = cmd.coalesce;
-    self->request(st.setup.manager, timeout, start_atom::value, cmd.task,
-                  cmd.params, st.setup.principal)
+    self->request(st.setup.manager, caf::infinite, start_atom::value, cmd.task,
+                  cmd.params, st.setup.principal,
+                  caf::actor_cast<event_sink>(self), cmd.coalesce)
         .then(
-            [=](std::string& task_id, task_actor& t) {
-              write(self, message_writer{"start_success", id}
-                              .str("task_id", task_id)
-                              .str("task", kind)
-                              .finish());
-              subscribe(self, task_id, t, 0, coalesce, id, false);
+            [=](subscription& sub) {
+              auto task_id = sub.task_id;
+              auto& entry = self->state.subscriptions[task_id];
+              ++entry.pending;
+              std::vector<protocol::frame> first;
+              first.push_back(
+                  protocol::make_frame(message_writer{"start_success", id}
+                                           .str("task_id", task_id)
+                                           .str("task", kind)
+                                           .finish()));
+              on_subscribed(
+                  self, task_id, caf::actor_cast<task_actor>(sub.task),
+                  entry.generation, false, 0, id, sub, std::move(first));
             },
             fail);
     break;
@@ -392,8 +430,7 @@ void handle(self_ptr self, command& cmd) {
   }
   case command_type::subscribe: {
     auto task_id = cmd.task_id;
-    auto after = cmd.after;
-    subscribe(self, task_id, std::nullopt, after, cmd.coalesce, id, true);
+    subscribe(self, task_id, cmd.after, cmd.coalesce, id);
     break;
   }
   case command_type::unsubscribe: {

@@ -388,6 +388,8 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       [=](subscribe_atom, event_sink sink, uint64_t after, bool coalesce) {
         auto& st = self->state;
         subscription sub;
+        sub.task_id = st.setup.id;
+        sub.task = caf::actor_cast<caf::strong_actor_ptr>(self);
         sub.state = st.state;
         auto first = st.events.empty() ? st.next_seq : st.events.front().seq;
         auto cursor = after;

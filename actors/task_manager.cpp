@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <variant>
 
 #include <caf/all.hpp>
 
@@ -73,6 +74,58 @@ void evict_over_budget(self_ptr self) {
   }
 }
 
+using launched_task = std::pair<std::string, task_actor>;
+
+// Checks a start and spawns the task; answers its id and handle, or why not.
+std::variant<launched_task, caf::error> launch(self_ptr self,
+                                               const std::string& kind,
+                                               const std::string& params,
+                                               const std::string& owner) {
+  auto& st = self->state;
+  if (st.draining)
+    return make_error(error_code::shutting_down, "the server is shutting down");
+  // Params live in the task, its `started` event and its snapshot for the
+  // task's whole life: bound what one start can pin.
+  if (params.size() > st.setup.max_params_bytes)
+    return make_error(error_code::invalid_params,
+                      "params are larger than " +
+                          std::to_string(st.setup.max_params_bytes) + " bytes");
+  auto def = flows::find_kind(kind);
+  if (!def)
+    return make_error(error_code::unknown_task_kind, "no task kind " + kind);
+  if (st.running.size() >= st.setup.max_running)
+    return make_error(error_code::overloaded,
+                      std::to_string(st.running.size()) +
+                          " tasks are running; try again later");
+  std::string normalized;
+  auto reason =
+      flows::check_params(*def, params, *st.setup.workspace, normalized);
+  if (!reason.empty())
+    return make_error(error_code::invalid_params, reason);
+  task_setup ts;
+  ts.id = make_id("t-");
+  ts.kind = def;
+  ts.params = std::move(normalized);
+  ts.owner = owner;
+  ts.registry = st.setup.registry;
+  ts.manager = caf::actor_cast<task_manager_actor>(self);
+  ts.workspace = st.setup.workspace;
+  ts.limits = st.setup.limits;
+  ts.metrics = st.setup.metrics;
+  ts.created_ms = protocol::now_ms();
+  auto id = ts.id;
+  auto handle = self->spawn(task, std::move(ts));
+  self->monitor(handle);
+  st.ids.emplace(handle.address(), id);
+  st.tasks.emplace(id, handle);
+  st.owners.emplace(id, owner);
+  st.running.insert(id);
+  st.by_ordinal.emplace(st.next_ordinal, id);
+  st.ordinal_of.emplace(id, st.next_ordinal++);
+  schedule_sweep(self);
+  return launched_task{std::move(id), std::move(handle)};
+}
+
 } // namespace
 
 task_manager_actor::behavior_type task_manager(self_ptr self,
@@ -107,52 +160,22 @@ task_manager_actor::behavior_type task_manager(self_ptr self,
   return {
       [=](start_atom, std::string& kind, std::string& params,
           std::string& owner) -> caf::result<std::string, task_actor> {
-        auto& st = self->state;
-        if (st.draining)
-          return make_error(error_code::shutting_down,
-                            "the server is shutting down");
-        // Params live in the task, its `started` event and its snapshot for
-        // the task's whole life: bound what one start can pin.
-        if (params.size() > st.setup.max_params_bytes)
-          return make_error(error_code::invalid_params,
-                            "params are larger than " +
-                                std::to_string(st.setup.max_params_bytes) +
-                                " bytes");
-        auto def = flows::find_kind(kind);
-        if (!def)
-          return make_error(error_code::unknown_task_kind,
-                            "no task kind " + kind);
-        if (st.running.size() >= st.setup.max_running)
-          return make_error(error_code::overloaded,
-                            std::to_string(st.running.size()) +
-                                " tasks are running; try again later");
-        std::string normalized;
-        auto reason =
-            flows::check_params(*def, params, *st.setup.workspace, normalized);
-        if (!reason.empty())
-          return make_error(error_code::invalid_params, reason);
-        task_setup ts;
-        ts.id = make_id("t-");
-        ts.kind = def;
-        ts.params = std::move(normalized);
-        ts.owner = owner;
-        ts.registry = st.setup.registry;
-        ts.manager = caf::actor_cast<task_manager_actor>(self);
-        ts.workspace = st.setup.workspace;
-        ts.limits = st.setup.limits;
-        ts.metrics = st.setup.metrics;
-        ts.created_ms = protocol::now_ms();
-        auto id = ts.id;
-        auto handle = self->spawn(task, std::move(ts));
-        self->monitor(handle);
-        st.ids.emplace(handle.address(), id);
-        st.tasks.emplace(id, handle);
-        st.owners.emplace(id, std::move(owner));
-        st.running.insert(id);
-        st.by_ordinal.emplace(st.next_ordinal, id);
-        st.ordinal_of.emplace(id, st.next_ordinal++);
-        schedule_sweep(self);
+        auto launched = launch(self, kind, params, owner);
+        if (auto* err = std::get_if<caf::error>(&launched))
+          return std::move(*err);
+        auto& [id, handle] = std::get<launched_task>(launched);
         return {std::move(id), std::move(handle)};
+      },
+      [=](start_atom, std::string& kind, std::string& params,
+          std::string& owner, event_sink& sink,
+          bool coalesce) -> caf::result<subscription> {
+        auto launched = launch(self, kind, params, owner);
+        if (auto* err = std::get_if<caf::error>(&launched))
+          return std::move(*err);
+        auto& handle = std::get<launched_task>(launched).second;
+        // The task answers the starter: its reply comes before any event.
+        return self->delegate(handle, subscribe_atom::value, std::move(sink),
+                              uint64_t{0}, coalesce);
       },
       [=](get_atom, const std::string& id,
           const std::string& principal) -> caf::result<task_actor> {

@@ -862,3 +862,42 @@ TEST_CASE("a coalescing subscriber that keeps up sees every event",
   CHECK(terminal);
   CHECK(next == 303);
 }
+
+TEST_CASE("a start with a first subscriber is answered by the task, its "
+          "started event in the backlog and every later event after it",
+          "[task][manager]") {
+  task_fixture f;
+  f.self()->send(f.mgr, start_atom::value, std::string{"ticker"},
+                 std::string{R"({"steps":5,"interval_ms":1})"}, std::string{},
+                 f.sink(), false);
+  f.run();
+  auto rs = f.drain();
+  REQUIRE_FALSE(rs.empty());
+  auto* sub = std::get_if<subscription>(&rs.front());
+  REQUIRE(sub != nullptr);
+  CHECK(sub->task_id.rfind("t-", 0) == 0);
+  CHECK(sub->task != nullptr);
+  REQUIRE_FALSE(sub->backlog.empty());
+  CHECK(test::parse(*sub->backlog.front().data)["type"].GetString() ==
+        std::string{"started"});
+  uint64_t next = sub->last_seq + 1;
+  bool terminal = false;
+  for (int i = 0; i < 20 && !terminal; ++i) {
+    f.advance(1ms);
+    for (auto& r : f.drain())
+      if (auto* e = std::get_if<test::received_event>(&r)) {
+        CHECK(e->seq == next);
+        CHECK(e->task_id == sub->task_id);
+        next = e->seq + 1;
+        terminal = e->terminal;
+      }
+  }
+  CHECK(terminal);
+  CHECK(next == 8);
+  // A refused start is answered by the manager.
+  f.self()->send(f.mgr, start_atom::value, std::string{"nope"},
+                 std::string{"{}"}, std::string{}, f.sink(), false);
+  f.run();
+  auto err = test::only<caf::error>(f.drain());
+  CHECK(describe(err).code == protocol::error_code::unknown_task_kind);
+}
