@@ -27,6 +27,14 @@ export const TASK_EVENT_TYPES = [
   'stopped',
 ] as const
 
+/**
+ * The coalescing mode the UI asks for on `start`, `subscribe` and SSE
+ * (`?coalesce=`): while it is behind, the server sends only the latest of each
+ * run of `progress` events, with `skipped` (how many it replaces). No other
+ * event is ever skipped.
+ */
+export const COALESCE = 'progress'
+
 export interface TaskEvent {
   type: string
   task_id: string

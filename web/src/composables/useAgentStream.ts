@@ -11,6 +11,7 @@
 
 import { getCurrentScope, onScopeDispose, reactive, ref, type Ref } from 'vue'
 import {
+  COALESCE,
   TASK_EVENT_TYPES,
   TERMINAL_STATES,
   type JsonSchema,
@@ -428,7 +429,7 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
   }
 
   function subscribeWs(t: TaskView) {
-    return request({ type: 'subscribe', task_id: t.id, after: t.lastSeq }).then(
+    return request({ type: 'subscribe', task_id: t.id, after: t.lastSeq, coalesce: COALESCE }).then(
       (reply) => {
         if (t.state === 'unknown' && reply.state) t.state = reply.state
         return reply
@@ -595,7 +596,7 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
     st.retry = clearTimer(st.retry)
     if (st.es) return
     const es = new ES(
-      `${base}/api/tasks/${encodeURIComponent(id)}/events?after=${t.lastSeq}${tokenQuery ? '&' + tokenQuery : ''}`,
+      `${base}/api/tasks/${encodeURIComponent(id)}/events?after=${t.lastSeq}&coalesce=${COALESCE}${tokenQuery ? '&' + tokenQuery : ''}`,
     )
     st.es = es
     const handle = (e: { data?: unknown; type?: string }) => {
@@ -706,7 +707,7 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
 
   async function start(task: string, params: Record<string, unknown> = {}): Promise<string> {
     if (kind === 'ws') {
-      const reply = await request({ type: 'start', task, params })
+      const reply = await request({ type: 'start', task, params, coalesce: COALESCE })
       const t = ensureTask(String(reply.task_id))
       t.kind = t.kind ?? task
       t.watched = true

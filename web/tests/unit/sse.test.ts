@@ -33,7 +33,7 @@ describe('useAgentStream over HTTP and SSE', () => {
     await expect(c.start('audit', { path: '.' })).resolves.toBe('t-1')
     expect(http.calls[0]).toMatchObject({ method: 'POST', url: 'http://sb.test:8080/api/tasks', body: { task: 'audit', params: { path: '.' } } })
     const es = FakeEventSource.last
-    expect(es.url).toBe('http://sb.test:8080/api/tasks/t-1/events?after=0')
+    expect(es.url).toBe('http://sb.test:8080/api/tasks/t-1/events?after=0&coalesce=progress')
     es.open()
     es.event('t-1', 1, 'started', { task: 'audit', params: {} })
     es.event('t-1', 2, 'progress', { step: 1, total: 2, message: '' })
@@ -72,7 +72,7 @@ describe('useAgentStream over HTTP and SSE', () => {
     expect(FakeEventSource.instances).toHaveLength(1)
     vi.advanceTimersByTime(1)
     es = FakeEventSource.last
-    expect(es.url).toBe('http://sb.test:8080/api/tasks/t-3/events?after=2')
+    expect(es.url).toBe('http://sb.test:8080/api/tasks/t-3/events?after=2&coalesce=progress')
     // fails again before opening: the delay doubles
     es.fail()
     expect(c.connection.nextRetryMs).toBe(200)
@@ -158,6 +158,6 @@ describe('useAgentStream over HTTP and SSE', () => {
     const headers: Record<string, string>[] = []
     await c.start('ticker')
     expect(headers[0].Authorization).toBe('Bearer s3cr3t t')
-    expect(FakeEventSource.last.url).toBe('http://sb.test:8080/api/tasks/t-9/events?after=0&access_token=s3cr3t%20t')
+    expect(FakeEventSource.last.url).toBe('http://sb.test:8080/api/tasks/t-9/events?after=0&coalesce=progress&access_token=s3cr3t%20t')
   })
 })

@@ -64,7 +64,7 @@ describe('useAgentStream over WebSocket', () => {
     const p2 = c.start('nope')
     const p3 = c.listTools()
     const [m1, m2, m3] = ws.sent
-    expect(m1).toMatchObject({ type: 'start', task: 'audit', params: { path: '.' } })
+    expect(m1).toMatchObject({ type: 'start', task: 'audit', params: { path: '.' }, coalesce: 'progress' })
     expect(new Set([m1.id, m2.id, m3.id]).size).toBe(3)
     ws.receive({ type: 'tools', reply_to: m3.id, tools: [{ name: 'fs.list', description: 'd', schema: {} }] })
     ws.receive({ type: 'error', reply_to: m2.id, code: 'unknown_task_kind', message: 'no kind nope' })
@@ -231,7 +231,7 @@ describe('useAgentStream over WebSocket', () => {
     ws = FakeWebSocket.last
     ws.accept()
     const sub = ws.lastSent('subscribe')
-    expect(sub).toMatchObject({ type: 'subscribe', task_id: 't-1', after: 3 })
+    expect(sub).toMatchObject({ type: 'subscribe', task_id: 't-1', after: 3, coalesce: 'progress' })
     ws.reply('subscribe', { type: 'subscribe_success', task_id: 't-1', state: 'running' })
     // A replay that overlaps what was seen (e.g. a server resending from an
     // older seq) must not duplicate anything.
