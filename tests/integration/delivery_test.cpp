@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <fstream>
+#include <future>
+#include <numeric>
 #include <thread>
 
 #include "protocol/json.hpp"
@@ -374,4 +377,251 @@ TEST_CASE("coalescing sends a subscriber behind every event but progress, "
     CHECK(test::type_of(c->request(R"({"type":"ping","id":"p"})", "p")) ==
           "pong");
   }
+}
+
+// -- fan-out: many subscribers of one task share its log ---------------------
+
+namespace {
+
+// A subscriber on a raw socket that parses what it reads: server WebSocket
+// frames (unmasked) or SSE lines. Collects the seqs of `task_id`'s events.
+struct raw_subscriber {
+  int fd = -1;
+  bool ws = false;
+  std::string task_id;
+  std::string buf;
+  std::vector<uint64_t> seqs;
+  bool done = false; // saw the terminal event (WebSocket) or EOF (SSE)
+  size_t bytes = 0;  // read so far
+  size_t rate = 0;   // bytes per second it reads at most (0: no limit)
+  std::chrono::steady_clock::time_point since;
+
+  raw_subscriber(uint16_t port, bool websocket, std::string id)
+      : ws(websocket), task_id(std::move(id)) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) ==
+            0);
+    auto req =
+        ws ? upgrade(port)
+           : "GET /api/tasks/" + task_id +
+                 "/events HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                 "\r\n\r\n";
+    REQUIRE(::send(fd, req.data(), req.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(req.size()));
+    since = std::chrono::steady_clock::now();
+  }
+
+  raw_subscriber(const raw_subscriber&) = delete;
+  raw_subscriber& operator=(const raw_subscriber&) = delete;
+
+  ~raw_subscriber() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+
+  // Reads what is there (within the rate limit) and parses it.
+  void read() {
+    size_t allowed = 65536;
+    if (rate > 0) {
+      auto elapsed = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - since)
+                         .count();
+      auto budget = static_cast<size_t>(elapsed * static_cast<double>(rate));
+      if (budget <= bytes)
+        return;
+      allowed = std::min(allowed, budget - bytes);
+    }
+    char chunk[65536];
+    auto n = ::recv(fd, chunk, allowed, MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      done = true;
+      return;
+    }
+    if (n < 0)
+      return;
+    bytes += static_cast<size_t>(n);
+    buf.append(chunk, static_cast<size_t>(n));
+    ws ? parse_frames() : parse_sse();
+  }
+
+  void parse_frames() {
+    auto head = buf.find("\r\n\r\n");
+    if (buf.rfind("HTTP/1.1", 0) == 0) {
+      if (head == std::string::npos)
+        return;
+      buf.erase(0, head + 4);
+      // A client sends nothing before the handshake's response (RFC 6455).
+      auto sub = ws_frame(R"({"type":"subscribe","id":1,"task_id":")" +
+                          task_id + R"(","after":0})");
+      REQUIRE(::send(fd, sub.data(), sub.size(), MSG_NOSIGNAL) ==
+              static_cast<ssize_t>(sub.size()));
+    }
+    for (;;) {
+      if (buf.size() < 2)
+        return;
+      auto len = static_cast<uint64_t>(buf[1] & 0x7f);
+      size_t at = 2;
+      if (len == 126) {
+        if (buf.size() < 4)
+          return;
+        len =
+            (static_cast<uint8_t>(buf[2]) << 8) | static_cast<uint8_t>(buf[3]);
+        at = 4;
+      } else if (len == 127) {
+        if (buf.size() < 10)
+          return;
+        len = 0;
+        for (int i = 2; i < 10; ++i)
+          len = (len << 8) | static_cast<uint8_t>(buf[i]);
+        at = 10;
+      }
+      if (buf.size() < at + len)
+        return;
+      if ((buf[0] & 0x0f) == 0x1)
+        take(buf.substr(at, len));
+      buf.erase(0, at + len);
+    }
+  }
+
+  void parse_sse() {
+    size_t pos;
+    while ((pos = buf.find('\n')) != std::string::npos) {
+      auto line = buf.substr(0, pos);
+      buf.erase(0, pos + 1);
+      if (line.rfind("data: ", 0) == 0)
+        take(line.substr(6));
+    }
+  }
+
+  void take(const std::string& json) {
+    auto doc = parse(json);
+    if (!doc.IsObject() || !doc.HasMember("seq") || !doc.HasMember("task_id") ||
+        task_id != doc["task_id"].GetString())
+      return;
+    seqs.push_back(doc["seq"].GetUint64());
+    std::string type = doc["type"].GetString();
+    if (ws && (type == "result" || type == "error" || type == "stopped"))
+      done = true;
+  }
+};
+
+// Reads every subscriber that has data until `until` says stop.
+template<class Until>
+void pump_all(std::vector<std::unique_ptr<raw_subscriber>>& subs, Until until) {
+  std::vector<pollfd> fds(subs.size());
+  while (!until()) {
+    for (size_t i = 0; i < subs.size(); ++i)
+      fds[i] = pollfd{subs[i]->done ? -1 : subs[i]->fd, POLLIN, 0};
+    ::poll(fds.data(), fds.size(), 20);
+    for (size_t i = 0; i < subs.size(); ++i)
+      if (!subs[i]->done && (fds[i].revents != 0 || subs[i]->rate > 0))
+        subs[i]->read();
+  }
+}
+
+// Starts a ticker over HTTP; returns its id.
+std::string start_ticker(uint16_t port, int steps, int interval_ms) {
+  auto r = test::request(port, "POST", "/api/tasks",
+                         R"({"task":"ticker","params":{"steps":)" +
+                             std::to_string(steps) + R"(,"interval_ms":)" +
+                             std::to_string(interval_ms) + "}}",
+                         {{"Content-Type", "application/json"}}, 30s);
+  REQUIRE(r.status == 201);
+  return parse(r.body)["task_id"].GetString();
+}
+
+} // namespace
+
+TEST_CASE("one task, 1,000 subscribers over WebSocket and SSE: each sees "
+          "every seq once",
+          "[delivery][fanout]") {
+  test::server_fixture f{{"--rate-limit=1000"}};
+  auto port = f.server.port();
+  constexpr int steps = 200;
+  auto id = start_ticker(port, steps, 5);
+  std::vector<std::unique_ptr<raw_subscriber>> subs;
+  for (int i = 0; i < 1000; ++i)
+    subs.push_back(std::make_unique<raw_subscriber>(port, i % 2 == 0, id));
+  auto deadline = std::chrono::steady_clock::now() + 90s;
+  pump_all(subs, [&] {
+    return std::chrono::steady_clock::now() > deadline ||
+           std::all_of(subs.begin(), subs.end(),
+                       [](auto& s) { return s->done; });
+  });
+  std::vector<uint64_t> every(steps + 2);
+  std::iota(every.begin(), every.end(), 1);
+  size_t complete_ws = 0, complete_sse = 0;
+  for (auto& s : subs)
+    if (s->seqs == every)
+      ++(s->ws ? complete_ws : complete_sse);
+  CHECK(complete_ws == subs.size() / 2);
+  CHECK(complete_sse == subs.size() / 2);
+  CHECK(test::request(port, "GET", "/healthz").status == 200);
+}
+
+TEST_CASE("one fast task watched by slow SSE readers and fast WebSocket "
+          "readers: memory stays bounded and the server answers throughout",
+          "[delivery][fanout][memory]") {
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr int slow_sse = 10, fast_ws = 50;
+  constexpr auto watch_for = 3s;
+#else
+  constexpr int slow_sse = 40, fast_ws = 200;
+  constexpr auto watch_for = 6s;
+#endif
+  test::server_fixture f{{"--rate-limit=1000", "--write-timeout-ms=60000"}};
+  auto port = f.server.port();
+  auto base = rss_of(f.server.pid());
+  auto id = start_ticker(port, 1000000, 0);
+  std::vector<std::unique_ptr<raw_subscriber>> subs;
+  for (int i = 0; i < slow_sse; ++i) {
+    subs.push_back(std::make_unique<raw_subscriber>(port, false, id));
+    subs.back()->rate = 50 * 1000;
+  }
+  for (int i = 0; i < fast_ws; ++i)
+    subs.push_back(std::make_unique<raw_subscriber>(port, true, id));
+  size_t peak = base;
+  int answered = 0, asked = 0;
+  auto probe = std::async(std::launch::async, [&] {
+    // A separate client checks that the server answers while it fans out.
+    auto c = f.connect();
+    auto end = std::chrono::steady_clock::now() + watch_for;
+    while (std::chrono::steady_clock::now() < end) {
+      ++asked;
+      auto ok =
+          test::request(port, "GET", "/healthz", {}, {}, 5s).status == 200 &&
+          test::type_of(c->request(R"({"type":"ping","id":"p"})", "p", 5s)) ==
+              "pong";
+      answered += ok ? 1 : 0;
+      peak = std::max(peak, rss_of(f.server.pid()));
+      std::this_thread::sleep_for(200ms);
+    }
+  });
+  pump_all(subs,
+           [&] { return probe.wait_for(0s) == std::future_status::ready; });
+  probe.get();
+  CHECK(asked > 0);
+  CHECK(answered == asked);
+  // Every reader got events, the slow ones at their pace.
+  for (auto& s : subs)
+    CHECK_FALSE(s->seqs.empty());
+  auto stop = test::request(port, "POST", "/api/tasks/" + id + "/stop", "{}",
+                            {{"Content-Type", "application/json"}});
+  CHECK(stop.status == 200);
+  subs.clear();
+  std::this_thread::sleep_for(1s);
+  auto after = rss_of(f.server.pid());
+  INFO("RSS base " << base / 1024 << " KiB, peak " << peak / 1024
+                   << " KiB, after the clients left " << after / 1024
+                   << " KiB");
+#if !defined(__SANITIZE_ADDRESS__)
+  CHECK(peak - base < 128u * 1024 * 1024);
+  CHECK(after - base < 64u * 1024 * 1024);
+#endif
+  CHECK(test::request(port, "GET", "/healthz").status == 200);
 }
