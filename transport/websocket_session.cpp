@@ -26,6 +26,9 @@ namespace {
 // Beast throws when a close reason is longer than a close frame can carry.
 constexpr size_t max_reason_size = 123;
 constexpr size_t read_chunk_bytes = 64 * 1024;
+// What an idle connection's pending read holds: most client messages are
+// small, and a larger one reads on in `read_chunk_bytes` pieces.
+constexpr size_t idle_read_bytes = 1024;
 constexpr std::chrono::seconds close_linger{1};
 
 // Chooses the subprotocol to echo: ours if offered, else the first offered.
@@ -231,7 +234,7 @@ class websocket_session
   // be told why with a `too_large` error.
   void do_read() {
     ws_.async_read_some(
-        buffer_, read_chunk_bytes,
+        buffer_, buffer_.size() == 0 ? idle_read_bytes : read_chunk_bytes,
         [self = shared_from_this()](boost::system::error_code ec, size_t) {
           self->on_read(ec);
         });
@@ -269,7 +272,7 @@ class websocket_session
     }
     buffer_.consume(buffer_.size());
     // One large message must not pin its buffer for the connection's life.
-    if (buffer_.capacity() > 64 * 1024)
+    if (buffer_.capacity() > 16 * 1024)
       buffer_.shrink_to_fit();
     do_read();
   }

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <future>
 #include <numeric>
+#include <optional>
 #include <thread>
 
 #include "protocol/json.hpp"
@@ -623,5 +624,62 @@ TEST_CASE("one fast task watched by slow SSE readers and fast WebSocket "
   CHECK(peak - base < 128u * 1024 * 1024);
   CHECK(after - base < 64u * 1024 * 1024);
 #endif
+  CHECK(test::request(port, "GET", "/healthz").status == 200);
+}
+
+TEST_CASE("a silent peer is closed with 1011 after three heartbeats and its "
+          "socket ends soon after",
+          "[delivery][heartbeat]") {
+  test::server_fixture f{{"--heartbeat-ms=200"}};
+  auto port = f.server.port();
+  // Reads everything (so its receive buffer never fills) but answers
+  // nothing: no pong, no close frame.
+  stalled_client peer{port, upgrade(port)};
+  peer.read_head();
+  std::string buf;
+  std::optional<uint16_t> code;
+  std::chrono::steady_clock::time_point closed_at, eof_at;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  bool eof = false;
+  char chunk[4096];
+  while (!eof && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{peer.fd, POLLIN, 0};
+    if (::poll(&p, 1, 20) <= 0)
+      continue;
+    auto n = ::recv(peer.fd, chunk, sizeof(chunk), 0);
+    if (n <= 0) {
+      eof = true;
+      eof_at = std::chrono::steady_clock::now();
+      break;
+    }
+    buf.append(chunk, static_cast<size_t>(n));
+    // Server frames are unmasked; control frames are short.
+    while (buf.size() >= 2) {
+      size_t len = static_cast<uint8_t>(buf[1]) & 0x7f, at = 2;
+      if (len == 126) {
+        if (buf.size() < 4)
+          break;
+        len = (static_cast<uint8_t>(buf[2]) << 8) | static_cast<uint8_t>(buf[3]);
+        at = 4;
+      }
+      if (buf.size() < at + len)
+        break;
+      if ((buf[0] & 0x0f) == 0x8 && len >= 2 && !code) {
+        code = static_cast<uint16_t>((static_cast<uint8_t>(buf[at]) << 8) |
+                                     static_cast<uint8_t>(buf[at + 1]));
+        closed_at = std::chrono::steady_clock::now();
+      }
+      buf.erase(0, at + len);
+    }
+  }
+  REQUIRE(code.has_value());
+  CHECK(*code == 1011);
+  REQUIRE(eof);
+  auto linger = std::chrono::duration_cast<std::chrono::milliseconds>(
+      eof_at - closed_at);
+  INFO("EOF " << linger.count() << " ms after the close frame");
+  // The server waits 1 s for the close handshake; the slack is for a
+  // loaded machine, not a measure of speed.
+  CHECK(linger < 3s);
   CHECK(test::request(port, "GET", "/healthz").status == 200);
 }
