@@ -1,7 +1,6 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -12,6 +11,7 @@
 #include "metrics/registry.hpp"
 #include "protocol/decoder.hpp"
 #include "transport/connection.hpp"
+#include "util/fifo.hpp"
 
 namespace switchboard::actors {
 
@@ -69,10 +69,10 @@ struct session_state {
   std::string id;
   std::map<std::string, subscribed> subscriptions;
   /// Tasks whose subscription ended, oldest first (their cursors are kept).
-  std::deque<std::string> finished;
+  util::fifo<std::string> finished;
   std::set<std::string> calls_in_flight;
   bool closed = false;
-  std::deque<protocol::frame> outbox;
+  util::fifo<protocol::frame> outbox;
   size_t outbox_bytes = 0;
   bool pump_scheduled = false;
   std::chrono::milliseconds pump_delay{2};

@@ -1,12 +1,12 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <string>
 
 #include "actors/interfaces.hpp"
 #include "metrics/registry.hpp"
 #include "transport/http_types.hpp"
+#include "util/fifo.hpp"
 
 namespace switchboard::actors {
 
@@ -53,7 +53,7 @@ struct sse_stream_state {
   };
   uint64_t last_sent = 0;
   /// What waits for the client to read, in order (bounded by credit).
-  std::deque<pending> outbox;
+  util::fifo<pending> outbox;
   /// End the response once the outbox is written.
   bool end_pending = false;
   /// Events received since the task was last granted credit for them.

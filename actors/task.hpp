@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,6 +17,7 @@
 #include "metrics/registry.hpp"
 #include "protocol/encoder.hpp"
 #include "protocol/schema.hpp"
+#include "util/fifo.hpp"
 
 namespace switchboard::tools {
 class workspace;
@@ -95,7 +95,7 @@ struct task_state : flows::host {
     protocol::frame frame;
     bool progress;
   };
-  std::deque<log_entry> events;
+  util::fifo<log_entry> events;
   /// A subscriber: a cursor into the log plus the events it may still be
   /// sent before it grants more.
   struct subscriber {

@@ -61,7 +61,7 @@ void frame_stream::push(chunk c) {
 
 size_t frame_stream::drop_data() {
   size_t dropped = 0;
-  std::deque<chunk> kept;
+  util::fifo<chunk> kept;
   for (size_t i = 0; i < queue_.size(); ++i) {
     if (i >= in_flight_ && queue_[i].payload) {
       dropped += queue_[i].size();

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,6 +17,7 @@
 #include <boost/beast/websocket/teardown.hpp>
 
 #include "protocol/frame.hpp"
+#include "util/fifo.hpp"
 
 // Private to transport/.
 
@@ -140,7 +140,7 @@ class frame_stream {
   void changed(int64_t delta);
 
   boost::beast::tcp_stream next_;
-  std::deque<chunk> queue_;
+  util::fifo<chunk> queue_;
   // Small frames are copied into one buffer per write: Asio passes at most
   // 64 buffers to one sendmsg call.
   std::string staging_;

@@ -659,7 +659,8 @@ TEST_CASE("a silent peer is closed with 1011 after three heartbeats and its "
       if (len == 126) {
         if (buf.size() < 4)
           break;
-        len = (static_cast<uint8_t>(buf[2]) << 8) | static_cast<uint8_t>(buf[3]);
+        len =
+            (static_cast<uint8_t>(buf[2]) << 8) | static_cast<uint8_t>(buf[3]);
         at = 4;
       }
       if (buf.size() < at + len)
@@ -675,8 +676,8 @@ TEST_CASE("a silent peer is closed with 1011 after three heartbeats and its "
   REQUIRE(code.has_value());
   CHECK(*code == 1011);
   REQUIRE(eof);
-  auto linger = std::chrono::duration_cast<std::chrono::milliseconds>(
-      eof_at - closed_at);
+  auto linger =
+      std::chrono::duration_cast<std::chrono::milliseconds>(eof_at - closed_at);
   INFO("EOF " << linger.count() << " ms after the close frame");
   // The server waits 1 s for the close handshake; the slack is for a
   // loaded machine, not a measure of speed.
