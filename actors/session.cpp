@@ -136,11 +136,27 @@ void deliver(self_ptr self, std::vector<protocol::frame> fs) {
   auto& conn = *st.setup.conn;
   if (st.closed || st.close_code == 1013 || fs.empty())
     return;
-  if (st.outbox.empty() && conn.queued_bytes() < conn.max_queued_bytes() / 2) {
+  // What fits below half the queue bound goes now, in one hand-off; the
+  // rest waits in the outbox (a batch of large events must not overflow
+  // the bound of a client that reads well).
+  size_t now = 0;
+  if (st.outbox.empty()) {
+    auto queued = conn.queued_bytes();
+    auto room = conn.max_queued_bytes() / 2;
+    while (now < fs.size() && queued < room)
+      queued += fs[now++]->size();
+  }
+  if (now == fs.size()) {
     write(self, std::move(fs));
     return;
   }
+  if (now > 0)
+    write(self, std::vector<protocol::frame>(
+                    std::make_move_iterator(fs.begin()),
+                    std::make_move_iterator(fs.begin() + now)));
   for (auto& f : fs) {
+    if (!f)
+      continue;
     if (st.outbox_bytes + f->size() > 16 * conn.max_queued_bytes()) {
       st.outbox.clear();
       st.outbox_bytes = 0;
@@ -266,17 +282,21 @@ void on_subscribed(self_ptr self, const std::string& task_id, task_actor handle,
       entry.last_sent = ev.seq;
     }
   // Replies never wait behind queued events; with nothing queued, the reply
-  // and the first events leave together.
+  // and the first events that fit leave together.
   auto& conn = *self->state.setup.conn;
-  if (self->state.outbox.empty() &&
-      conn.queued_bytes() < conn.max_queued_bytes() / 2) {
-    first.insert(first.end(), std::make_move_iterator(events.begin()),
-                 std::make_move_iterator(events.end()));
-    write(self, std::move(first));
-  } else {
-    write(self, std::move(first));
-    deliver(self, std::move(events));
+  size_t n = 0;
+  if (self->state.outbox.empty()) {
+    auto queued = conn.queued_bytes();
+    for (auto& f : first)
+      queued += f->size();
+    while (n < events.size() && queued < conn.max_queued_bytes() / 2)
+      queued += events[n++]->size();
   }
+  first.insert(first.end(), std::make_move_iterator(events.begin()),
+               std::make_move_iterator(events.begin() + n));
+  write(self, std::move(first));
+  events.erase(events.begin(), events.begin() + n);
+  deliver(self, std::move(events));
   if (sub.ended)
     end_subscription(self, task_id);
   else

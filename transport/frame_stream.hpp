@@ -116,6 +116,11 @@ class frame_stream {
   /// Runs `f` once everything queued has been written (or a write failed).
   void after_flush(std::function<void()> f);
 
+  /// Drops the functions waiting for the queue to be written, unrun.
+  void forget_waiters() {
+    flushed_.clear();
+  }
+
   /// Keeps `owner` (the connection holding this stream) alive while a
   /// write is in flight.
   void owner(std::weak_ptr<void> owner) {

@@ -197,7 +197,11 @@ class websocket_session
 
   void on_accept(boost::system::error_code ec) {
     if (ec) {
-      finish();
+      // Beast's refusal (400, 426) is queued: it leaves before the socket
+      // closes, within the linger at most.
+      linger();
+      ws_.next_layer().after_flush(
+          [self = shared_from_this()] { self->finish(); });
       return;
     }
     accepted_ = true;
@@ -298,7 +302,9 @@ class websocket_session
 
   void do_send(protocol::frame f) {
     posted_bytes_ -= f->size();
-    if (finished_ || close_pending_)
+    // Once a close frame is queued (ours, or Beast's answer to the peer's)
+    // no data frame may follow it.
+    if (finished_ || close_pending_ || (accepted_ && !ws_.is_open()))
       return;
     // The bound is on backlog, not on one message: a reply larger than the
     // bound, alone or being written, is not a sign of a slow reader.
@@ -396,8 +402,26 @@ class websocket_session
     cr.code = code;
     cr.reason = reason;
     close_pending_ = cr;
-    // A peer that neither reads what is queued nor answers the close frame
-    // keeps its descriptor no longer than this after the queue is written.
+    // A peer that does not answer the close frame keeps its descriptor no
+    // longer than `close_linger` after what is queued has been written
+    // (after the close at once when the queue was dropped: nothing will be
+    // written to a stalled reader; its write timeout covers a stalled
+    // graceful close).
+    if (drop)
+      linger();
+    else
+      ws_.next_layer().after_flush(
+          [self = shared_from_this()] { self->linger(); });
+    // The close frame queues behind the data frames.
+    if (accepted_)
+      do_close();
+  }
+
+  // Ends the connection `close_linger` from now unless it ended by then.
+  void linger() {
+    if (finished_ || lingering_)
+      return;
+    lingering_ = true;
     close_timer_.expires_after(close_linger);
     close_timer_.async_wait(
         [self = shared_from_this()](boost::system::error_code ec) {
@@ -406,9 +430,6 @@ class websocket_session
             self->finish();
           }
         });
-    // The close frame queues behind the data frames.
-    if (accepted_)
-      do_close();
   }
 
   void do_close() {
@@ -433,6 +454,9 @@ class websocket_session
     finished_ = true;
     close_timer_.cancel();
     write_timer_.cancel();
+    // Waiters (Beast's teardown, our linger) hold this session: break that
+    // cycle, the socket is about to close anyway.
+    ws_.next_layer().forget_waiters();
     drop_queue();
     force_close();
     state_->remove(this);
@@ -464,6 +488,7 @@ class websocket_session
   bool ping_in_flight_ = false;
   std::chrono::steady_clock::time_point last_heard_;
   bool closing_ = false;
+  bool lingering_ = false;
   bool finished_ = false;
 };
 
