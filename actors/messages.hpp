@@ -8,6 +8,7 @@
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "protocol/event_type.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/records.hpp"
 
@@ -77,6 +78,8 @@ using ok_atom = caf::atom_constant<caf::atom("ok")>;
 struct event_frame {
   /// The event's seq.
   uint64_t seq = 0;
+  /// The event's type, so that no consumer parses the text again.
+  protocol::event_type type = protocol::event_type::started;
   /// The event's JSON text.
   protocol::frame data;
 };
@@ -85,14 +88,16 @@ struct event_frame {
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_frame& x) {
   std::string text;
+  auto type = static_cast<uint8_t>(x.type);
   if constexpr (Inspector::reads_state)
     if (x.data)
       text = *x.data;
   auto load = caf::meta::load_callback([&]() -> caf::error {
     x.data = protocol::make_frame(std::move(text));
+    x.type = static_cast<protocol::event_type>(type);
     return caf::none;
   });
-  return f(caf::meta::type_name("event_frame"), x.seq, text, load);
+  return f(caf::meta::type_name("event_frame"), x.seq, type, text, load);
 }
 
 /// What a subscriber gets back: the task's state and the first retained

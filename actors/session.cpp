@@ -35,13 +35,18 @@ void write(self_ptr self, std::string text) {
 }
 
 // Hands the connection several frames at once: one hop to the I/O thread.
+// Events are counted where they arrive (their type is known there), replies
+// where they are built.
 void write(self_ptr self, std::vector<protocol::frame> fs) {
   if (self->state.closed || fs.empty())
     return;
-  if (auto& m = self->state.setup.metrics)
-    for (auto& f : fs)
-      m->sent_json(metrics::channel::websocket, *f);
   self->state.setup.conn->send(std::move(fs));
+}
+
+// Counts a message of `type` sent to this connection.
+void count(self_ptr self, std::string_view type) {
+  if (auto& m = self->state.setup.metrics; m && !self->state.closed)
+    m->sent(metrics::channel::websocket, type);
 }
 
 void close_now(self_ptr self) {
@@ -247,7 +252,9 @@ void end_subscription(self_ptr self, const std::string& task_id) {
 void on_subscribed(self_ptr self, const std::string& task_id, task_actor handle,
                    uint64_t generation, bool keep_cursor, uint64_t after,
                    const std::string& reply_to, subscription& sub,
+                   std::string_view reply_type,
                    std::vector<protocol::frame> first) {
+  count(self, reply_type);
   auto& entry = self->state.subscriptions[task_id];
   --entry.pending;
   if (entry.generation != generation) {
@@ -270,14 +277,17 @@ void on_subscribed(self_ptr self, const std::string& task_id, task_actor handle,
       m->protocol_error(error_code::events_expired);
     }
   }
-  if (sub.expired)
+  if (sub.expired) {
+    count(self, "error");
     first.push_back(protocol::make_frame(protocol::encode_error(
         reply_to, error_code::events_expired,
         "events after seq " + std::to_string(after) +
             " fell out of the task's log; replaying the retained ones")));
+  }
   std::vector<protocol::frame> events;
   for (auto& ev : sub.backlog)
     if (ev.seq > entry.last_sent) {
+      count(self, protocol::to_string(ev.type));
       events.push_back(std::move(ev.data));
       entry.last_sent = ev.seq;
     }
@@ -336,7 +346,8 @@ void subscribe(self_ptr self, const std::string& task_id, uint64_t after,
                           .str("state", sub.state)
                           .finish()));
                   on_subscribed(self, task_id, handle, generation, keep_cursor,
-                                after, reply_to, sub, std::move(first));
+                                after, reply_to, sub, "subscribe_success",
+                                std::move(first));
                 },
                 failed);
       },
@@ -368,9 +379,10 @@ void handle(self_ptr self, command& cmd) {
                                            .str("task_id", task_id)
                                            .str("task", kind)
                                            .finish()));
-              on_subscribed(
-                  self, task_id, caf::actor_cast<task_actor>(sub.task),
-                  entry.generation, false, 0, id, sub, std::move(first));
+              on_subscribed(self, task_id,
+                            caf::actor_cast<task_actor>(sub.task),
+                            entry.generation, false, 0, id, sub,
+                            "start_success", std::move(first));
             },
             fail);
     break;
@@ -634,6 +646,7 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
         for (auto& ev : evs)
           if (ev.seq > i->second.last_sent) {
             i->second.last_sent = ev.seq;
+            count(self, protocol::to_string(ev.type));
             fresh.push_back(std::move(ev.data));
           }
         deliver(self, std::move(fresh));
@@ -652,6 +665,7 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
           m->protocol_error(error_code::events_expired);
         }
         // Behind the events still waiting in the outbox, in order.
+        count(self, "error");
         deliver(self, {protocol::make_frame(protocol::encode_error(
                           {}, error_code::events_expired,
                           "events of task " + task_id + " after seq " +

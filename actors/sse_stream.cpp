@@ -18,15 +18,6 @@ const protocol::frame& blank_line() {
   return f;
 }
 
-// Returns the `type` of an event frame; the encoder always writes it first.
-std::string_view type_of(const std::string& json) {
-  constexpr std::string_view prefix = "{\"type\":\"";
-  if (json.compare(0, prefix.size(), prefix) != 0)
-    return "message";
-  auto end = json.find('"', prefix.size());
-  return std::string_view{json}.substr(prefix.size(), end - prefix.size());
-}
-
 void finish(self_ptr self) {
   auto& st = self->state;
   if (st.done)
@@ -77,7 +68,7 @@ void pump(self_ptr self) {
       continue;
     }
     // The JSON text is the shared frame, not a copy.
-    auto type = type_of(*p.data);
+    auto type = protocol::to_string(p.type);
     auto head =
         protocol::make_frame("id: " + std::to_string(p.seq) +
                              "\nevent: " + std::string{type} + "\ndata: ");
@@ -104,8 +95,8 @@ void pump(self_ptr self) {
 
 // Queues one event. The stream ends with the task's terminal event, also
 // when the client already had it (it resumed past it).
-void write_event(self_ptr self, uint64_t seq, const protocol::frame& data,
-                 bool terminal) {
+void write_event(self_ptr self, const event_frame& ev, bool terminal) {
+  auto seq = ev.seq;
   auto& st = self->state;
   if (st.done)
     return;
@@ -117,7 +108,8 @@ void write_event(self_ptr self, uint64_t seq, const protocol::frame& data,
     return;
   }
   st.last_sent = seq;
-  st.outbox.push_back(sse_stream_state::pending{seq, data, terminal, nullptr});
+  st.outbox.push_back(
+      sse_stream_state::pending{seq, ev.type, ev.data, terminal, nullptr});
   pump(self);
 }
 
@@ -128,7 +120,7 @@ void write_named(self_ptr self, std::string_view event, std::string json) {
   if (auto& m = st.setup.metrics)
     m->sent(metrics::channel::sse, event);
   st.outbox.push_back(sse_stream_state::pending{
-      0, nullptr, false,
+      0, protocol::event_type::started, nullptr, false,
       protocol::make_frame("event: " + std::string{event} + "\ndata: " + json +
                            "\n\n")});
   pump(self);
@@ -176,8 +168,7 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
               write_named(self, "snapshot", sub.snapshot);
             }
             for (auto& ev : sub.backlog)
-              write_event(self, ev.seq, ev.data,
-                          sub.ended && ev.seq == sub.last_seq);
+              write_event(self, ev, sub.ended && ev.seq == sub.last_seq);
             if (!self->state.done && sub.ended) {
               self->state.end_pending = true;
               pump(self);
@@ -199,8 +190,7 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
           bool terminal) {
         self->state.owed += evs.size();
         for (size_t i = 0; i < evs.size(); ++i)
-          write_event(self, evs[i].seq, evs[i].data,
-                      terminal && i + 1 == evs.size());
+          write_event(self, evs[i], terminal && i + 1 == evs.size());
         grant(self);
       },
       [=](gap_atom, const std::string&, uint64_t after, std::string& snap) {

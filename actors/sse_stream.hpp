@@ -46,6 +46,7 @@ struct sse_stream_state {
   /// An event or a named message waiting for room in the response.
   struct pending {
     uint64_t seq = 0;
+    protocol::event_type type = protocol::event_type::started;
     protocol::frame data;
     bool terminal = false;
     /// A complete named message (`error`, `snapshot`) instead of an event.

@@ -9,7 +9,9 @@
 namespace switchboard::actors {
 
 using protocol::error_code;
+using protocol::event_type;
 using protocol::message_writer;
+using protocol::task_status;
 
 namespace {
 
@@ -25,14 +27,13 @@ protocol::frame with_skipped(const protocol::frame& f, uint64_t n) {
 } // namespace
 
 template<class F>
-void task_state::emit(std::string_view type, F&& fill) {
+void task_state::emit(event_type type, F&& fill) {
   auto seq = next_seq++;
   last_event_at = self->clock().now();
-  message_writer w{type};
+  message_writer w{protocol::to_string(type)};
   w.str("task_id", setup.id).unum("seq", seq).num("ts", protocol::now_ms());
   fill(w);
-  events.push_back(
-      log_entry{seq, protocol::make_frame(w.finish()), type == "progress"});
+  events.push_back(log_entry{seq, type, protocol::make_frame(w.finish())});
   if (events.size() > setup.limits.max_log)
     events.pop_front();
   // Subscribers get it from the log in `deliver`, once the handler is done.
@@ -49,16 +50,18 @@ void task_state::collect(subscriber& s, std::vector<event_frame>& out) {
     auto i = s.sent + 1 - first;
     auto& e = events[i];
     ++s.sent;
-    if (thin && e.progress && i + 1 < events.size() && events[i + 1].progress) {
+    if (thin && e.type == event_type::progress && i + 1 < events.size() &&
+        events[i + 1].type == event_type::progress) {
       ++s.skipped;
       continue;
     }
     if (s.skipped > 0) {
       // The run's last event is always a progress event that is sent.
-      out.push_back(event_frame{e.seq, with_skipped(e.frame, s.skipped)});
+      out.push_back(
+          event_frame{e.seq, e.type, with_skipped(e.frame, s.skipped)});
       s.skipped = 0;
     } else {
-      out.push_back(event_frame{e.seq, e.frame});
+      out.push_back(event_frame{e.seq, e.type, e.frame});
     }
     --s.credit;
   }
@@ -111,7 +114,7 @@ task_state::subscriber* task_state::find_subscriber(const event_sink& sink) {
 void task_state::progress(int64_t step, int64_t total,
                           std::string_view message) {
   probe.progress();
-  emit("progress", [&](message_writer& w) {
+  emit(event_type::progress, [&](message_writer& w) {
     w.num("step", step);
     if (total < 0)
       w.null("total");
@@ -125,7 +128,7 @@ void task_state::progress(int64_t step, int64_t total,
 }
 
 void task_state::log(std::string_view level, std::string_view message) {
-  emit("log", [&](message_writer& w) {
+  emit(event_type::log, [&](message_writer& w) {
     w.str("level", level).str("message", message);
   });
 }
@@ -133,7 +136,7 @@ void task_state::log(std::string_view level, std::string_view message) {
 void task_state::call_tool(std::string tool, std::string args,
                            flows::wait_slot&) {
   auto call_id = "c" + std::to_string(++call_counter);
-  emit("tool_call", [&](message_writer& w) {
+  emit(event_type::tool_call, [&](message_writer& w) {
     w.str("call_id", call_id).str("tool", tool).raw("args", args);
   });
   auto token = ++wait_token;
@@ -142,7 +145,7 @@ void task_state::call_tool(std::string tool, std::string args,
     if (terminal || token != wait_token || !ctx->slot().handle)
       return;
     tool_call_id.reset();
-    emit("tool_result", [&](message_writer& w) {
+    emit(event_type::tool_result, [&](message_writer& w) {
       w.str("call_id", call_id).boolean("ok", reply.ok);
       if (!reply.ok) {
         w.key("error");
@@ -197,9 +200,9 @@ void task_state::ask(std::string prompt, std::string schema_text,
   input = pending_input{request_id, prompt, schema_text,
                         std::get<protocol::schema>(compiled),
                         static_cast<int64_t>(timeout.count())};
-  state = "waiting_input";
+  state = task_status::waiting_input;
   probe.waiting();
-  emit("input_request", [&](message_writer& w) {
+  emit(event_type::input_request, [&](message_writer& w) {
     w.str("request_id", request_id)
         .str("prompt", prompt)
         .raw("schema", schema_text)
@@ -224,12 +227,12 @@ void task_state::resume(std::coroutine_handle<> h) {
   deliver();
 }
 
-void task_state::end(std::string_view type, std::string_view state_name,
+void task_state::end(event_type type, task_status final_state,
                      const std::function<void(message_writer&)>& fill,
                      std::string json) {
   terminal = true;
-  state = std::string{state_name};
-  probe.finished(state_name);
+  state = final_state;
+  probe.finished(final_state);
   input.reset();
   end_json = std::move(json);
   emit(type, fill);
@@ -303,14 +306,14 @@ void task_state::finish() {
   if (stop_reason) {
     auto reason = *stop_reason;
     end(
-        "stopped", "cancelled",
+        event_type::stopped, task_status::cancelled,
         [&](message_writer& w) { w.str("reason", reason); },
         "{\"reason\":" + protocol::quote(reason) + "}");
   } else if (failure) {
     auto code = protocol::to_string(failure->code);
     auto msg = failure->message;
     end(
-        "error", "failed",
+        event_type::error, task_status::failed,
         [&](message_writer& w) { w.str("code", code).str("message", msg); },
         "{\"code\":" + protocol::quote(code) +
             ",\"message\":" + protocol::quote(msg) + "}");
@@ -318,7 +321,7 @@ void task_state::finish() {
     if (result.empty())
       result = "null";
     end(
-        "result", "completed",
+        event_type::result, task_status::completed,
         [&](message_writer& w) { w.raw("data", result); }, result);
   }
 }
@@ -327,7 +330,7 @@ std::string task_state::snapshot() const {
   message_writer w{"task"};
   w.str("task_id", setup.id)
       .str("task", setup.kind->name)
-      .str("state", state)
+      .str("state", protocol::to_string(state))
       .raw("params", setup.params)
       .num("created_ms", setup.created_ms)
       .unum("last_seq", last_seq())
@@ -349,11 +352,11 @@ std::string task_state::snapshot() const {
   } else {
     w.null("pending_input");
   }
-  if (state == "completed")
+  if (state == task_status::completed)
     w.raw("result", end_json);
-  else if (state == "failed")
+  else if (state == task_status::failed)
     w.raw("error", end_json);
-  else if (state == "cancelled")
+  else if (state == task_status::cancelled)
     w.raw("stopped", end_json);
   return w.finish();
 }
@@ -370,7 +373,7 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
   st.coro = st.setup.kind->run(*st.ctx);
   st.unwatched_since = self->clock().now();
   st.probe.start(st.setup.metrics, st.setup.kind->name);
-  st.emit("started", [&](message_writer& w) {
+  st.emit(event_type::started, [&](message_writer& w) {
     w.str("task", st.setup.kind->name).raw("params", st.setup.params);
   });
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -390,7 +393,7 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
         subscription sub;
         sub.task_id = st.setup.id;
         sub.task = caf::actor_cast<caf::strong_actor_ptr>(self);
-        sub.state = st.state;
+        sub.state = protocol::to_string(st.state);
         auto first = st.events.empty() ? st.next_seq : st.events.front().seq;
         auto cursor = after;
         // Written so that after = 2^64-1 cannot overflow into a bogus gap.
@@ -458,7 +461,7 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
                                 " bytes");
         st.abort(reason.empty() ? std::string{"stopped"} : reason,
                  std::nullopt);
-        return st.state;
+        return std::string{protocol::to_string(st.state)};
       },
       [=](input_atom, std::string& request_id,
           std::string& value) -> caf::result<ok_atom> {
@@ -474,10 +477,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
         if (auto reason = st.input->schema.validate(doc); !reason.empty())
           return make_error(error_code::invalid_input, reason);
         st.input.reset();
-        st.state = "running";
+        st.state = task_status::running;
         st.probe.resumed(metrics::input_outcome::answered);
         ++st.wait_token;
-        st.emit("input_received", [&](message_writer& w) {
+        st.emit(event_type::input_received, [&](message_writer& w) {
           w.str("request_id", request_id).raw("value", value);
         });
         st.ctx->slot().value = std::move(value);
@@ -486,7 +489,8 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       },
       [=](get_atom) {
         auto& st = self->state;
-        return protocol::task_info{st.setup.id, st.setup.kind->name, st.state,
+        return protocol::task_info{st.setup.id, st.setup.kind->name,
+                                   std::string{protocol::to_string(st.state)},
                                    st.setup.created_ms, st.last_seq()};
       },
       [=](snapshot_atom) { return self->state.snapshot(); },
@@ -512,7 +516,7 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
         auto msg = "no answer to " + st.input->request_id + " within " +
                    std::to_string(st.input->timeout_ms) + " ms";
         st.input.reset();
-        st.state = "running";
+        st.state = task_status::running;
         st.probe.resumed(metrics::input_outcome::timeout);
         st.ctx->slot().failure = flows::flow_failure{error_code::timeout, msg};
         st.resume(st.ctx->slot().handle);
@@ -529,9 +533,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
                 self->send(s.sink, gap_atom::value, st.setup.id, s.sent,
                            st.snapshot());
               auto& last = st.events.back();
-              self->send(s.sink, event_atom::value, st.setup.id,
-                         std::vector<event_frame>{{last.seq, last.frame}},
-                         true);
+              self->send(
+                  s.sink, event_atom::value, st.setup.id,
+                  std::vector<event_frame>{{last.seq, last.type, last.frame}},
+                  true);
             }
         self->quit();
       },
@@ -541,7 +546,7 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
           return;
         auto now = self->clock().now();
         auto& lim = st.setup.limits;
-        if (lim.stale_after.count() > 0 && st.state == "running" &&
+        if (lim.stale_after.count() > 0 && st.state == task_status::running &&
             now - st.last_event_at >= lim.stale_after) {
           auto msg =
               "no event for " + std::to_string(lim.stale_after.count()) + " ms";

@@ -16,7 +16,9 @@
 #include "flows/flow.hpp"
 #include "metrics/registry.hpp"
 #include "protocol/encoder.hpp"
+#include "protocol/event_type.hpp"
 #include "protocol/schema.hpp"
+#include "protocol/task_status.hpp"
 #include "util/fifo.hpp"
 
 namespace switchboard::tools {
@@ -85,15 +87,15 @@ struct task_state : flows::host {
 
   task_actor::stateful_pointer<task_state> self = nullptr;
   task_setup setup;
-  std::string state = "running";
+  protocol::task_status state = protocol::task_status::running;
   bool terminal = false;
   bool started = false;
   uint64_t next_seq = 1;
   /// One event of the log.
   struct log_entry {
     uint64_t seq;
+    protocol::event_type type;
     protocol::frame frame;
-    bool progress;
   };
   util::fifo<log_entry> events;
   /// A subscriber: a cursor into the log plus the events it may still be
@@ -128,7 +130,7 @@ struct task_state : flows::host {
 
   /// Appends an event of `type`; `fill` adds the type-specific fields.
   template<class F>
-  void emit(std::string_view type, F&& fill);
+  void emit(protocol::event_type type, F&& fill);
 
   /// Sends subscriber `s` what its credit allows, from its cursor on, in
   /// one batch (and a gap first if it fell behind the log).
@@ -183,7 +185,7 @@ struct task_state : flows::host {
   }
 
  private:
-  void end(std::string_view type, std::string_view state_name,
+  void end(protocol::event_type type, protocol::task_status final_state,
            const std::function<void(protocol::message_writer&)>& fill,
            std::string end_json);
 };

@@ -21,8 +21,7 @@ namespace {
 using counter_map = std::map<std::string, prometheus::Counter*, std::less<>>;
 
 constexpr std::string_view channel_names[] = {"websocket", "sse", "http"};
-constexpr std::string_view state_names[] = {"completed", "failed",
-                                            "cancelled"};
+constexpr std::string_view state_names[] = {"completed", "failed", "cancelled"};
 constexpr std::string_view outcome_names[] = {"answered", "timeout",
                                               "cancelled"};
 constexpr std::string_view reason_names[] = {"slow_consumer", "heartbeat"};
@@ -33,30 +32,34 @@ const std::vector<std::string> ws_received = {
     "subscribe", "unsubscribe", "list_tasks", "ping",       "invalid",
     "binary",    "too_large",   "list_kinds"};
 const std::vector<std::string> http_received = {
-    "start", "list_tasks", "get_task",  "events",  "input",
-    "stop",  "list_tools", "call_tool", "metrics", "health",
-    "list_kinds"};
+    "start",      "list_tasks", "get_task", "events", "input",     "stop",
+    "list_tools", "call_tool",  "metrics",  "health", "list_kinds"};
 const std::vector<std::string> task_events = {
     "started",       "progress",       "log",    "tool_call", "tool_result",
     "input_request", "input_received", "result", "error",     "stopped"};
-const std::vector<std::string> ws_replies = {
-    "hello",         "heartbeat",         "pong",
-    "start_success", "stop_success",      "input_success",
-    "subscribe_success", "unsubscribe_success", "tools",
-    "tasks",         "kinds"};
+const std::vector<std::string> ws_replies = {"hello",
+                                             "heartbeat",
+                                             "pong",
+                                             "start_success",
+                                             "stop_success",
+                                             "input_success",
+                                             "subscribe_success",
+                                             "unsubscribe_success",
+                                             "tools",
+                                             "tasks",
+                                             "kinds"};
 const std::vector<std::string> sse_extra = {"snapshot", "heartbeat"};
 const std::vector<std::string> http_sent = {
-    "start_success", "tasks",       "task",  "stop_success", "input_success",
-    "tools",         "tool_result", "error", "metrics",      "health",
-    "kinds"};
+    "start_success", "tasks",  "task",        "stop_success",
+    "input_success", "tools",  "tool_result", "error",
+    "metrics",       "health", "kinds"};
 
 const std::vector<double> task_buckets = {0.01, 0.05, 0.1, 0.5, 1,   5,
                                           10,   30,   60,  300, 900, 3600};
-const std::vector<double> wait_buckets = {0.1, 0.5, 1,   5,    10,  30,
+const std::vector<double> wait_buckets = {0.1, 0.5, 1,   5,    10,   30,
                                           60,  300, 900, 3600, 86400};
-const std::vector<double> tool_buckets = {0.0005, 0.001, 0.005, 0.01,
-                                          0.05,   0.1,   0.5,   1,
-                                          5,      10,    60};
+const std::vector<double> tool_buckets = {0.0005, 0.001, 0.005, 0.01, 0.05, 0.1,
+                                          0.5,    1,     5,     10,   60};
 
 // A histogram family of our own lock-free histograms.
 struct histogram_family {
@@ -98,7 +101,7 @@ counter_map make_counters(prometheus::Family<prometheus::Counter>& fam,
         result.emplace(type, &fam.Add({{"transport", std::string{transport}},
                                        {"type", type}}));
   result.emplace("other", &fam.Add({{"transport", std::string{transport}},
-                                     {"type", "other"}}));
+                                    {"type", "other"}}));
   return result;
 }
 
@@ -120,10 +123,9 @@ struct registry::impl {
       "switchboard_input_wait_seconds",
       "Time tasks waited for input, by kind and how the wait ended.",
       {}};
-  histogram_family tool_duration{
-      "switchboard_tool_call_duration_seconds",
-      "Time a tool implementation ran, by tool.",
-      {}};
+  histogram_family tool_duration{"switchboard_tool_call_duration_seconds",
+                                 "Time a tool implementation ran, by tool.",
+                                 {}};
   std::map<std::string, kind_metrics, std::less<>> kinds;
   std::map<std::string, tool_metrics, std::less<>> tools;
   tool_metrics* unknown_tool = nullptr;
@@ -212,8 +214,8 @@ registry::registry(build_info info, const std::vector<std::string>& kinds,
   };
   for (auto& t : tools)
     add_tool(t);
-  d.unknown_tool = d.tools.count("unknown") ? &d.tools["unknown"]
-                                            : add_tool("unknown");
+  d.unknown_tool =
+      d.tools.count("unknown") ? &d.tools["unknown"] : add_tool("unknown");
   // -- messages ---------------------------------------------------------------
   auto& rx = BuildCounter()
                  .Name("switchboard_messages_received_total")
@@ -235,13 +237,13 @@ registry::registry(build_info info, const std::vector<std::string>& kinds,
                      .Help("Errors answered to clients, by code.")
                      .Register(r);
   for (size_t i = 1; i < error_code_count; ++i) {
-    auto name = std::string{
-        protocol::to_string(static_cast<protocol::error_code>(i))};
+    auto name =
+        std::string{protocol::to_string(static_cast<protocol::error_code>(i))};
     d.errors[i] = &errors.Add({{"code", name}});
     d.errors_by_name.emplace(name, d.errors[i]);
   }
-  d.errors_by_name.emplace("other", d.errors[static_cast<size_t>(
-                                        protocol::error_code::internal)]);
+  d.errors_by_name.emplace(
+      "other", d.errors[static_cast<size_t>(protocol::error_code::internal)]);
   auto& resumes = BuildCounter()
                       .Name("switchboard_resumes_total")
                       .Help("Subscriptions served from a seq after 0 "
@@ -461,14 +463,16 @@ void task_probe::resumed(input_outcome outcome) {
   phase_ = phase::running;
 }
 
-void task_probe::finished(std::string_view state) {
+void task_probe::finished(protocol::task_status state) {
   if (!k_ || phase_ == phase::done || phase_ == phase::idle)
     return;
   if (phase_ == phase::waiting)
     k_->input_wait[static_cast<size_t>(input_outcome::cancelled)]->observe(
         seconds_since(wait_start_));
   leave_phase();
-  size_t i = state == "completed" ? 0 : state == "failed" ? 1 : 2;
+  size_t i = state == protocol::task_status::completed ? 0
+             : state == protocol::task_status::failed  ? 1
+                                                       : 2;
   k_->finished[i]->Increment();
   k_->duration->observe(seconds_since(start_));
 }

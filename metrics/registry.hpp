@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "protocol/error_code.hpp"
+#include "protocol/task_status.hpp"
 
 namespace prometheus {
 class Counter;
@@ -180,7 +181,7 @@ class task_probe {
   void resumed(input_outcome outcome);
 
   /// The task ended in `state` ("completed", "failed" or "cancelled").
-  void finished(std::string_view state);
+  void finished(protocol::task_status state);
 
  private:
   enum class phase : uint8_t { idle, running, waiting, done };
