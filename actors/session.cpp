@@ -525,7 +525,7 @@ void handle(self_ptr self, command& cmd) {
 // Token bucket: refills at `rate_limit` per second up to twice that.
 bool take_token(self_ptr self) {
   auto& st = self->state;
-  auto now = std::chrono::steady_clock::now();
+  auto now = self->clock().now();
   auto rate = static_cast<double>(st.setup.rate_limit);
   std::chrono::duration<double> elapsed = now - st.refilled;
   st.refilled = now;
@@ -551,7 +551,7 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
   write(self, protocol::encode_hello(st.id, st.setup.heartbeat.count(),
                                      st.setup.server));
   st.tokens = 2.0 * static_cast<double>(st.setup.rate_limit);
-  st.refilled = std::chrono::steady_clock::now();
+  st.refilled = self->clock().now();
   self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
   if (st.setup.status && st.setup.status->draining) {
     // Connected while draining: say so and close right away.

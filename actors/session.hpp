@@ -6,6 +6,8 @@
 #include <set>
 #include <string>
 
+#include <caf/actor_clock.hpp>
+
 #include "actors/interfaces.hpp"
 #include "actors/server_status.hpp"
 #include "metrics/registry.hpp"
@@ -80,7 +82,7 @@ struct session_state {
   metrics::connection_probe probe;
   bool draining = false;
   double tokens = 0;
-  std::chrono::steady_clock::time_point refilled;
+  caf::actor_clock::time_point refilled;
 
   static inline const char* name = "session";
 };
