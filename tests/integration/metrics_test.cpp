@@ -9,10 +9,12 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -105,6 +107,76 @@ void promtool_check(const std::string& text) {
   INFO("promtool said: " << output);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+// Checks that every metric the Grafana dashboard queries is exported, and
+// that every label it groups by appears on that metric's series (checked
+// where the scrape has series of it; `le`, `job` and `instance` come from
+// Prometheus).
+void check_dashboard(const exposition& e) {
+  std::ifstream in{std::string{SWITCHBOARD_SOURCE_DIR} +
+                   "/config/grafana-dashboard.json"};
+  REQUIRE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  rapidjson::Document doc;
+  REQUIRE(protocol::parse_json(ss.str(), doc).code ==
+          protocol::error_code::none);
+  std::vector<std::string> exprs;
+  std::function<void(const rapidjson::Value&)> walk =
+      [&](const rapidjson::Value& v) {
+        if (v.IsObject()) {
+          for (auto& m : v.GetObject()) {
+            if (std::string{m.name.GetString()} == "expr" && m.value.IsString())
+              exprs.emplace_back(m.value.GetString());
+            walk(m.value);
+          }
+        } else if (v.IsArray()) {
+          for (auto& x : v.GetArray())
+            walk(x);
+        }
+      };
+  walk(doc);
+  REQUIRE(exprs.size() > 10);
+  std::regex metric_re{"switchboard_[a-z_]+"};
+  std::regex by_re{"by \\(([^)]*)\\)"};
+  for (auto& expr : exprs) {
+    INFO("dashboard query: " << expr);
+    std::set<std::string> by;
+    for (std::sregex_iterator i{expr.begin(), expr.end(), by_re}, end; i != end;
+         ++i) {
+      std::istringstream list{(*i)[1].str()};
+      std::string label;
+      while (std::getline(list, label, ',')) {
+        label.erase(0, label.find_first_not_of(' '));
+        label.erase(label.find_last_not_of(' ') + 1);
+        if (label != "le" && label != "job" && label != "instance")
+          by.insert(label);
+      }
+    }
+    for (std::sregex_iterator i{expr.begin(), expr.end(), metric_re}, end;
+         i != end; ++i) {
+      auto name = (*i)[0].str();
+      auto family_name = name;
+      for (auto suffix : {"_bucket", "_count", "_sum"})
+        if (e.text.find("# TYPE " + name + " ") == std::string::npos &&
+            name.size() > std::strlen(suffix) &&
+            name.compare(name.size() - std::strlen(suffix), std::string::npos,
+                         suffix) == 0)
+          family_name = name.substr(0, name.size() - std::strlen(suffix));
+      INFO("metric " << name);
+      CHECK(e.text.find("# TYPE " + family_name + " ") != std::string::npos);
+      auto series = e.family(name);
+      if (series.empty())
+        continue;
+      for (auto& label : by) {
+        INFO("label " << label);
+        CHECK(std::any_of(series.begin(), series.end(), [&](auto& kv) {
+          return kv.first.find(label + "=\"") != std::string::npos;
+        }));
+      }
+    }
+  }
 }
 
 struct metrics_server {
@@ -464,6 +536,7 @@ TEST_CASE("metrics count a scripted session exactly", "[metrics]") {
   CHECK(e.at("switchboard_outbound_queue_bytes") == 0);
 
   promtool_check(e.text);
+  check_dashboard(e);
 }
 
 TEST_CASE("metrics count slow consumers and lost heartbeats",
