@@ -4,6 +4,7 @@
 
 #include "actors/error.hpp"
 #include "actors/task.hpp"
+#include "log/logger.hpp"
 #include "protocol/encoder.hpp"
 #include "protocol/json.hpp"
 
@@ -18,11 +19,24 @@ const protocol::frame& blank_line() {
   return f;
 }
 
+// One line per stream when it ends: `by` says who ended it.
+void log_closed(self_ptr self, std::string_view by) {
+  auto& st = self->state;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                self->clock().now() - st.opened)
+                .count();
+  log::info("connection closed", {{"transport", "sse"},
+                                  {"task_id", st.setup.task_id},
+                                  {"by", by},
+                                  {"duration_ms", static_cast<int64_t>(ms)}});
+}
+
 void finish(self_ptr self) {
   auto& st = self->state;
   if (st.done)
     return;
   st.done = true;
+  log_closed(self, "server");
   st.probe.close();
   st.setup.exchange->end();
   self->send(st.setup.task, unsubscribe_atom::value,
@@ -134,6 +148,9 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
   st.setup = std::move(setup);
   st.last_sent = st.setup.after;
   st.probe.open(st.setup.metrics, metrics::channel::sse);
+  st.opened = self->clock().now();
+  log::info("connection opened",
+            {{"transport", "sse"}, {"task_id", st.setup.task_id}});
   auto me = caf::actor_cast<sse_stream_actor>(self);
   st.setup.exchange->on_closed(
       [me] { caf::anon_send(me, closed_atom::value); });
@@ -230,6 +247,7 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
         if (st.done)
           return;
         st.done = true;
+        log_closed(self, "client");
         st.probe.close();
         self->send(st.setup.task, unsubscribe_atom::value,
                    caf::actor_cast<event_sink>(self));

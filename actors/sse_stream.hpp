@@ -3,6 +3,8 @@
 #include <chrono>
 #include <string>
 
+#include <caf/actor_clock.hpp>
+
 #include "actors/interfaces.hpp"
 #include "metrics/registry.hpp"
 #include "transport/http_types.hpp"
@@ -53,6 +55,8 @@ struct sse_stream_state {
     protocol::frame named;
   };
   uint64_t last_sent = 0;
+  /// When the stream opened (actor clock).
+  caf::actor_clock::time_point opened;
   /// What waits for the client to read, in order (bounded by credit).
   util::fifo<pending> outbox;
   /// End the response once the outbox is written.

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
+#include "log/logger.hpp"
 #include "protocol/json.hpp"
 #include "tools/workspace.hpp"
 
@@ -233,6 +234,11 @@ void task_state::end(event_type type, task_status final_state,
   terminal = true;
   state = final_state;
   probe.finished(final_state);
+  log::info("task ended",
+            {{"task_id", setup.id},
+             {"kind", setup.kind->name},
+             {"state", protocol::to_string(final_state)},
+             {"duration_ms", protocol::now_ms() - setup.created_ms}});
   input.reset();
   end_json = std::move(json);
   emit(type, fill);
@@ -373,6 +379,8 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
   st.coro = st.setup.kind->run(*st.ctx);
   st.unwatched_since = self->clock().now();
   st.probe.start(st.setup.metrics, st.setup.kind->name);
+  log::info("task started",
+            {{"task_id", st.setup.id}, {"kind", st.setup.kind->name}});
   st.emit(event_type::started, [&](message_writer& w) {
     w.str("task", st.setup.kind->name).raw("params", st.setup.params);
   });

@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "app/application.hpp"
+#include "log/logger.hpp"
 
 namespace {
 
@@ -34,8 +35,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto opts = std::get<app::options>(std::move(parsed));
+  log::configure(opts.log_level, opts.log_format);
   for (auto& w : opts.warnings)
-    std::cerr << "switchboard: warning: " << w << std::endl;
+    log::warn("option warning", {{"detail", w}});
   auto host = opts.host;
   app::application application{std::move(opts)};
   if (auto err = application.start(); !err.empty()) {
@@ -46,8 +48,8 @@ int main(int argc, char** argv) {
             << std::endl;
   int sig = 0;
   sigwait(&signals, &sig);
-  std::cerr << "switchboard: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", shutting down" << std::endl;
+  log::info("shutting down",
+            {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   // A second signal during the shutdown ends the process at once.
   pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
   std::signal(SIGINT, SIG_DFL);

@@ -84,6 +84,26 @@ setter token_list(std::vector<std::string> options::*member) {
   };
 }
 
+setter log_level(log::level options::*member) {
+  return [=](options& o, const std::string& v) -> std::string {
+    auto x = log::parse_level(v);
+    if (!x)
+      return "must be one of debug, info, warn, error, off";
+    o.*member = *x;
+    return {};
+  };
+}
+
+setter log_format(log::format options::*member) {
+  return [=](options& o, const std::string& v) -> std::string {
+    auto x = log::parse_format(v);
+    if (!x)
+      return "must be text or json";
+    o.*member = *x;
+    return {};
+  };
+}
+
 setter flag(bool options::*member) {
   return [=](options& o, const std::string& v) -> std::string {
     if (v == "true" || v == "1" || v == "yes")
@@ -111,6 +131,10 @@ const std::vector<option_def>& defs() {
        "directory flows and file tools may read (default: the "
        "demo workspace)",
        text(&options::workspace)},
+      {"log-level", "debug, info, warn, error or off (default info)",
+       log_level(&options::log_level)},
+      {"log-format", "text or json, one object per line (default text)",
+       log_format(&options::log_format)},
       {"heartbeat-ms", "heartbeat interval (default 15000)",
        number<int64_t>(&options::heartbeat_ms, 10, 3600000)},
       {"max-message-bytes", "largest WebSocket message (default 1048576)",

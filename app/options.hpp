@@ -1,5 +1,7 @@
 #pragma once
 
+#include "log/logger.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -78,6 +80,10 @@ struct options {
   std::vector<std::string> allowed_hosts;
   /// Warnings met while parsing (for example short tokens), for the log.
   std::vector<std::string> warnings;
+  /// Lines below this level are not logged.
+  log::level log_level = log::level::info;
+  /// How log lines look.
+  log::format log_format = log::format::text;
   /// Allows binding a non-loopback address without tokens.
   bool insecure = false;
 };

@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
+#include "log/logger.hpp"
 #include "protocol/json.hpp"
 #include "tools/fs_tools.hpp"
 #include "tools/worker_pool.hpp"
@@ -41,8 +42,8 @@ actors::tool_registry_actor::behavior_type tool_registry(
     auto compiled = protocol::schema::compile(t.schema);
     if (auto* reason = std::get_if<std::string>(&compiled)) {
       // A broken built-in schema is a bug: refuse the tool, loudly.
-      std::cerr << "tool " << t.name << " has a bad schema: " << *reason
-                << std::endl;
+      log::error("tool refused: bad schema",
+                 {{"tool", t.name}, {"reason", *reason}});
       continue;
     }
     auto name = t.name;

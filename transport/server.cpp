@@ -15,6 +15,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 
+#include "log/logger.hpp"
 #include "transport/http_session.hpp"
 #include "transport/session_state.hpp"
 
@@ -186,9 +187,9 @@ void run_io(net::io_context& ioc) {
       ioc.run();
       return;
     } catch (const std::exception& e) {
-      std::cerr << "switchboard: exception on I/O thread: " << e.what() << '\n';
+      log::error("exception on an I/O thread", {{"what", e.what()}});
     } catch (...) {
-      std::cerr << "switchboard: unknown exception on I/O thread\n";
+      log::error("unknown exception on an I/O thread");
     }
   }
 }

@@ -11,6 +11,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "log/logger.hpp"
 #include "protocol/json.hpp"
 #include "transport/frame_stream.hpp"
 
@@ -205,6 +206,9 @@ class websocket_session
       return;
     }
     accepted_ = true;
+    opened_ = std::chrono::steady_clock::now();
+    log::info("connection opened",
+              {{"transport", "websocket"}, {"peer", remote_}});
     if (!close_pending_) {
       try {
         inbound_ = state_->hdl->on_websocket(shared_from_this(),
@@ -212,7 +216,7 @@ class websocket_session
         if (!inbound_)
           request_close(websocket::close_code::policy_error, "rejected", false);
       } catch (const std::exception& e) {
-        std::cerr << "switchboard: on_websocket failed: " << e.what() << '\n';
+        log::error("accepting a WebSocket failed", {{"what", e.what()}});
         request_close(websocket::close_code::internal_error, "internal error",
                       false);
       }
@@ -268,8 +272,8 @@ class websocket_session
         else
           inbound_->on_binary();
       } catch (const std::exception& e) {
-        std::cerr << "switchboard: inbound handler failed: " << e.what()
-                  << '\n';
+        log::error("handling a WebSocket message failed",
+                   {{"peer", remote_}, {"what", e.what()}});
         request_close(websocket::close_code::internal_error, "internal error",
                       true);
       }
@@ -452,6 +456,7 @@ class websocket_session
     if (finished_)
       return;
     finished_ = true;
+    log_closed();
     close_timer_.cancel();
     write_timer_.cancel();
     // Waiters (Beast's teardown, our linger) hold this session: break that
@@ -464,6 +469,34 @@ class websocket_session
     // connection_ptr.
     if (auto in = std::move(inbound_))
       in->on_closed();
+  }
+
+  // One line per connection: who, how it ended (our close code, the peer's,
+  // or 1006 when no close frame was exchanged) and how long it lasted.
+  void log_closed() {
+    if (!accepted_ || !log::enabled(log::level::info))
+      return;
+    uint16_t code = 1006;
+    std::string reason;
+    std::string_view by = "network";
+    if (close_pending_) {
+      code = close_pending_->code;
+      reason = std::string{close_pending_->reason.c_str()};
+      by = "server";
+    } else if (ws_.reason().code != websocket::close_code::none) {
+      code = ws_.reason().code;
+      reason = std::string{ws_.reason().reason.c_str()};
+      by = "client";
+    }
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - opened_)
+                  .count();
+    log::info("connection closed", {{"transport", "websocket"},
+                                    {"peer", remote_},
+                                    {"code", static_cast<int64_t>(code)},
+                                    {"reason", reason},
+                                    {"by", by},
+                                    {"duration_ms", static_cast<int64_t>(ms)}});
   }
 
   // Destroyed last: the io_context inside must outlive the socket.
@@ -485,6 +518,7 @@ class websocket_session
   std::atomic<size_t> posted_bytes_{0};
   std::optional<websocket::close_reason> close_pending_;
   bool accepted_ = false;
+  std::chrono::steady_clock::time_point opened_;
   bool ping_in_flight_ = false;
   std::chrono::steady_clock::time_point last_heard_;
   bool closing_ = false;
