@@ -9,6 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/json.hpp"
+#include "util/hex.hpp"
+
 namespace switchboard::app {
 
 namespace fs = std::filesystem;
@@ -21,43 +24,14 @@ namespace {
 constexpr const char* cache_immutable = "public, max-age=31536000, immutable";
 constexpr const char* cache_revalidate = "no-cache";
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      static const char* hex = "0123456789abcdef";
-      out += "\\u00";
-      out += hex[u >> 4];
-      out += hex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
+// The one error encoder (protocol::error_json), with this file's statuses.
 http_response error_json(int status, std::string_view code,
                          std::string_view message) {
-  return http_response{status,
-                       "application/json",
-                       "{\"type\":\"error\",\"code\":\"" + json_escape(code) +
-                           "\",\"message\":\"" + json_escape(message) + "\"}",
-                       {}};
+  return http_response{
+      status, "application/json", protocol::error_json(code, message), {}};
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
+using util::hex_value;
 
 // Percent-decodes a URL path; nullopt when malformed or when it decodes to
 // something no file name should hold (NUL, backslash).

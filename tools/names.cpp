@@ -1,18 +1,12 @@
 #include "tools/names.hpp"
 
+#include "util/hex.hpp"
+
 namespace switchboard::tools {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
+using util::hex_value;
 
 } // namespace
 
