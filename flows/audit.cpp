@@ -14,8 +14,6 @@ namespace switchboard::flows {
 
 namespace {
 
-constexpr int64_t default_large_file_bytes = 10 * 1024 * 1024;
-
 // Skipped files listed in the result; the rest are only counted.
 constexpr int64_t max_skipped = 1000;
 
@@ -35,11 +33,7 @@ rapidjson::Document parse(const std::string& json) {
 
 std::string check_audit_params(rapidjson::Document& params,
                                const tools::workspace& ws) {
-  auto& alloc = params.GetAllocator();
-  if (!params.HasMember("path"))
-    params.AddMember("path", ".", alloc);
-  if (!params.HasMember("large_file_bytes"))
-    params.AddMember("large_file_bytes", default_large_file_bytes, alloc);
+  // Defaults are filled in from the schema before this runs.
   auto& path = params["path"];
   auto resolved = ws.resolve({path.GetString(), path.GetStringLength()});
   if (auto* reason = std::get_if<std::string>(&resolved))
@@ -176,10 +170,14 @@ flow_kind audit_kind() {
   k.name = "audit";
   k.description = "Scans a file or directory of the workspace for leaked "
                   "secrets and risky files.";
-  k.params_schema = R"({"type":"object","properties":{)"
-                    R"("path":{"type":"string"},)"
-                    R"("large_file_bytes":{"type":"integer","minimum":1}},)"
-                    R"("additionalProperties":false})";
+  k.params_schema =
+      R"({"type":"object","properties":{)"
+      R"("path":{"type":"string","default":".",)"
+      R"("description":"file or directory inside the workspace"},)"
+      R"("large_file_bytes":{"type":"integer","minimum":1,)"
+      R"("default":10485760,)"
+      R"("description":"files over this size are reported, not scanned"}},)"
+      R"("additionalProperties":false})";
   k.check = check_audit_params;
   k.run = run_audit;
   return k;

@@ -6,6 +6,10 @@
 #include "protocol/json.hpp"
 #include "protocol/schema.hpp"
 
+#include <map>
+#include <memory>
+#include <mutex>
+
 namespace switchboard::flows {
 
 const std::vector<flow_kind>& catalog() {
@@ -36,6 +40,40 @@ const flow_kind* find_kind(std::string_view name) {
   return nullptr;
 }
 
+namespace {
+
+// A kind's params schema, compiled once, and its properties' defaults.
+struct prepared_kind {
+  std::variant<protocol::schema, std::string> schema;
+  rapidjson::Document defaults; // An object: property -> default.
+};
+
+const prepared_kind& prepared(const flow_kind& kind) {
+  static std::mutex mtx;
+  static std::map<const flow_kind*, std::unique_ptr<prepared_kind>> cache;
+  std::lock_guard<std::mutex> guard{mtx};
+  auto& entry = cache[&kind];
+  if (!entry) {
+    entry = std::make_unique<prepared_kind>(
+        prepared_kind{protocol::schema::compile(kind.params_schema), {}});
+    auto& defaults = entry->defaults;
+    defaults.SetObject();
+    rapidjson::Document schema;
+    protocol::parse_json(kind.params_schema, schema);
+    if (schema.IsObject() && schema.HasMember("properties") &&
+        schema["properties"].IsObject())
+      for (auto& p : schema["properties"].GetObject())
+        if (p.value.IsObject() && p.value.HasMember("default"))
+          defaults.AddMember(
+              rapidjson::Value{p.name, defaults.GetAllocator()},
+              rapidjson::Value{p.value["default"], defaults.GetAllocator()},
+              defaults.GetAllocator());
+  }
+  return *entry;
+}
+
+} // namespace
+
 std::string check_params(const flow_kind& kind, std::string_view params,
                          const tools::workspace& ws, std::string& normalized) {
   rapidjson::Document doc;
@@ -44,12 +82,19 @@ std::string check_params(const flow_kind& kind, std::string_view params,
     return st.message;
   if (!doc.IsObject())
     return "params must be an object";
-  auto compiled = protocol::schema::compile(kind.params_schema);
-  if (auto* reason = std::get_if<std::string>(&compiled))
+  auto& kp = prepared(kind);
+  if (auto* reason = std::get_if<std::string>(&kp.schema))
     return "bad params schema: " + *reason;
-  auto err = std::get<protocol::schema>(compiled).validate(doc);
+  auto err = std::get<protocol::schema>(kp.schema).validate(doc);
   if (!err.empty())
     return err;
+  // The schema's defaults fill what the client left out: the kind
+  // describes itself completely, and its check only checks.
+  for (auto& d : kp.defaults.GetObject())
+    if (!doc.HasMember(d.name))
+      doc.AddMember(rapidjson::Value{d.name, doc.GetAllocator()},
+                    rapidjson::Value{d.value, doc.GetAllocator()},
+                    doc.GetAllocator());
   if (kind.check) {
     err = kind.check(doc, ws);
     if (!err.empty())

@@ -6,16 +6,6 @@ namespace switchboard::flows {
 
 namespace {
 
-std::string check_ticker_params(rapidjson::Document& params,
-                                const tools::workspace&) {
-  auto& alloc = params.GetAllocator();
-  if (!params.HasMember("steps"))
-    params.AddMember("steps", 10, alloc);
-  if (!params.HasMember("interval_ms"))
-    params.AddMember("interval_ms", 100, alloc);
-  return {};
-}
-
 flow run_ticker(context& ctx) {
   auto steps = ctx.params()["steps"].GetInt64();
   std::chrono::milliseconds interval{ctx.params()["interval_ms"].GetInt64()};
@@ -37,10 +27,11 @@ flow_kind ticker_kind() {
                   "demos, health checks and load tests.";
   k.params_schema =
       R"({"type":"object","properties":{)"
-      R"("steps":{"type":"integer","minimum":0,"maximum":1000000},)"
-      R"("interval_ms":{"type":"integer","minimum":0,"maximum":3600000}},)"
+      R"("steps":{"type":"integer","minimum":0,"maximum":1000000,)"
+      R"("default":10,"description":"how many progress events"},)"
+      R"("interval_ms":{"type":"integer","minimum":0,"maximum":3600000,)"
+      R"("default":100,"description":"time between two steps"}},)"
       R"("additionalProperties":false})";
-  k.check = check_ticker_params;
   k.run = run_ticker;
   return k;
 }

@@ -23,11 +23,6 @@ int rank(std::string_view severity) {
 
 std::string check_triage_params(rapidjson::Document& params,
                                 const tools::workspace& ws) {
-  auto& alloc = params.GetAllocator();
-  if (!params.HasMember("min_severity"))
-    params.AddMember("min_severity", "medium", alloc);
-  if (!params.HasMember("input_timeout_ms"))
-    params.AddMember("input_timeout_ms", 300000, alloc);
   return check_audit_params(params, ws);
 }
 
@@ -102,11 +97,17 @@ flow_kind triage_kind() {
                   "each finding at or above min_severity.";
   k.params_schema =
       R"({"type":"object","properties":{)"
-      R"("path":{"type":"string"},)"
-      R"("min_severity":{"type":"string","enum":["low","medium","high"]},)"
+      R"("path":{"type":"string","default":".",)"
+      R"("description":"file or directory inside the workspace"},)"
+      R"("min_severity":{"type":"string","enum":["low","medium","high"],)"
+      R"("default":"medium",)"
+      R"("description":"ask about findings at or above this severity"},)"
       R"("input_timeout_ms":{"type":"integer","minimum":1,)"
-      R"("maximum":86400000},)"
-      R"("large_file_bytes":{"type":"integer","minimum":1}},)"
+      R"("maximum":86400000,"default":300000,)"
+      R"("description":"how long to wait for each answer"},)"
+      R"("large_file_bytes":{"type":"integer","minimum":1,)"
+      R"("default":10485760,)"
+      R"("description":"files over this size are reported, not scanned"}},)"
       R"("additionalProperties":false})";
   k.check = check_triage_params;
   k.run = run_triage;

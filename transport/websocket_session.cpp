@@ -355,7 +355,9 @@ class websocket_session
             return;
           if (std::chrono::steady_clock::now() - out.write_started() >=
               self->state_->opts.write_timeout) {
-            self->observe(connection_event::slow_consumer, 1);
+            // A connection already closing was counted for its reason.
+            if (!self->close_pending_)
+              self->observe(connection_event::slow_consumer, 1);
             self->force_close();
             self->finish();
             return;
@@ -407,11 +409,11 @@ class websocket_session
     cr.reason = reason;
     close_pending_ = cr;
     // A peer that does not answer the close frame keeps its descriptor no
-    // longer than `close_linger` after what is queued has been written
-    // (after the close at once when the queue was dropped: nothing will be
-    // written to a stalled reader; its write timeout covers a stalled
-    // graceful close).
-    if (drop)
+    // longer than `close_linger` after what is queued has been written. A
+    // peer presumed gone (heartbeat lost, 1011) or too slow (queue dropped)
+    // gets no more than that from now: its queue may never drain. A stalled
+    // graceful close is covered by the write timeout.
+    if (drop || code == websocket::close_code::internal_error)
       linger();
     else
       ws_.next_layer().after_flush(
