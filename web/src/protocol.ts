@@ -57,6 +57,24 @@ export type JsonSchema = {
   [keyword: string]: unknown
 }
 
+/** A task kind as `list_kinds` / `GET /api/kinds` describe it: the params
+ * schema carries every default, description, enum and bound. */
+export interface KindInfo {
+  name: string
+  description: string
+  params_schema: JsonSchema
+}
+
+/** How the UI names task states. */
+export const STATE_LABELS: Record<string, string> = {
+  unknown: 'unknown',
+  running: 'running',
+  waiting_input: 'waiting for input',
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+}
+
 export interface ToolInfo {
   name: string
   description: string

@@ -15,6 +15,7 @@ import {
   TASK_EVENT_TYPES,
   TERMINAL_STATES,
   type JsonSchema,
+  type KindInfo,
   type TaskEvent,
   type TaskStateName,
   type TaskSummary,
@@ -191,6 +192,7 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
   })
   const tasks = reactive<Record<string, TaskView>>({})
   const tools: Ref<ToolInfo[]> = ref([])
+  const kinds: Ref<KindInfo[]> = ref([])
   let toolsWanted = false
   let stopped = true
   let nextId = 1
@@ -742,6 +744,13 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
     return tools.value
   }
 
+  /** The task kinds the server runs, with their params schemas. */
+  async function listKinds(): Promise<KindInfo[]> {
+    const reply = kind === 'ws' ? await request({ type: 'list_kinds' }) : await http('GET', '/api/kinds')
+    kinds.value = Array.isArray(reply?.kinds) ? reply.kinds : []
+    return kinds.value
+  }
+
   async function callTool(tool: string, args: Record<string, unknown>): Promise<unknown> {
     const callId = `ui-${Date.now().toString(36)}-${nextId++}`
     const reply =
@@ -793,6 +802,8 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
     stop,
     input,
     listTools,
+    listKinds,
+    kinds,
     callTool,
     listTasks,
     watch,

@@ -5,29 +5,34 @@ import TaskMonitor from '../../src/components/TaskMonitor.vue'
 import InputForm from '../../src/components/InputForm.vue'
 import { useAgentStream, type AgentStream } from '../../src/composables/useAgentStream'
 import { FakeWebSocket } from './fakes'
+// A recorded `GET /api/kinds` of the server: the forms are built from it.
+import kinds from './kinds.json'
 
 let client: AgentStream
 let ws: FakeWebSocket
 
 // A parent that owns the selected task id, as App does.
-function mountMonitor() {
+async function mountMonitor() {
   const Host = defineComponent({
     setup() {
       const id = ref<string | null>(null)
       return () => h(TaskMonitor, { client, taskId: id.value, 'onUpdate:taskId': (v: string | null) => (id.value = v) })
     },
   })
-  return mount(Host)
+  const w = mount(Host)
+  ws.reply('list_kinds', { type: 'kinds', kinds })
+  await flushPromises()
+  return w
 }
 
-async function startTask(wrapper: ReturnType<typeof mountMonitor>, kind: string, taskId: string) {
+async function startTask(wrapper: Awaited<ReturnType<typeof mountMonitor>>, kind: string, taskId: string) {
   await wrapper.get('[data-testid=kind]').setValue(kind)
   await wrapper.get('[data-testid=start-form]').trigger('submit')
   ws.reply('start', { type: 'start_success', task_id: taskId, task: kind })
   await flushPromises()
 }
 
-const state = (w: ReturnType<typeof mountMonitor>) => w.get('[data-testid=task-state]').attributes('data-state')
+const state = (w: Awaited<ReturnType<typeof mountMonitor>>) => w.get('[data-testid=task-state]').attributes('data-state')
 
 beforeEach(() => {
   FakeWebSocket.reset()
@@ -38,8 +43,20 @@ beforeEach(() => {
 afterEach(() => client.disconnect())
 
 describe('TaskMonitor', () => {
+  it('builds each start form from the kinds the server lists', async () => {
+    const w = await mountMonitor()
+    expect(ws.lastSent('list_kinds')).toMatchObject({ type: 'list_kinds' })
+    const options = w.findAll('[data-testid=kind] option').map((o) => o.text())
+    expect(options).toEqual(kinds.map((k) => k.name))
+    await w.get('[data-testid=kind]').setValue('triage')
+    const severity = w.get('[data-testid=param-min_severity]')
+    expect(severity.findAll('option').map((o) => o.text())).toEqual(['low', 'medium', 'high'])
+    expect((severity.element as HTMLSelectElement).value).toBe('medium')
+    expect((w.get('[data-testid=param-input_timeout_ms]').element as HTMLInputElement).value).toBe('300000')
+  })
+
   it('starts a task with the form parameters', async () => {
-    const w = mountMonitor()
+    const w = await mountMonitor()
     await w.get('[data-testid=kind]').setValue('ticker')
     await w.get('[data-testid=param-steps]').setValue('3')
     await w.get('[data-testid=param-interval_ms]').setValue('10')
@@ -48,7 +65,7 @@ describe('TaskMonitor', () => {
   })
 
   it('shows the triage flow: running, waiting for input, buttons, running, completed', async () => {
-    const w = mountMonitor()
+    const w = await mountMonitor()
     await startTask(w, 'triage', 't-1')
     expect(w.get('[data-testid=task-id]').text()).toBe('t-1')
     expect(state(w)).toBe('running')
@@ -96,7 +113,7 @@ describe('TaskMonitor', () => {
   })
 
   it('shows an audit result as a table of findings, most severe first', async () => {
-    const w = mountMonitor()
+    const w = await mountMonitor()
     await startTask(w, 'audit', 't-2')
     ws.event('t-2', 1, 'started', { task: 'audit', params: {} })
     ws.event('t-2', 2, 'result', {
@@ -122,7 +139,7 @@ describe('TaskMonitor', () => {
   })
 
   it('stops a task and shows it cancelled', async () => {
-    const w = mountMonitor()
+    const w = await mountMonitor()
     await startTask(w, 'ticker', 't-3')
     ws.event('t-3', 1, 'started', { task: 'ticker', params: {} })
     await flushPromises()
@@ -136,7 +153,7 @@ describe('TaskMonitor', () => {
   })
 
   it('shows a failed task and a rejected command plainly', async () => {
-    const w = mountMonitor()
+    const w = await mountMonitor()
     await w.get('[data-testid=param-path]').setValue('../etc')
     await w.get('[data-testid=start-form]').trigger('submit')
     ws.reply('start', { type: 'error', code: 'invalid_params', message: 'path leaves the workspace' })
