@@ -13,16 +13,16 @@ import { getCurrentScope, onScopeDispose, reactive, ref, type Ref } from 'vue'
 import {
   COALESCE,
   TASK_EVENT_TYPES,
-  TERMINAL_STATES,
-  type JsonSchema,
   type KindInfo,
   type TaskEvent,
-  type TaskStateName,
   type TaskSummary,
   type ToolInfo,
 } from '../protocol'
+import * as reducer from './taskState'
+import type { TaskView } from './taskState'
 
 export type TransportKind = 'ws' | 'sse'
+export type { PendingInput, TaskView } from './taskState'
 
 export type ConnectionStatus =
   | 'idle'
@@ -30,30 +30,6 @@ export type ConnectionStatus =
   | 'open'
   | 'reconnecting'
   | 'closed'
-
-export interface PendingInput {
-  request_id: string
-  prompt: string
-  schema: JsonSchema
-  timeout_ms: number | null
-}
-
-export interface TaskView {
-  id: string
-  kind: string | null
-  state: TaskStateName | 'unknown'
-  params: Record<string, unknown> | null
-  progress: { step: number; total: number | null; message: string } | null
-  events: TaskEvent[]
-  lastSeq: number
-  pendingInput: PendingInput | null
-  result: unknown
-  error: { code: string; message: string } | null
-  stopReason: string | null
-  watched: boolean
-  /** Something the user should know about the stream, e.g. events_expired. */
-  notice: string | null
-}
 
 export class StreamError extends Error {
   constructor(
@@ -198,106 +174,25 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
   let nextId = 1
 
   function ensureTask(id: string): TaskView {
-    if (!tasks[id]) {
-      tasks[id] = {
-        id,
-        kind: null,
-        state: 'unknown',
-        params: null,
-        progress: null,
-        events: [],
-        lastSeq: 0,
-        pendingInput: null,
-        result: undefined,
-        error: null,
-        stopReason: null,
-        watched: false,
-        notice: null,
-      }
-    }
-    return tasks[id]
+    return reducer.ensureTask(tasks, id)
   }
 
   function isTerminal(t: TaskView) {
-    return TERMINAL_STATES.has(t.state)
+    return reducer.isTerminal(t)
   }
 
   /** Applies one task event; returns false when it was a duplicate. */
   function applyEvent(ev: TaskEvent): boolean {
-    const isNew = !tasks[ev.task_id]
-    const t = ensureTask(ev.task_id)
-    // The server only sends events of tasks this client is subscribed to.
-    if (isNew) t.watched = true
-    if (ev.seq <= t.lastSeq) {
-      connection.duplicatesDropped++
-      return false
-    }
-    t.lastSeq = ev.seq
-    t.events.push(ev)
-    switch (ev.type) {
-      case 'started':
-        t.kind = (ev.task as string) ?? t.kind
-        t.params = (ev.params as Record<string, unknown>) ?? null
-        if (t.state === 'unknown') t.state = 'running'
-        break
-      case 'progress':
-        t.progress = {
-          step: Number(ev.step ?? 0),
-          total: ev.total == null ? null : Number(ev.total),
-          message: String(ev.message ?? ''),
-        }
-        if (t.state === 'unknown') t.state = 'running'
-        break
-      case 'input_request':
-        t.pendingInput = {
-          request_id: String(ev.request_id),
-          prompt: String(ev.prompt ?? ''),
-          schema: (ev.schema as JsonSchema) ?? {},
-          timeout_ms: ev.timeout_ms == null ? null : Number(ev.timeout_ms),
-        }
-        t.state = 'waiting_input'
-        break
-      case 'input_received':
-        if (!t.pendingInput || t.pendingInput.request_id === ev.request_id) t.pendingInput = null
-        t.state = 'running'
-        break
-      case 'result':
-        t.result = ev.data
-        t.pendingInput = null
-        t.state = 'completed'
-        break
-      case 'error':
-        t.error = { code: String(ev.code ?? 'internal'), message: String(ev.message ?? '') }
-        t.pendingInput = null
-        t.state = 'failed'
-        break
-      case 'stopped':
-        t.stopReason = String(ev.reason ?? '')
-        t.pendingInput = null
-        t.state = 'cancelled'
-        break
-      default:
-        if (t.state === 'unknown') t.state = 'running'
-    }
-    return true
+    const applied = reducer.applyEvent(tasks, ev)
+    if (!applied) connection.duplicatesDropped++
+    return applied
   }
 
-  /** Applies a snapshot (GET /api/tasks/ID or SSE `snapshot`). */
   function applySnapshot(s: Record<string, any>) {
-    const t = ensureTask(String(s.task_id))
-    if (s.task) t.kind = s.task
-    if (s.params) t.params = s.params
-    if (s.state) t.state = s.state
-    if (s.progress) t.progress = s.progress
-    if ('pending_input' in s) t.pendingInput = s.pending_input ?? null
-    if ('result' in s) t.result = s.result
-    if (s.error) t.error = s.error
-    if (typeof s.last_seq === 'number' && s.last_seq > t.lastSeq) t.lastSeq = s.last_seq
+    reducer.applySnapshot(tasks, s)
   }
 
-  function isTaskEvent(msg: any): msg is TaskEvent {
-    return msg && typeof msg.task_id === 'string' && typeof msg.seq === 'number'
-  }
+  const isTaskEvent = reducer.isTaskEvent
 
   // ---------------------------------------------------------------- WebSocket
 
