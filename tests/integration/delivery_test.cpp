@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <numeric>
 #include <optional>
@@ -138,6 +139,29 @@ double metric(uint16_t port, const std::string& series) {
   return std::stod(body.substr(at + series.size() + 2));
 }
 
+// Reads task `id`'s events on `c` until its result, checking that seqs run
+// 1, 2, 3... without a gap or a repeat (other messages are skipped); calls
+// `each` with every seq. Returns the seq after the result.
+uint64_t read_to_result(test::ws_client& c, const std::string& id,
+                        std::chrono::milliseconds timeout,
+                        const std::function<void(uint64_t)>& each = {}) {
+  uint64_t next = 1;
+  for (;;) {
+    auto ev = c.read_until(
+        [&](const rapidjson::Document& d) {
+          return d.HasMember("seq") && d.HasMember("task_id") &&
+                 std::string{d["task_id"].GetString()} == id;
+        },
+        timeout);
+    REQUIRE(ev["seq"].GetUint64() == next);
+    if (each)
+      each(next);
+    ++next;
+    if (test::type_of(ev) == "result")
+      return next;
+  }
+}
+
 } // namespace
 
 TEST_CASE("clients that never read cost bounded memory and are dropped",
@@ -192,21 +216,10 @@ TEST_CASE("clients that never read cost bounded memory and are dropped",
           std::to_string(normal_steps) + R"(,"interval_ms":1}})",
       "n", 20s);
   std::string id = started["task_id"].GetString();
-  uint64_t next = 1;
-  for (;;) {
-    auto ev = normal.read_until(
-        [&](const rapidjson::Document& d) {
-          return d.HasMember("seq") && d.HasMember("task_id") &&
-                 std::string{d["task_id"].GetString()} == id;
-        },
-        60s);
-    REQUIRE(ev["seq"].GetUint64() == next);
-    ++next;
-    if (test::type_of(ev) == "result")
-      break;
-    if (next % 100 == 0)
+  auto next = read_to_result(normal, id, 60s, [&](uint64_t seq) {
+    if (seq % 100 == 0)
       sample();
-  }
+  });
   CHECK(next == static_cast<uint64_t>(normal_steps) + 3);
   normal.close();
   // Every stalled client is dropped: one whose writes make no progress for
@@ -704,19 +717,6 @@ TEST_CASE("a client that reads is never cut off by the size of a batch",
                             "t", 20s);
   REQUIRE(test::type_of(started) == "start_success");
   std::string id = started["task_id"].GetString();
-  uint64_t next = 1;
-  for (;;) {
-    auto ev = c->read_until(
-        [&](const rapidjson::Document& d) {
-          return d.HasMember("seq") && d.HasMember("task_id") &&
-                 std::string{d["task_id"].GetString()} == id;
-        },
-        30s);
-    REQUIRE(ev["seq"].GetUint64() == next);
-    ++next;
-    if (test::type_of(ev) == "result")
-      break;
-  }
-  CHECK(next == 5003);
+  CHECK(read_to_result(*c, id, 30s) == 5003);
   CHECK(c->is_open());
 }
