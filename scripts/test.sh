@@ -53,4 +53,5 @@ if compgen -G "$logs/*" >/dev/null; then
   cat "$logs"/* >&2
   exit 1
 fi
-bash scripts/fuzz.sh 20
+# Both cores: the fuzz targets are a third build of the sources.
+FUZZ_JOBS="$(nproc)" bash scripts/fuzz.sh 20
