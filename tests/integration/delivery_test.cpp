@@ -247,7 +247,7 @@ TEST_CASE("clients that never read cost bounded memory and are dropped",
   // the kernel drains first).
   size_t ended = 0;
   std::vector<bool> at_eof(stalled.size(), false);
-  auto eof_deadline = std::chrono::steady_clock::now() + 20s;
+  auto eof_deadline = std::chrono::steady_clock::now() + 40s;
   while (ended < stalled.size() &&
          std::chrono::steady_clock::now() < eof_deadline)
     for (size_t k = 0; k < stalled.size(); ++k)
@@ -255,6 +255,12 @@ TEST_CASE("clients that never read cost bounded memory and are dropped",
         at_eof[k] = true;
         ++ended;
       }
+  // WebSocket and SSE clients alternate in `stalled`.
+  std::string open_ones;
+  for (size_t k = 0; k < stalled.size(); ++k)
+    if (!at_eof[k])
+      open_ones += (k % 2 == 0 ? " websocket#" : " sse#") + std::to_string(k);
+  INFO("still open:" << open_ones);
   CHECK(ended == stalled.size());
   sample();
   INFO("RSS base " << base / 1024 << " KiB, peak " << peak / 1024 << " KiB");
