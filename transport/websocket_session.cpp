@@ -383,8 +383,10 @@ class websocket_session
         3 * state_->opts.heartbeat) {
       if (!close_pending_)
         observe(connection_event::heartbeat_lost, 1);
+      // A peer presumed gone reads nothing more: drop its queue, as for a
+      // slow consumer.
       request_close(websocket::close_code::internal_error, "heartbeat lost",
-                    false);
+                    true);
       return;
     }
     if (ping_in_flight_)
@@ -409,11 +411,11 @@ class websocket_session
     cr.reason = reason;
     close_pending_ = cr;
     // A peer that does not answer the close frame keeps its descriptor no
-    // longer than `close_linger` after what is queued has been written. A
-    // peer presumed gone (heartbeat lost, 1011) or too slow (queue dropped)
-    // gets no more than that from now: its queue may never drain. A stalled
-    // graceful close is covered by the write timeout.
-    if (drop || code == websocket::close_code::internal_error)
+    // longer than `close_linger` after what is queued has been written. When
+    // the queue was dropped (a peer too slow or gone) that is from now: what
+    // is in flight may never drain. A stalled graceful close is covered by
+    // the write timeout.
+    if (drop)
       linger();
     else
       ws_.next_layer().after_flush(
