@@ -6,9 +6,8 @@
 #include "protocol/json.hpp"
 #include "protocol/schema.hpp"
 
-#include <map>
-#include <memory>
-#include <mutex>
+#include <optional>
+#include <vector>
 
 namespace switchboard::flows {
 
@@ -48,28 +47,37 @@ struct prepared_kind {
   rapidjson::Document defaults; // An object: property -> default.
 };
 
-const prepared_kind& prepared(const flow_kind& kind) {
-  static std::mutex mtx;
-  static std::map<const flow_kind*, std::unique_ptr<prepared_kind>> cache;
-  std::lock_guard<std::mutex> guard{mtx};
-  auto& entry = cache[&kind];
-  if (!entry) {
-    entry = std::make_unique<prepared_kind>(
-        prepared_kind{protocol::schema::compile(kind.params_schema), {}});
-    auto& defaults = entry->defaults;
-    defaults.SetObject();
-    rapidjson::Document schema;
-    protocol::parse_json(kind.params_schema, schema);
-    if (schema.IsObject() && schema.HasMember("properties") &&
-        schema["properties"].IsObject())
-      for (auto& p : schema["properties"].GetObject())
-        if (p.value.IsObject() && p.value.HasMember("default"))
-          defaults.AddMember(
-              rapidjson::Value{p.name, defaults.GetAllocator()},
-              rapidjson::Value{p.value["default"], defaults.GetAllocator()},
-              defaults.GetAllocator());
-  }
-  return *entry;
+prepared_kind prepare(const flow_kind& kind) {
+  prepared_kind result{protocol::schema::compile(kind.params_schema), {}};
+  auto& defaults = result.defaults;
+  defaults.SetObject();
+  rapidjson::Document schema;
+  protocol::parse_json(kind.params_schema, schema);
+  if (schema.IsObject() && schema.HasMember("properties") &&
+      schema["properties"].IsObject())
+    for (auto& p : schema["properties"].GetObject())
+      if (p.value.IsObject() && p.value.HasMember("default"))
+        defaults.AddMember(
+            rapidjson::Value{p.name, defaults.GetAllocator()},
+            rapidjson::Value{p.value["default"], defaults.GetAllocator()},
+            defaults.GetAllocator());
+  return result;
+}
+
+// The catalog's kinds, prepared once (a static: thread-safe to build);
+// null for a kind that is not in the catalog.
+const prepared_kind* prepared(const flow_kind& kind) {
+  static const std::vector<prepared_kind> all = [] {
+    std::vector<prepared_kind> result;
+    for (auto& k : catalog())
+      result.push_back(prepare(k));
+    return result;
+  }();
+  auto& kinds = catalog();
+  for (size_t i = 0; i < kinds.size(); ++i)
+    if (&kinds[i] == &kind)
+      return &all[i];
+  return nullptr;
 }
 
 } // namespace
@@ -82,7 +90,9 @@ std::string check_params(const flow_kind& kind, std::string_view params,
     return st.message;
   if (!doc.IsObject())
     return "params must be an object";
-  auto& kp = prepared(kind);
+  std::optional<prepared_kind> own;
+  const auto* found = prepared(kind);
+  const auto& kp = found ? *found : own.emplace(prepare(kind));
   if (auto* reason = std::get_if<std::string>(&kp.schema))
     return "bad params schema: " + *reason;
   auto err = std::get<protocol::schema>(kp.schema).validate(doc);
