@@ -84,21 +84,14 @@ setter token_list(std::vector<std::string> options::*member) {
   };
 }
 
-setter log_level(log::level options::*member) {
+// A value read by `parse` (a name to an optional value); `allowed` says
+// what the option takes when the name is refused.
+template<class T, class Parse>
+setter parsed(T options::*member, Parse parse, std::string allowed) {
   return [=](options& o, const std::string& v) -> std::string {
-    auto x = log::parse_level(v);
+    auto x = parse(v);
     if (!x)
-      return "must be one of debug, info, warn, error, off";
-    o.*member = *x;
-    return {};
-  };
-}
-
-setter log_format(log::format options::*member) {
-  return [=](options& o, const std::string& v) -> std::string {
-    auto x = log::parse_format(v);
-    if (!x)
-      return "must be text or json";
+      return "must be " + allowed;
     o.*member = *x;
     return {};
   };
@@ -132,9 +125,10 @@ const std::vector<option_def>& defs() {
        "demo workspace)",
        text(&options::workspace)},
       {"log-level", "debug, info, warn, error or off (default info)",
-       log_level(&options::log_level)},
+       parsed(&options::log_level, log::parse_level,
+              "one of debug, info, warn, error, off")},
       {"log-format", "text or json, one object per line (default text)",
-       log_format(&options::log_format)},
+       parsed(&options::log_format, log::parse_format, "text or json")},
       {"heartbeat-ms", "heartbeat interval (default 15000)",
        number<int64_t>(&options::heartbeat_ms, 10, 3600000)},
       {"max-message-bytes", "largest WebSocket message (default 1048576)",
