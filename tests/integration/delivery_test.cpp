@@ -46,22 +46,27 @@ size_t rss_of(pid_t pid) {
   return 0;
 }
 
+// A TCP connection to 127.0.0.1:`port`; with `rcvbuf`, that receive buffer.
+int connect_loopback(uint16_t port, int rcvbuf = 0) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  if (rcvbuf > 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  return fd;
+}
+
 // A client on a raw socket with a 4 KiB receive buffer that sends one
 // request and then never reads.
 struct stalled_client {
   int fd = -1;
 
   stalled_client(uint16_t port, const std::string& request) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    int small = 4096;
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) ==
-            0);
+    fd = connect_loopback(port, 4096);
     send_all(request);
   }
 
@@ -284,13 +289,13 @@ std::string finished_ticker(uint16_t port, int steps) {
                          {{"Content-Type", "application/json"}});
   REQUIRE(r.status == 201);
   std::string id = parse(r.body)["task_id"].GetString();
-  for (int i = 0; i < 1000; ++i) {
-    auto snap = test::request(port, "GET", "/api/tasks/" + id);
-    if (std::string{parse(snap.body)["state"].GetString()} == "completed")
-      return id;
-    std::this_thread::sleep_for(10ms);
-  }
-  FAIL("the ticker did not complete");
+  // A stream resumed past the end waits for the task and ends with it.
+  test::http_stream end;
+  REQUIRE(end.open(port, "/api/tasks/" + id + "/events?after=1000000000") ==
+          200);
+  end.read_all(30s);
+  auto snap = test::request(port, "GET", "/api/tasks/" + id);
+  REQUIRE(std::string{parse(snap.body)["state"].GetString()} == "completed");
   return id;
 }
 
@@ -418,14 +423,7 @@ struct raw_subscriber {
 
   raw_subscriber(uint16_t port, bool websocket, std::string id)
       : ws(websocket), task_id(std::move(id)) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) ==
-            0);
+    fd = connect_loopback(port);
     auto req =
         ws ? upgrade(port)
            : "GET /api/tasks/" + task_id +
@@ -641,7 +639,12 @@ TEST_CASE("one fast task watched by slow SSE readers and fast WebSocket "
                             {{"Content-Type", "application/json"}});
   CHECK(stop.status == 200);
   subs.clear();
-  std::this_thread::sleep_for(1s);
+  // Wait until the server has let go of every connection.
+  for (int i = 0;
+       i < 200 && (metric(port, "switchboard_websocket_sessions") > 0 ||
+                   metric(port, "switchboard_sse_streams") > 0);
+       ++i)
+    std::this_thread::sleep_for(50ms);
   auto after = rss_of(f.server.pid());
   INFO("RSS base " << base / 1024 << " KiB, peak " << peak / 1024
                    << " KiB, after the clients left " << after / 1024
