@@ -136,44 +136,46 @@ void pump(self_ptr self) {
 // the wait (two windows of events per subscription); past sixteen times the
 // connection's queue bound something is wrong and the client is closed
 // with 1013 (it can resume by seq).
-void deliver(self_ptr self, std::vector<protocol::frame> fs) {
+void deliver(self_ptr self, std::vector<protocol::frame> fs,
+             std::vector<protocol::frame> replies = {}) {
   auto& st = self->state;
   auto& conn = *st.setup.conn;
-  if (st.closed || st.close_code == 1013 || fs.empty())
+  if (st.closed)
     return;
-  // What fits below half the queue bound goes now, in one hand-off; the
-  // rest waits in the outbox (a batch of large events must not overflow
-  // the bound of a client that reads well).
+  if (st.close_code == 1013)
+    fs.clear();
+  // Replies never wait behind queued events. Events that fit below half the
+  // queue bound join them in one hand-off; the rest waits in the outbox (a
+  // batch of large events must not overflow the bound of a client that
+  // reads well).
   size_t now = 0;
   if (st.outbox.empty()) {
     auto queued = conn.queued_bytes();
+    for (auto& f : replies)
+      queued += f->size();
     auto room = conn.max_queued_bytes() / 2;
     while (now < fs.size() && queued < room)
       queued += fs[now++]->size();
   }
-  if (now == fs.size()) {
-    write(self, std::move(fs));
+  replies.insert(replies.end(), std::make_move_iterator(fs.begin()),
+                 std::make_move_iterator(fs.begin() + now));
+  write(self, std::move(replies));
+  if (now == fs.size())
     return;
-  }
-  if (now > 0)
-    write(self, std::vector<protocol::frame>(
-                    std::make_move_iterator(fs.begin()),
-                    std::make_move_iterator(fs.begin() + now)));
-  for (auto& f : fs) {
-    if (!f)
-      continue;
-    if (st.outbox_bytes + f->size() > 16 * conn.max_queued_bytes()) {
+  for (auto i = fs.begin() + now; i != fs.end(); ++i) {
+    if (st.outbox_bytes + (*i)->size() > 16 * conn.max_queued_bytes()) {
       st.outbox.clear();
       st.outbox_bytes = 0;
       st.close_code = 1013;
       conn.close(1013, "slow consumer");
       return;
     }
-    st.outbox_bytes += f->size();
-    st.outbox.push_back(std::move(f));
+    st.outbox_bytes += (*i)->size();
+    st.outbox.push_back(std::move(*i));
   }
   pump(self);
 }
+
 void write_error(self_ptr self, const std::string& reply_to, error_code code,
                  std::string_view message) {
   if (auto& m = self->state.setup.metrics; m && !self->state.closed)
@@ -291,22 +293,8 @@ void on_subscribed(self_ptr self, const std::string& task_id, task_actor handle,
       events.push_back(std::move(ev.data));
       entry.last_sent = ev.seq;
     }
-  // Replies never wait behind queued events; with nothing queued, the reply
-  // and the first events that fit leave together.
-  auto& conn = *self->state.setup.conn;
-  size_t n = 0;
-  if (self->state.outbox.empty()) {
-    auto queued = conn.queued_bytes();
-    for (auto& f : first)
-      queued += f->size();
-    while (n < events.size() && queued < conn.max_queued_bytes() / 2)
-      queued += events[n++]->size();
-  }
-  first.insert(first.end(), std::make_move_iterator(events.begin()),
-               std::make_move_iterator(events.begin() + n));
-  write(self, std::move(first));
-  events.erase(events.begin(), events.begin() + n);
-  deliver(self, std::move(events));
+  // The reply and the first events that fit leave together.
+  deliver(self, std::move(events), std::move(first));
   if (sub.ended)
     end_subscription(self, task_id);
   else
