@@ -85,6 +85,8 @@ using tool_registry_actor = caf::typed_actor<
     // Cancels the call of a caller key with a call id if it is still
     // running: its worker stops soon and its result is discarded.
     caf::reacts_to<cancel_atom, std::string, std::string>,
+    // Cancels every running call of a caller key (its client went away).
+    caf::reacts_to<cancel_atom, std::string>,
     // Internal: a worker finished job N with code, result JSON and message.
     caf::reacts_to<done_atom, uint64_t, uint8_t, std::string, std::string>>;
 

@@ -6,8 +6,7 @@
 
 #include "actors/error.hpp"
 #include "actors/task_manager.hpp"
-#include "flows/catalog.hpp"
-#include "metrics/names.hpp"
+#include "api/commands.hpp"
 #include "protocol/encoder.hpp"
 
 namespace switchboard::actors {
@@ -17,21 +16,30 @@ namespace {
 using protocol::command;
 using protocol::command_type;
 using protocol::error_code;
+using protocol::message_type;
 using protocol::message_writer;
 using self_ptr = session_actor::stateful_pointer<session_state>;
 
-constexpr std::chrono::minutes tool_call_timeout{10};
-
-void write(self_ptr self, protocol::frame f) {
-  if (self->state.closed)
-    return;
-  if (auto& m = self->state.setup.metrics; m && f)
-    m->sent_json(metrics::channel::websocket, *f);
-  self->state.setup.conn->send(std::move(f));
+// Counts a message of `type` sent to this connection.
+void count(self_ptr self, std::string_view type) {
+  if (auto& m = self->state.setup.metrics; m && !self->state.closed)
+    m->sent(metrics::channel::websocket, type);
 }
 
-void write(self_ptr self, std::string text) {
-  write(self, protocol::make_frame(std::move(text)));
+// Writes a message that is not a task event, counted by its type.
+void write(self_ptr self, message_type type, std::string text) {
+  if (self->state.closed)
+    return;
+  count(self, protocol::to_string(type));
+  self->state.setup.conn->send(protocol::make_frame(std::move(text)));
+}
+
+// Writes a command's reply; an error is also counted by its code.
+void write(self_ptr self, api::reply r) {
+  if (auto& m = self->state.setup.metrics;
+      m && !self->state.closed && r.code != error_code::none)
+    m->protocol_error(r.code);
+  write(self, r.type, std::move(r.body));
 }
 
 // Hands the connection several frames at once: one hop to the I/O thread.
@@ -41,12 +49,6 @@ void write(self_ptr self, std::vector<protocol::frame> fs) {
   if (self->state.closed || fs.empty())
     return;
   self->state.setup.conn->send(std::move(fs));
-}
-
-// Counts a message of `type` sent to this connection.
-void count(self_ptr self, std::string_view type) {
-  if (auto& m = self->state.setup.metrics; m && !self->state.closed)
-    m->sent(metrics::channel::websocket, type);
 }
 
 void close_now(self_ptr self) {
@@ -178,15 +180,12 @@ void deliver(self_ptr self, std::vector<protocol::frame> fs,
 
 void write_error(self_ptr self, const std::string& reply_to, error_code code,
                  std::string_view message) {
-  if (auto& m = self->state.setup.metrics; m && !self->state.closed)
-    m->protocol_error(code);
-  write(self, protocol::encode_error(reply_to, code, message));
+  write(self, api::failure(reply_to, code, message));
 }
 
 void write_error(self_ptr self, const std::string& reply_to,
                  const caf::error& err) {
-  auto info = describe(err);
-  write_error(self, reply_to, info.code, info.message);
+  write(self, api::failure(reply_to, err));
 }
 
 // Runs `f` with the task's actor, from the subscription cache or the
@@ -245,18 +244,16 @@ void end_subscription(self_ptr self, const std::string& task_id) {
   }
 }
 
-// Subscribes to a task and forwards its retained events after `after`. The
-// entry is claimed before the task is even looked up, so that an
-// unsubscribe sent right behind this subscribe voids it.
-// Takes a task's answer to this session's subscribe: the reply frames in
-// `first`, then the events the connection does not have yet. `generation` and
+// Takes a task's answer to this session's subscribe (or start): the reply,
+// then the events the connection does not have yet. `generation` and
 // `keep_cursor` are those of the entry when the subscribe was sent.
 void on_subscribed(self_ptr self, const std::string& task_id, task_actor handle,
                    uint64_t generation, bool keep_cursor, uint64_t after,
                    const std::string& reply_to, subscription& sub,
-                   std::string_view reply_type,
-                   std::vector<protocol::frame> first) {
-  count(self, reply_type);
+                   api::reply reply) {
+  count(self, protocol::to_string(reply.type));
+  std::vector<protocol::frame> first;
+  first.push_back(protocol::make_frame(std::move(reply.body)));
   auto& entry = self->state.subscriptions[task_id];
   --entry.pending;
   if (entry.generation != generation) {
@@ -280,11 +277,13 @@ void on_subscribed(self_ptr self, const std::string& task_id, task_actor handle,
     }
   }
   if (sub.expired) {
-    count(self, "error");
-    first.push_back(protocol::make_frame(protocol::encode_error(
-        reply_to, error_code::events_expired,
-        "events after seq " + std::to_string(after) +
-            " fell out of the task's log; replaying the retained ones")));
+    count(self, protocol::to_string(message_type::error));
+    first.push_back(protocol::make_frame(
+        api::failure(reply_to, error_code::events_expired,
+                     "events after seq " + std::to_string(after) +
+                         " fell out of the task's log; replaying the "
+                         "retained ones")
+            .body));
   }
   std::vector<protocol::frame> events;
   for (auto& ev : sub.backlog)
@@ -327,26 +326,32 @@ void subscribe(self_ptr self, const std::string& task_id, uint64_t after,
                       coalesce)
             .then(
                 [=](subscription& sub) {
-                  std::vector<protocol::frame> first;
-                  first.push_back(protocol::make_frame(
-                      message_writer{"subscribe_success", reply_to}
+                  auto reply = api::success(
+                      message_type::subscribe_success,
+                      message_writer{message_type::subscribe_success, reply_to}
                           .str("task_id", task_id)
                           .str("state", sub.state)
-                          .finish()));
+                          .finish());
                   on_subscribed(self, task_id, handle, generation, keep_cursor,
-                                after, reply_to, sub, "subscribe_success",
-                                std::move(first));
+                                after, reply_to, sub, std::move(reply));
                 },
                 failed);
       },
       failed);
 }
 
+// Returns the scope in which this session runs its commands.
+api::scope command_scope(self_ptr self) {
+  auto& st = self->state;
+  return {st.setup.manager, st.setup.registry,  st.setup.request_timeout,
+          st.setup.status,  st.setup.principal, st.id};
+}
+
+// Serves `start`, `subscribe` and `unsubscribe`, which attach this
+// connection's cursor to a task; every other command runs as on HTTP.
 void handle(self_ptr self, command& cmd) {
   auto& st = self->state;
-  auto timeout = st.setup.request_timeout;
   auto id = cmd.id;
-  auto fail = [self, id](caf::error& err) { write_error(self, id, err); };
   switch (cmd.type) {
   case command_type::start: {
     // One hop: the manager spawns the task and hands it this session's
@@ -361,104 +366,24 @@ void handle(self_ptr self, command& cmd) {
               auto task_id = sub.task_id;
               auto& entry = self->state.subscriptions[task_id];
               ++entry.pending;
-              std::vector<protocol::frame> first;
-              first.push_back(
-                  protocol::make_frame(message_writer{"start_success", id}
-                                           .str("task_id", task_id)
-                                           .str("task", kind)
-                                           .finish()));
               on_subscribed(self, task_id,
                             caf::actor_cast<task_actor>(sub.task),
                             entry.generation, false, 0, id, sub,
-                            "start_success", std::move(first));
+                            api::start_success(id, task_id, kind));
             },
-            fail);
-    break;
+            [=](caf::error& err) { write_error(self, id, err); });
+    return;
   }
-  case command_type::stop: {
-    auto task_id = cmd.task_id;
-    auto reason = cmd.reason;
-    with_task(self, cmd, [=](task_actor& t) {
-      self->request(t, timeout, stop_atom::value, reason)
-          .then(
-              [=](std::string& state) {
-                write(self, message_writer{"stop_success", id}
-                                .str("task_id", task_id)
-                                .str("state", state)
-                                .finish());
-              },
-              fail);
-    });
-    break;
-  }
-  case command_type::input: {
-    auto task_id = cmd.task_id;
-    auto request_id = cmd.request_id;
-    auto value = cmd.value;
-    with_task(self, cmd, [=](task_actor& t) {
-      self->request(t, timeout, input_atom::value, request_id, value)
-          .then(
-              [=](ok_atom) {
-                write(self, message_writer{"input_success", id}
-                                .str("task_id", task_id)
-                                .str("request_id", request_id)
-                                .finish());
-              },
-              fail);
-    });
-    break;
-  }
-  case command_type::list_tools:
-    self->request(st.setup.registry, timeout, list_atom::value)
-        .then(
-            [=](std::vector<protocol::tool_info>& tools) {
-              write(self, protocol::encode_tools(id, tools));
-            },
-            fail);
-    break;
-  case command_type::call_tool: {
-    auto call_id = cmd.call_id;
-    if (st.draining) {
-      write_error(self, id, error_code::shutting_down,
-                  "the server is shutting down");
-      break;
-    }
-    if (st.calls_in_flight.count(call_id) > 0) {
-      write_error(self, id, error_code::duplicate_call_id,
-                  "call id " + call_id + " is still in flight");
-      break;
-    }
-    st.calls_in_flight.insert(call_id);
-    self->request(st.setup.registry, tool_call_timeout, call_atom::value, st.id,
-                  call_id, cmd.tool, cmd.args)
-        .then(
-            [=](std::string& result) {
-              self->state.calls_in_flight.erase(call_id);
-              write(self, message_writer{"tool_result", id}
-                              .str("call_id", call_id)
-                              .raw("result", result)
-                              .finish());
-            },
-            [=](caf::error& err) {
-              self->state.calls_in_flight.erase(call_id);
-              if (err == caf::sec::request_timeout)
-                self->send(self->state.setup.registry, cancel_atom::value,
-                           self->state.id, call_id);
-              write_error(self, id, err);
-            });
-    break;
-  }
-  case command_type::subscribe: {
-    auto task_id = cmd.task_id;
-    subscribe(self, task_id, cmd.after, cmd.coalesce, id);
-    break;
-  }
+  case command_type::subscribe:
+    subscribe(self, cmd.task_id, cmd.after, cmd.coalesce, id);
+    return;
   case command_type::unsubscribe: {
     auto task_id = cmd.task_id;
     auto confirm = [=] {
-      write(self, message_writer{"unsubscribe_success", id}
-                      .str("task_id", task_id)
-                      .finish());
+      write(self, message_type::unsubscribe_success,
+            message_writer{message_type::unsubscribe_success, id}
+                .str("task_id", task_id)
+                .finish());
     };
     auto i = st.subscriptions.find(task_id);
     if (i != st.subscriptions.end() && i->second.active) {
@@ -487,27 +412,19 @@ void handle(self_ptr self, command& cmd) {
         confirm();
       });
     }
-    break;
+    return;
   }
-  case command_type::list_tasks:
-    self->request(st.setup.manager, timeout, list_atom::value,
-                  st.setup.principal, cmd.limit, cmd.cursor)
-        .then(
-            [=](std::vector<protocol::task_info>& tasks, std::string& next) {
-              write(self, protocol::encode_tasks(id, tasks, next));
-            },
-            fail);
-    break;
-  case command_type::list_kinds:
-    write(
-        self,
-        message_writer{"kinds", id}.raw("kinds", flows::kinds_json()).finish());
-    break;
-  case command_type::ping:
-    write(self,
-          message_writer{"pong", id}.num("ts", protocol::now_ms()).finish());
-    break;
+  default: break;
   }
+  // A live subscription's handle saves asking the manager (an ended one's
+  // task may be gone).
+  task_actor cached;
+  if (auto i = st.subscriptions.find(cmd.task_id);
+      i != st.subscriptions.end() && i->second.active)
+    cached = i->second.handle;
+  api::run(
+      self, command_scope(self), cmd,
+      [self](api::reply r) { write(self, std::move(r)); }, cached);
 }
 
 // Token bucket: refills at `rate_limit` per second up to twice that.
@@ -525,8 +442,10 @@ bool take_token(self_ptr self) {
 }
 
 void announce_shutdown(self_ptr self, int64_t grace_ms) {
-  self->state.draining = true;
-  write(self, message_writer{"shutdown"}.num("grace_ms", grace_ms).finish());
+  write(self, message_type::shutdown,
+        message_writer{message_type::shutdown}
+            .num("grace_ms", grace_ms)
+            .finish());
 }
 
 } // namespace
@@ -536,8 +455,9 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
   st.setup = std::move(setup);
   st.id = make_id("s-");
   st.probe.open(st.setup.metrics, metrics::channel::websocket);
-  write(self, protocol::encode_hello(st.id, st.setup.heartbeat.count(),
-                                     st.setup.server));
+  write(self, message_type::hello,
+        protocol::encode_hello(st.id, st.setup.heartbeat.count(),
+                               st.setup.server));
   st.tokens = 2.0 * static_cast<double>(st.setup.rate_limit);
   st.refilled = self->clock().now();
   self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
@@ -563,7 +483,7 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
           m->received(
               metrics::channel::websocket,
               err ? "invalid"
-                  : metrics::command_name(std::get<command>(decoded).type));
+                  : protocol::to_string(std::get<command>(decoded).type));
         if (err) {
           write_error(self, err->id, err->code, err->message);
           return;
@@ -594,8 +514,7 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
           if (sub.handle)
             self->send(sub.handle, unsubscribe_atom::value, sink);
         // Nobody is left to read these results: free their workers.
-        for (auto& call_id : st.calls_in_flight)
-          self->send(st.setup.registry, cancel_atom::value, st.id, call_id);
+        self->send(st.setup.registry, cancel_atom::value, st.id);
         st.subscriptions.clear();
         self->quit();
       },
@@ -616,7 +535,8 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
         auto& st = self->state;
         if (st.closed)
           return;
-        write(self, protocol::encode_heartbeat(protocol::now_ms()));
+        write(self, message_type::heartbeat,
+              protocol::encode_heartbeat(protocol::now_ms()));
         st.setup.conn->ping();
         self->delayed_send(self, st.setup.heartbeat, heartbeat_atom::value);
       },
@@ -653,7 +573,7 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
           m->protocol_error(error_code::events_expired);
         }
         // Behind the events still waiting in the outbox, in order.
-        count(self, "error");
+        count(self, protocol::to_string(message_type::error));
         deliver(self, {protocol::make_frame(protocol::encode_error(
                           {}, error_code::events_expired,
                           "events of task " + task_id + " after seq " +

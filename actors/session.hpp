@@ -3,7 +3,6 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 
 #include <caf/actor_clock.hpp>
@@ -72,7 +71,6 @@ struct session_state {
   std::map<std::string, subscribed> subscriptions;
   /// Tasks whose subscription ended, oldest first (their cursors are kept).
   util::fifo<std::string> finished;
-  std::set<std::string> calls_in_flight;
   bool closed = false;
   util::fifo<protocol::frame> outbox;
   size_t outbox_bytes = 0;
@@ -80,7 +78,6 @@ struct session_state {
   std::chrono::milliseconds pump_delay{2};
   uint16_t close_code = 0;
   metrics::connection_probe probe;
-  bool draining = false;
   double tokens = 0;
   caf::actor_clock::time_point refilled;
 

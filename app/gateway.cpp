@@ -2,7 +2,6 @@
 
 #include <caf/all.hpp>
 
-#include "actors/http_api.hpp"
 #include "actors/session.hpp"
 #include "app/static_files.hpp"
 #include "protocol/encoder.hpp"
@@ -125,8 +124,8 @@ void gateway::on_http(transport::http_request req,
     }
     principal = std::get<std::string>(checked);
   }
-  actors::serve_http(sys_, http_, std::move(principal), std::move(req),
-                     std::move(ex));
+  http::serve(sys_, http_, std::move(principal), std::move(req),
+              std::move(ex));
 }
 
 void gateway::announce_shutdown(int64_t grace_ms) {

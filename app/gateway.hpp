@@ -9,7 +9,7 @@
 
 #include <caf/actor_system.hpp>
 
-#include "actors/http_api.hpp"
+#include "http/api.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/server_status.hpp"
 #include "app/access.hpp"
@@ -75,7 +75,7 @@ class gateway : public transport::handler {
   actors::task_manager_actor manager_;
   actors::tool_registry_actor registry_;
   settings settings_;
-  actors::http_api_setup http_;
+  http::api_setup http_;
   std::mutex mtx_;
   std::condition_variable cv_;
   uint64_t next_id_ = 1;

@@ -13,6 +13,10 @@
 #include <prometheus/text_serializer.h>
 
 #include "metrics/histogram.hpp"
+#include "protocol/command.hpp"
+#include "protocol/event_type.hpp"
+#include "protocol/http_routes.hpp"
+#include "protocol/message_type.hpp"
 
 namespace switchboard::metrics {
 
@@ -26,33 +30,33 @@ constexpr std::string_view outcome_names[] = {"answered", "timeout",
                                               "cancelled"};
 constexpr std::string_view reason_names[] = {"slow_consumer", "heartbeat"};
 
-// Message types per transport and direction; anything else is "other".
-const std::vector<std::string> ws_received = {
-    "start",     "stop",        "input",      "list_tools", "call_tool",
-    "subscribe", "unsubscribe", "list_tasks", "ping",       "invalid",
-    "binary",    "too_large",   "list_kinds"};
-const std::vector<std::string> http_received = {
-    "start",      "list_tasks", "get_task", "events", "input",     "stop",
-    "list_tools", "call_tool",  "metrics",  "health", "list_kinds"};
-const std::vector<std::string> task_events = {
-    "started",       "progress",       "log",    "tool_call", "tool_result",
-    "input_request", "input_received", "result", "error",     "stopped"};
-const std::vector<std::string> ws_replies = {"hello",
-                                             "heartbeat",
-                                             "pong",
-                                             "start_success",
-                                             "stop_success",
-                                             "input_success",
-                                             "subscribe_success",
-                                             "unsubscribe_success",
-                                             "tools",
-                                             "tasks",
-                                             "kinds"};
+// Message types per transport and direction, from the protocol's
+// vocabulary; anything else is "other".
+template<class Range>
+std::vector<std::string> names_of(const Range& xs) {
+  std::vector<std::string> out;
+  for (auto x : xs)
+    out.emplace_back(protocol::to_string(x));
+  return out;
+}
+
+std::vector<std::string> with(std::vector<std::string> xs,
+                              std::initializer_list<const char*> more) {
+  xs.insert(xs.end(), more.begin(), more.end());
+  return xs;
+}
+
+// What a WebSocket client sends, plus what cannot be decoded.
+const std::vector<std::string> ws_received = with(
+    names_of(protocol::all_command_types), {"invalid", "binary", "too_large"});
+const std::vector<std::string> http_received =
+    names_of(protocol::all_http_operations);
+const std::vector<std::string> task_events =
+    names_of(protocol::all_event_types);
+const std::vector<std::string> replies = names_of(protocol::all_message_types);
+// HTTP also answers /metrics and the health checks, which are not messages.
+const std::vector<std::string> http_sent = with(replies, {"metrics", "health"});
 const std::vector<std::string> sse_extra = {"snapshot", "heartbeat"};
-const std::vector<std::string> http_sent = {
-    "start_success", "tasks",  "task",        "stop_success",
-    "input_success", "tools",  "tool_result", "error",
-    "metrics",       "health", "kinds"};
 
 const std::vector<double> task_buckets = {0.01, 0.05, 0.1, 0.5, 1,   5,
                                           10,   30,   60,  300, 900, 3600};
@@ -229,7 +233,7 @@ registry::registry(build_info info, const std::vector<std::string>& kinds,
                  .Register(r);
   d.received[0] = make_counters(rx, "websocket", {ws_received});
   d.received[2] = make_counters(rx, "http", {http_received});
-  d.sent[0] = make_counters(tx, "websocket", {ws_replies, task_events});
+  d.sent[0] = make_counters(tx, "websocket", {replies, task_events});
   d.sent[1] = make_counters(tx, "sse", {task_events, sse_extra});
   d.sent[2] = make_counters(tx, "http", {http_sent});
   auto& errors = BuildCounter()
@@ -356,10 +360,6 @@ void registry::sent(channel c, std::string_view type) {
   lookup(impl_->sent[static_cast<size_t>(c)], type)->Increment();
 }
 
-void registry::sent_json(channel c, std::string_view json) {
-  sent(c, type_of_json(json));
-}
-
 void registry::protocol_error(protocol::error_code code) {
   auto i = static_cast<size_t>(code);
   if (i == 0 || i >= error_code_count)
@@ -399,16 +399,6 @@ void registry::opened(channel c) {
 void registry::closed(channel c) {
   if (auto* g = impl_->open[static_cast<size_t>(c)])
     g->Decrement();
-}
-
-std::string_view type_of_json(std::string_view json) {
-  constexpr std::string_view prefix = "{\"type\":\"";
-  if (json.substr(0, prefix.size()) != prefix)
-    return {};
-  auto end = json.find('"', prefix.size());
-  if (end == std::string_view::npos)
-    return {};
-  return json.substr(prefix.size(), end - prefix.size());
 }
 
 // -- task_probe ---------------------------------------------------------------

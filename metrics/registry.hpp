@@ -117,10 +117,6 @@ class registry {
   /// Counts a message sent over `c`.
   void sent(channel c, std::string_view type);
 
-  /// Counts a message sent over `c` whose JSON text begins with its type,
-  /// as every encoder output does (`{"type":"...`).
-  void sent_json(channel c, std::string_view json);
-
   /// Counts one error answered to a client.
   void protocol_error(protocol::error_code code);
 
@@ -152,10 +148,6 @@ class registry {
 
 /// Shared handle; null means no counting.
 using registry_ptr = std::shared_ptr<registry>;
-
-/// Returns the type of an encoded message (`{"type":"X",...` gives "X"), or
-/// "" when the text does not start that way.
-std::string_view type_of_json(std::string_view json);
 
 /// Follows one task through its states; owned by the task actor. All
 /// members are no-ops without a registry. Its destructor takes a task that

@@ -1,6 +1,5 @@
 #include "protocol/decoder.hpp"
 
-#include <array>
 #include <optional>
 #include <utility>
 
@@ -9,19 +8,6 @@ namespace switchboard::protocol {
 namespace {
 
 using value = rapidjson::Value;
-
-constexpr std::array<std::pair<std::string_view, command_type>, 10> types = {{
-    {"start", command_type::start},
-    {"stop", command_type::stop},
-    {"input", command_type::input},
-    {"list_tools", command_type::list_tools},
-    {"call_tool", command_type::call_tool},
-    {"subscribe", command_type::subscribe},
-    {"unsubscribe", command_type::unsubscribe},
-    {"list_tasks", command_type::list_tasks},
-    {"list_kinds", command_type::list_kinds},
-    {"ping", command_type::ping},
-}};
 
 struct fields {
   const value& obj;
@@ -127,17 +113,19 @@ std::variant<command, decode_error> decode(std::string_view text,
   if (!t->IsString())
     return f.fail(error_code::bad_message, "field 'type' must be a string");
   std::string_view type_name{t->GetString(), t->GetStringLength()};
-  command cmd;
-  cmd.id = id;
-  bool known = false;
-  for (auto& [name, ct] : types)
-    if (name == type_name) {
-      cmd.type = ct;
-      known = true;
-    }
-  if (!known)
+  auto type = command_type_from_string(type_name);
+  if (!type)
     return f.fail(error_code::unknown_type,
                   "unknown message type '" + std::string{type_name} + "'");
+  return decode_fields(*type, doc, std::move(id));
+}
+
+std::variant<command, decode_error>
+decode_fields(command_type type, const rapidjson::Value& obj, std::string id) {
+  fields f{obj, id};
+  command cmd;
+  cmd.type = type;
+  cmd.id = id;
   std::optional<decode_error> err;
   switch (cmd.type) {
   case command_type::start:

@@ -9,6 +9,7 @@
 #include <rapidjson/writer.h>
 
 #include "protocol/error_code.hpp"
+#include "protocol/message_type.hpp"
 #include "protocol/records.hpp"
 
 namespace switchboard::protocol {
@@ -21,6 +22,10 @@ class message_writer {
   /// JSON: a string literal or a number) is not empty.
   explicit message_writer(std::string_view type,
                           std::string_view reply_to = {});
+
+  /// Starts a message of a type of the vocabulary, as above.
+  explicit message_writer(message_type type, std::string_view reply_to = {})
+      : message_writer(to_string(type), reply_to) {}
 
   /// Adds a string field.
   message_writer& str(std::string_view key, std::string_view value);

@@ -33,6 +33,32 @@ void bound_result(tools::outcome& out, size_t max_bytes) {
 
 } // namespace
 
+namespace {
+
+// Cancels the pending calls whose (caller, call id) key `pred` selects:
+// their workers stop soon, and their late answers find nothing and are
+// dropped.
+template<class Self, class Pred>
+void cancel_calls(Self self, Pred pred) {
+  auto& st = self->state;
+  for (auto i = st.pending.begin(); i != st.pending.end();) {
+    if (!pred(i->second.key)) {
+      ++i;
+      continue;
+    }
+    auto pc = std::move(i->second);
+    i = st.pending.erase(i);
+    st.in_flight.erase(pc.key);
+    pc.token->cancel();
+    if (pc.counted)
+      st.setup.metrics->tool_call(*pc.counted, error_code::tool_failed);
+    pc.promise.deliver(
+        make_error(error_code::tool_failed, "the tool call was cancelled"));
+  }
+}
+
+} // namespace
+
 actors::tool_registry_actor::behavior_type tool_registry(
     actors::tool_registry_actor::stateful_pointer<tool_registry_state> self,
     registry_setup setup) {
@@ -140,22 +166,13 @@ actors::tool_registry_actor::behavior_type tool_registry(
       },
       [=](actors::cancel_atom, const std::string& caller,
           const std::string& call_id) {
-        auto& st = self->state;
-        auto key = std::make_pair(caller, call_id);
-        for (auto i = st.pending.begin(); i != st.pending.end(); ++i) {
-          if (i->second.key != key)
-            continue;
-          auto pc = std::move(i->second);
-          st.pending.erase(i);
-          st.in_flight.erase(key);
-          pc.token->cancel();
-          // The worker's late answer finds no pending call and is dropped.
-          if (pc.counted)
-            st.setup.metrics->tool_call(*pc.counted, error_code::tool_failed);
-          pc.promise.deliver(make_error(error_code::tool_failed,
-                                        "the tool call was cancelled"));
-          return;
-        }
+        cancel_calls(self, [&](const auto& key) {
+          return key.first == caller && key.second == call_id;
+        });
+      },
+      [=](actors::cancel_atom, const std::string& caller) {
+        cancel_calls(self,
+                     [&](const auto& key) { return key.first == caller; });
       },
       [=](actors::done_atom, uint64_t job, uint8_t code, std::string& json,
           std::string& message) {

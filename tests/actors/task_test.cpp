@@ -45,6 +45,9 @@ silent_registry(tool_registry_actor::pointer self) {
       [](cancel_atom, std::string& caller, std::string& call_id) {
         silent_cancels.emplace_back(caller, call_id);
       },
+      [](cancel_atom, std::string& caller) {
+        silent_cancels.emplace_back(caller, "*");
+      },
       [](done_atom, uint64_t, uint8_t, std::string&, std::string&) {},
   };
 }
@@ -58,6 +61,7 @@ tool_registry_actor::behavior_type failing_registry() {
         return make_error(error_code::tool_failed, "disk on fire");
       },
       [](cancel_atom, std::string&, std::string&) {},
+      [](cancel_atom, std::string&) {},
       [](done_atom, uint64_t, uint8_t, std::string&, std::string&) {},
   };
 }

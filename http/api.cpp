@@ -1,0 +1,269 @@
+#include "http/api.hpp"
+
+#include <charconv>
+#include <optional>
+#include <variant>
+
+#include <caf/all.hpp>
+
+#include "actors/sse_stream.hpp"
+#include "api/commands.hpp"
+#include "protocol/decoder.hpp"
+#include "protocol/http_routes.hpp"
+
+namespace switchboard::http {
+
+namespace {
+
+using protocol::error_code;
+using protocol::http_operation;
+using transport::http_exchange_ptr;
+using transport::http_request;
+using transport::http_response;
+
+// Sends a reply with the status of the status table (or `status` where
+// HTTP itself refuses the request) and counts it.
+void respond(const api_setup& setup, const http_exchange_ptr& ex, api::reply r,
+             int status = 0,
+             std::vector<std::pair<std::string, std::string>> headers = {}) {
+  if (auto& m = setup.metrics) {
+    m->sent(metrics::channel::http, protocol::to_string(r.type));
+    if (r.code != error_code::none)
+      m->protocol_error(r.code);
+  }
+  if (!r.created.empty())
+    headers.emplace_back("Location", r.created);
+  ex->respond({status != 0 ? status : api::http_status(r), "application/json",
+               std::move(r.body), std::move(headers)});
+}
+
+std::optional<uint64_t> parse_seq(std::string_view s) {
+  uint64_t x = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
+  if (ec != std::errc{} || ptr != s.data() + s.size())
+    return std::nullopt;
+  return x;
+}
+
+// Returns whether a Content-Type names application/json, parameters such
+// as "; charset=utf-8" allowed; "application/jsonx" is not JSON.
+bool is_json_media_type(std::string ct) {
+  for (auto& c : ct)
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+  constexpr std::string_view json_type = "application/json";
+  if (ct.compare(0, json_type.size(), json_type) != 0)
+    return false;
+  auto rest = ct.find_first_not_of(" \t", json_type.size());
+  return rest == std::string::npos || ct[rest] == ';';
+}
+
+// A refusal of the request before it became a command.
+struct refusal {
+  api::reply reply;
+  int status = 0;
+};
+
+void set_string(rapidjson::Document& doc, const char* key,
+                const std::string& value) {
+  auto& alloc = doc.GetAllocator();
+  rapidjson::Value v{value.c_str(), alloc};
+  if (auto i = doc.FindMember(key); i != doc.MemberEnd())
+    i->value = std::move(v);
+  else
+    doc.AddMember(rapidjson::StringRef(key), std::move(v), alloc);
+}
+
+// Decodes a request into its command: the body's fields (or the query's),
+// plus the names its path carries, validated by the WebSocket decoder.
+std::variant<protocol::command, refusal>
+to_command(const protocol::http_route& route, const protocol::http_match& match,
+           const http_request& req, const protocol::json_limits& limits) {
+  rapidjson::Document doc;
+  if (!route.body || (req.body.empty() && route.empty_body)) {
+    doc.SetObject();
+  } else {
+    if (!is_json_media_type(req.header("content-type")))
+      return refusal{api::failure({}, error_code::bad_message,
+                                  "Content-Type must be application/json"),
+                     415};
+    if (auto st = protocol::parse_json(req.body, doc, limits);
+        st.code != error_code::none)
+      return refusal{api::failure({}, st.code, st.message)};
+    if (!doc.IsObject())
+      return refusal{api::failure({}, error_code::bad_message,
+                                  "the body must be a JSON object")};
+  }
+  if (!match.task_id.empty())
+    set_string(doc, "task_id", match.task_id);
+  if (!match.tool.empty())
+    set_string(doc, "tool", match.tool);
+  if (route.op == http_operation::list_tasks) {
+    if (auto limit = req.query_param("limit")) {
+      auto& alloc = doc.GetAllocator();
+      rapidjson::Value v;
+      if (auto n = parse_seq(*limit))
+        v.SetUint64(*n);
+      else
+        v.SetString(limit->c_str(), alloc);
+      doc.AddMember("limit", std::move(v), alloc);
+    }
+    if (auto cursor = req.query_param("cursor"))
+      set_string(doc, "cursor", *cursor);
+  }
+  auto decoded = protocol::decode_fields(*route.command, doc, {});
+  if (auto* err = std::get_if<protocol::decode_error>(&decoded))
+    return refusal{api::failure({}, err->code, err->message)};
+  return std::get<protocol::command>(std::move(decoded));
+}
+
+api::scope make_scope(const api_setup& setup, std::string principal) {
+  api::scope sc;
+  sc.manager = setup.manager;
+  sc.registry = setup.registry;
+  sc.request_timeout = setup.request_timeout;
+  sc.status = setup.status;
+  // HTTP callers share one call-id space per principal.
+  sc.caller = "http:" + principal;
+  sc.principal = std::move(principal);
+  return sc;
+}
+
+// Looks the task up for the principal and runs `f` with it, from an actor of
+// its own; a refusal is the response.
+template<class F>
+void with_task(caf::actor_system& sys, const api_setup& setup,
+               std::string principal, std::string task_id, http_exchange_ptr ex,
+               F f) {
+  sys.spawn([=](caf::event_based_actor* self) {
+    self->request(setup.manager, setup.request_timeout, actors::get_atom::value,
+                  task_id, principal)
+        .then([=](actors::task_actor& t) { f(self, t); },
+              [=](caf::error& err) {
+                respond(setup, ex, api::failure({}, err));
+                self->quit();
+              });
+  });
+}
+
+void serve_events(caf::actor_system& sys, const api_setup& setup,
+                  std::string principal, std::string task_id,
+                  const http_request& req, http_exchange_ptr ex) {
+  uint64_t after = 0;
+  auto last_id = req.header("last-event-id");
+  auto text =
+      !last_id.empty() ? std::optional{last_id} : req.query_param("after");
+  if (text) {
+    auto seq = parse_seq(*text);
+    if (!seq)
+      return respond(setup, ex,
+                     api::failure({}, error_code::bad_message,
+                                  "Last-Event-ID or after must be a "
+                                  "non-negative integer"));
+    after = *seq;
+  }
+  auto coalesce = req.query_param("coalesce");
+  if (coalesce && *coalesce != protocol::coalesce_progress)
+    return respond(setup, ex,
+                   api::failure({}, error_code::bad_message,
+                                "coalesce must be \"progress\" or absent"));
+  with_task(sys, setup, std::move(principal), task_id, ex,
+            [=](caf::event_based_actor* self, actors::task_actor& t) {
+              actors::sse_stream_setup ss;
+              ss.exchange = ex;
+              ss.task = t;
+              ss.task_id = task_id;
+              ss.after = after;
+              ss.coalesce = coalesce.has_value();
+              ss.heartbeat = setup.heartbeat;
+              ss.request_timeout = setup.request_timeout;
+              ss.metrics = setup.metrics;
+              self->system().spawn(actors::sse_stream, std::move(ss));
+              self->quit();
+            });
+}
+
+void serve_task(caf::actor_system& sys, const api_setup& setup,
+                std::string principal, std::string task_id,
+                http_exchange_ptr ex) {
+  with_task(sys, setup, std::move(principal), std::move(task_id), ex,
+            [=](caf::event_based_actor* self, actors::task_actor& t) {
+              self->request(t, setup.request_timeout,
+                            actors::snapshot_atom::value)
+                  .then(
+                      [=](std::string& snap) {
+                        respond(setup, ex,
+                                api::success(protocol::message_type::task,
+                                             std::move(snap)));
+                        self->quit();
+                      },
+                      [=](caf::error& err) {
+                        respond(setup, ex, api::failure({}, err));
+                        self->quit();
+                      });
+            });
+}
+
+// Answers /metrics, /healthz and /readyz; counted by their operation (a
+// scrape after it is serialized, so it does not count itself).
+void serve_plain(const api_setup& setup, http_operation op,
+                 const http_request& req, const http_exchange_ptr& ex) {
+  http_response res{200, "application/json", "{\"status\":\"ok\"}", {}};
+  if (op == http_operation::metrics) {
+    res.content_type = metrics::registry::content_type;
+    res.body = setup.metrics->serialize();
+  } else if (req.path == "/readyz" && setup.status && setup.status->draining) {
+    res.status = 503;
+    res.body = "{\"status\":\"draining\"}";
+  }
+  if (setup.metrics)
+    setup.metrics->sent(metrics::channel::http, protocol::to_string(op));
+  ex->respond(std::move(res));
+}
+
+} // namespace
+
+void serve(caf::actor_system& sys, const api_setup& setup,
+           std::string principal, http_request req, http_exchange_ptr ex) {
+  auto match = protocol::match_route(req.method, req.path);
+  // Without a registry there is no /metrics endpoint.
+  if (match.op == http_operation::metrics && !setup.metrics)
+    match = {};
+  if (auto& m = setup.metrics)
+    m->received(metrics::channel::http, protocol::to_string(match.op));
+  if (!match.route) {
+    if (match.allow.empty())
+      return respond(setup, ex,
+                     api::failure({}, error_code::bad_message,
+                                  "no such endpoint: " + req.path),
+                     404);
+    return respond(
+        setup, ex,
+        api::failure({}, error_code::bad_message, "method not allowed"), 405,
+        {{"Allow", match.allow}});
+  }
+  auto& route = *match.route;
+  switch (route.op) {
+  case http_operation::metrics:
+  case http_operation::health: return serve_plain(setup, route.op, req, ex);
+  case http_operation::get_task:
+    return serve_task(sys, setup, std::move(principal), match.task_id, ex);
+  case http_operation::events:
+    return serve_events(sys, setup, std::move(principal), match.task_id, req,
+                        ex);
+  default: break;
+  }
+  auto decoded = to_command(route, match, req, setup.limits);
+  if (auto* r = std::get_if<refusal>(&decoded))
+    return respond(setup, ex, std::move(r->reply), r->status);
+  sys.spawn([setup, ex, sc = make_scope(setup, std::move(principal)),
+             cmd = std::get<protocol::command>(std::move(decoded))](
+                caf::event_based_actor* self) {
+    api::run(self, sc, cmd, [self, setup, ex](api::reply r) {
+      respond(setup, ex, std::move(r));
+      self->quit();
+    });
+  });
+}
+
+} // namespace switchboard::http
