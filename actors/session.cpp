@@ -20,6 +20,9 @@ using protocol::message_type;
 using protocol::message_writer;
 using self_ptr = session_actor::stateful_pointer<session_state>;
 
+constexpr auto going_away = to_uint(protocol::close_code::going_away);
+constexpr auto try_again_later = to_uint(protocol::close_code::try_again_later);
+
 // Counts a message of `type` sent to this connection.
 void count(self_ptr self, std::string_view type) {
   if (auto& m = self->state.setup.metrics; m && !self->state.closed)
@@ -54,7 +57,7 @@ void write(self_ptr self, std::vector<protocol::frame> fs) {
 void close_now(self_ptr self) {
   auto& st = self->state;
   if (!st.closed && st.close_code != 0)
-    st.setup.conn->close(st.close_code, st.close_code == 1001
+    st.setup.conn->close(st.close_code, st.close_code == going_away
                                             ? "server shutting down"
                                             : "closed by the server");
 }
@@ -144,7 +147,7 @@ void deliver(self_ptr self, std::vector<protocol::frame> fs,
   auto& conn = *st.setup.conn;
   if (st.closed)
     return;
-  if (st.close_code == 1013)
+  if (st.close_code == try_again_later)
     fs.clear();
   // Replies never wait behind queued events. Events that fit below half the
   // queue bound join them in one hand-off; the rest waits in the outbox (a
@@ -168,8 +171,8 @@ void deliver(self_ptr self, std::vector<protocol::frame> fs,
     if (st.outbox_bytes + (*i)->size() > 16 * conn.max_queued_bytes()) {
       st.outbox.clear();
       st.outbox_bytes = 0;
-      st.close_code = 1013;
-      conn.close(1013, "slow consumer");
+      st.close_code = try_again_later;
+      conn.close(try_again_later, "slow consumer");
       return;
     }
     st.outbox_bytes += (*i)->size();
@@ -466,7 +469,7 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
     announce_shutdown(self, st.setup.status->grace_ms);
     write_error(self, {}, error_code::shutting_down,
                 "the server is shutting down");
-    st.setup.conn->close(1001, "server shutting down");
+    st.setup.conn->close(going_away, "server shutting down");
   }
   return {
       [=](text_atom, std::string& text) {

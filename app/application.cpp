@@ -10,6 +10,7 @@
 #include "flows/catalog.hpp"
 #include "metrics/registry.hpp"
 #include "metrics/transport.hpp"
+#include "protocol/message_type.hpp"
 #include "registry/tool_registry.hpp"
 #include "tools/builtin.hpp"
 #include "tools/worker_pool.hpp"
@@ -163,7 +164,7 @@ void application::drain() {
   }
   // Sessions close after writing what they hold, so every subscriber gets
   // every event up to each task's terminal one.
-  d.gw->close_sessions(1001);
+  d.gw->close_sessions(to_uint(protocol::close_code::going_away));
   d.gw->wait_sessions_closed(std::chrono::seconds(2));
 }
 

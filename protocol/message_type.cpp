@@ -24,4 +24,16 @@ std::string_view to_string(message_type x) {
   return "unknown";
 }
 
+std::string_view to_string(close_code x) {
+  switch (x) {
+  case close_code::normal: return "normal";
+  case close_code::going_away: return "going_away";
+  case close_code::policy: return "policy";
+  case close_code::too_large: return "too_large";
+  case close_code::internal: return "internal";
+  case close_code::try_again_later: return "try_again_later";
+  }
+  return "unknown";
+}
+
 } // namespace switchboard::protocol

@@ -75,6 +75,9 @@ inline constexpr std::array<close_code, 6> all_close_codes{
     close_code::too_large, close_code::internal,   close_code::try_again_later,
 };
 
+/// Returns the name of `x`, e.g. "try_again_later".
+std::string_view to_string(close_code x);
+
 /// Returns the numeric value of `x` as sent on the wire.
 constexpr uint16_t to_uint(close_code x) {
   return static_cast<uint16_t>(x);

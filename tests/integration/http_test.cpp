@@ -431,3 +431,81 @@ TEST_CASE("finished tasks stay queryable for the retention period",
   CHECK(gone.status == 404);
   CHECK(code_of(gone) == "unknown_task");
 }
+
+TEST_CASE("both doors answer the same command with the same reply",
+          "[http][ws][errors]") {
+  http_fixture f;
+  test::ws_client ws;
+  REQUIRE(ws.connect(f.server.port()));
+  ws.read_json();
+  auto task = f.start("ticker", R"({"steps":1000,"interval_ms":50})");
+  struct probe {
+    std::string ws;     // the WebSocket message, without type and id
+    std::string method; // the HTTP request
+    std::string target;
+    std::string body;
+    std::string code; // expected: an error code, or "" for success
+  };
+  std::vector<probe> probes = {
+      {R"("type":"start","task":"nope")", "POST", "/api/tasks",
+       R"({"task":"nope"})", "unknown_task_kind"},
+      {R"("type":"start","task":"ticker","params":3)", "POST", "/api/tasks",
+       R"({"task":"ticker","params":3})", "invalid_params"},
+      {R"("type":"start","task":"ticker","params":{"steps":-1})", "POST",
+       "/api/tasks", R"({"task":"ticker","params":{"steps":-1}})",
+       "invalid_params"},
+      {R"("type":"stop","task_id":"t-nope")", "POST", "/api/tasks/t-nope/stop",
+       "{}", "unknown_task"},
+      {R"("type":"input","task_id":"t-nope","request_id":"r","value":1)",
+       "POST", "/api/tasks/t-nope/input", R"({"request_id":"r","value":1})",
+       "unknown_task"},
+      {R"("type":"input","task_id":")" + task + R"(","request_id":"r")",
+       "POST", "/api/tasks/" + task + "/input", R"({"request_id":"r"})",
+       "bad_message"},
+      {R"("type":"input","task_id":")" + task +
+           R"(","request_id":"r","value":1)",
+       "POST", "/api/tasks/" + task + "/input", R"({"request_id":"r","value":1})",
+       "no_pending_input"},
+      {R"("type":"call_tool","call_id":"c","tool":"no.such","args":{})", "POST",
+       "/api/tools/no.such/call", R"({"call_id":"c","args":{}})",
+       "unknown_tool"},
+      {R"("type":"call_tool","call_id":"c","tool":"fs.hash","args":{"path":7})",
+       "POST", "/api/tools/fs.hash/call", R"({"call_id":"c","args":{"path":7}})",
+       "invalid_args"},
+      {R"("type":"call_tool","call_id":"c","tool":"fs.hash")", "POST",
+       "/api/tools/fs.hash/call", R"({"call_id":"c"})", "invalid_args"},
+      {R"("type":"list_tasks","limit":0)", "GET", "/api/tasks?limit=0", "",
+       "bad_message"},
+      {R"("type":"list_tasks","limit":2)", "GET", "/api/tasks?limit=2", "", ""},
+      {R"("type":"list_tools")", "GET", "/api/tools", "", ""},
+      {R"("type":"list_kinds")", "GET", "/api/kinds", "", ""},
+      {R"("type":"call_tool","call_id":"c","tool":"fs.hash","args":{"path":"docs/readme.md"})",
+       "POST", "/api/tools/fs.hash/call",
+       R"({"call_id":"c","args":{"path":"docs/readme.md"}})", ""},
+  };
+  int n = 0;
+  for (auto& p : probes) {
+    auto id = "p" + std::to_string(n++);
+    INFO(p.method << " " << p.target << " / " << p.ws);
+    auto w = ws.request("{" + p.ws + R"(,"id":")" + id + "\"}", id);
+    auto h = test::request(f.server.port(), p.method, p.target, p.body,
+                           {{"Content-Type", "application/json"}});
+    auto hd = http_fixture::parse(h.body);
+    if (p.code.empty()) {
+      CHECK(h.status == 200);
+      CHECK(test::type_of(hd) == test::type_of(w));
+      CHECK(test::type_of(w) != "error");
+      continue;
+    }
+    REQUIRE(test::type_of(w) == "error");
+    CHECK(std::string{w["code"].GetString()} == p.code);
+    CHECK(code_of(h) == p.code);
+    // The message is the same text on both doors.
+    CHECK(std::string{hd["message"].GetString()} == w["message"].GetString());
+    CHECK(h.status != 200);
+  }
+  // Still serving.
+  CHECK(f.get("/healthz").status == 200);
+  CHECK(ws.request(R"({"type":"ping","id":"last"})", "last")["type"] ==
+        "pong");
+}

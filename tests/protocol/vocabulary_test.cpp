@@ -1,6 +1,6 @@
-// The protocol's vocabulary has one home in C++ (protocol/event_type.hpp,
-// protocol/task_status.hpp); the web UI's copy in web/src/protocol.ts must
-// name exactly the same event types and states.
+// The protocol's vocabulary has one home in C++ (protocol/command.hpp,
+// message_type.hpp, event_type.hpp, task_status.hpp, error_code.hpp); the web
+// UI's copy in web/src/protocol.ts must name exactly the same things.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -9,7 +9,10 @@
 #include <sstream>
 #include <string>
 
+#include "protocol/command.hpp"
+#include "protocol/error_code.hpp"
 #include "protocol/event_type.hpp"
+#include "protocol/message_type.hpp"
 #include "protocol/task_status.hpp"
 
 using namespace switchboard::protocol;
@@ -67,4 +70,35 @@ TEST_CASE("the web UI names the same event types and task states",
     states.emplace(to_string(x));
   CHECK(quoted_between(ts, "TASK_EVENT_TYPES = [", "]") == events);
   CHECK(quoted_between(ts, "type TaskStateName =", "export") == states);
+}
+
+TEST_CASE("the web UI names the same messages, error codes and close codes",
+          "[protocol][vocabulary][web]") {
+  auto ts =
+      read_file(std::string{SWITCHBOARD_SOURCE_DIR} + "/web/src/protocol.ts");
+  std::set<std::string> commands, messages, codes, closes;
+  for (auto x : all_command_types) {
+    commands.emplace(to_string(x));
+    CHECK(command_type_from_string(to_string(x)) == x);
+  }
+  for (auto x : all_message_types)
+    messages.emplace(to_string(x));
+  for (auto i = 1; i <= static_cast<int>(error_code::tool_timeout); ++i) {
+    auto x = static_cast<error_code>(i);
+    codes.emplace(to_string(x));
+    CHECK(error_code_from_string(to_string(x)) == x);
+  }
+  CHECK(quoted_between(ts, "CLIENT_MESSAGE_TYPES = [", "]") == commands);
+  CHECK(quoted_between(ts, "SERVER_MESSAGE_TYPES = [", "]") == messages);
+  CHECK(quoted_between(ts, "ERROR_CODES = [", "]") == codes);
+  auto from = ts.find("CLOSE_CODES = {");
+  REQUIRE(from != std::string::npos);
+  auto part = ts.substr(from, ts.find('}', from) - from);
+  std::set<std::string> ts_closes;
+  std::regex entry{"([a-z_]+): ([0-9]+)"};
+  for (std::sregex_iterator i{part.begin(), part.end(), entry}, e; i != e; ++i)
+    ts_closes.insert((*i)[1].str() + "=" + (*i)[2].str());
+  for (auto x : all_close_codes)
+    closes.insert(std::string{to_string(x)} + "=" + std::to_string(to_uint(x)));
+  CHECK(ts_closes == closes);
 }

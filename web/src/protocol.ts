@@ -27,6 +27,83 @@ export const TASK_EVENT_TYPES = [
   'stopped',
 ] as const
 
+/** Messages a client sends (PROTOCOL.md, "Client to server"). */
+export const CLIENT_MESSAGE_TYPES = [
+  'start',
+  'stop',
+  'input',
+  'list_tools',
+  'call_tool',
+  'subscribe',
+  'unsubscribe',
+  'list_tasks',
+  'list_kinds',
+  'ping',
+] as const
+
+export type ClientMessageType = (typeof CLIENT_MESSAGE_TYPES)[number]
+
+/** Server messages that are not task events, and the HTTP API's bodies. */
+export const SERVER_MESSAGE_TYPES = [
+  'hello',
+  'heartbeat',
+  'pong',
+  'start_success',
+  'stop_success',
+  'input_success',
+  'subscribe_success',
+  'unsubscribe_success',
+  'tools',
+  'tool_result',
+  'tasks',
+  'kinds',
+  'shutdown',
+  'error',
+  'task',
+  'snapshot',
+] as const
+
+export type ServerMessageType = (typeof SERVER_MESSAGE_TYPES)[number]
+
+/** Error codes of `error` messages (PROTOCOL.md, "Errors"). */
+export const ERROR_CODES = [
+  'bad_json',
+  'bad_message',
+  'unknown_type',
+  'too_large',
+  'unauthorized',
+  'forbidden',
+  'rate_limited',
+  'overloaded',
+  'shutting_down',
+  'unknown_task_kind',
+  'invalid_params',
+  'unknown_task',
+  'no_pending_input',
+  'invalid_input',
+  'unknown_tool',
+  'invalid_args',
+  'duplicate_call_id',
+  'tool_failed',
+  'timeout',
+  'node_lost',
+  'events_expired',
+  'internal',
+  'tool_timeout',
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+/** WebSocket close codes the server sends (PROTOCOL.md, "Close codes"). */
+export const CLOSE_CODES = {
+  normal: 1000,
+  going_away: 1001,
+  policy: 1008,
+  too_large: 1009,
+  internal: 1011,
+  try_again_later: 1013,
+} as const
+
 /**
  * The coalescing mode the UI asks for on `start`, `subscribe` and SSE
  * (`?coalesce=`): while it is behind, the server sends only the latest of each
