@@ -112,12 +112,305 @@ export const CLOSE_CODES = {
  */
 export const COALESCE = 'progress'
 
-export interface TaskEvent {
-  type: string
+// ---------------------------------------------------------------- task events
+
+/** A task event's type: one of TASK_EVENT_TYPES. */
+export type TaskEventType = (typeof TASK_EVENT_TYPES)[number]
+
+/** What every task event carries (PROTOCOL.md, "Task events"). */
+export interface TaskEventBase<T extends TaskEventType = TaskEventType> {
+  type: T
   task_id: string
+  /** 1, 2, 3, … without gaps. */
   seq: number
+  /** Unix ms. */
   ts: number
-  [field: string]: unknown
+}
+
+export interface TaskStartedEvent extends TaskEventBase<'started'> {
+  task: string
+  /** With defaults filled in. */
+  params: Record<string, unknown>
+}
+
+export interface TaskProgressEvent extends TaskEventBase<'progress'> {
+  step: number
+  /** null when unknown. */
+  total: number | null
+  message: string
+  /** How many earlier progress events this one replaces (coalescing only). */
+  skipped?: number
+}
+
+export interface TaskLogEvent extends TaskEventBase<'log'> {
+  level: string
+  message: string
+}
+
+export interface TaskToolCallEvent extends TaskEventBase<'tool_call'> {
+  call_id: string
+  tool: string
+  args: Record<string, unknown>
+}
+
+export interface TaskToolResultEvent extends TaskEventBase<'tool_result'> {
+  call_id: string
+  ok: boolean
+  /** When ok; over 64 KiB replaced by {"truncated":true,"bytes":N}. */
+  result?: unknown
+  /** When not ok. */
+  error?: { code: string; message: string }
+}
+
+export interface TaskInputRequestEvent extends TaskEventBase<'input_request'> {
+  request_id: string
+  prompt: string
+  schema: JsonSchema
+  timeout_ms: number
+}
+
+export interface TaskInputReceivedEvent extends TaskEventBase<'input_received'> {
+  request_id: string
+  value: unknown
+}
+
+/** Terminal: state completed. */
+export interface TaskResultEvent extends TaskEventBase<'result'> {
+  data: unknown
+}
+
+/** Terminal: state failed. */
+export interface TaskErrorEvent extends TaskEventBase<'error'> {
+  /** One of ERROR_CODES. */
+  code: string
+  message: string
+}
+
+/** Terminal: state cancelled. */
+export interface TaskStoppedEvent extends TaskEventBase<'stopped'> {
+  reason: string
+}
+
+/** One event of a task's log, discriminated by `type`. */
+export type TaskEvent =
+  | TaskStartedEvent
+  | TaskProgressEvent
+  | TaskLogEvent
+  | TaskToolCallEvent
+  | TaskToolResultEvent
+  | TaskInputRequestEvent
+  | TaskInputReceivedEvent
+  | TaskResultEvent
+  | TaskErrorEvent
+  | TaskStoppedEvent
+
+/** The event of one type, e.g. TaskEventOf<'progress'>. */
+export type TaskEventOf<T extends TaskEventType> = Extract<TaskEvent, { type: T }>
+
+// Compile-time check: every name in TASK_EVENT_TYPES has its interface above.
+type AssertTrue<T extends true> = T
+type EveryEventTypeHasAnInterface = AssertTrue<
+  [TaskEventType] extends [TaskEvent['type']] ? true : false
+>
+
+/** The task states as a list, for narrowing (the same names as TaskStateName). */
+const TASK_STATE_LIST = ['running', 'waiting_input', 'completed', 'failed', 'cancelled'] as const
+type EveryTaskStateIsListed = AssertTrue<
+  [TaskStateName] extends [(typeof TASK_STATE_LIST)[number]] ? true : false
+>
+const TASK_STATE_SET: ReadonlySet<unknown> = new Set(TASK_STATE_LIST)
+
+export function isTaskStateName(v: unknown): v is TaskStateName {
+  return TASK_STATE_SET.has(v)
+}
+
+// ---------------------------------------------------------------- client messages
+
+/** `coalesce` of start and subscribe. */
+export type Coalesce = typeof COALESCE
+
+/** Messages a client sends; each may carry an `id` its reply echoes. */
+export type ClientMessage = { id?: string | number } & (
+  | { type: 'start'; task: string; params?: Record<string, unknown>; coalesce?: Coalesce }
+  | { type: 'stop'; task_id: string; reason?: string }
+  | { type: 'input'; task_id: string; request_id: string; value: unknown }
+  | { type: 'list_tools' }
+  | { type: 'call_tool'; call_id: string; tool: string; args: Record<string, unknown> }
+  | { type: 'subscribe'; task_id: string; after?: number; coalesce?: Coalesce }
+  | { type: 'unsubscribe'; task_id: string }
+  | { type: 'list_tasks'; limit?: number; cursor?: string }
+  | { type: 'list_kinds' }
+  | { type: 'ping' }
+)
+
+// ---------------------------------------------------------------- server messages
+
+/** A direct reply echoes the command's `id` as `reply_to`. */
+export interface Correlated {
+  reply_to?: string | number
+}
+
+export interface HelloMessage {
+  type: 'hello'
+  protocol: number
+  session_id: string
+  heartbeat_ms: number
+  server: string
+}
+
+export interface HeartbeatMessage {
+  type: 'heartbeat'
+  ts: number
+}
+
+export interface PongMessage extends Correlated {
+  type: 'pong'
+  ts: number
+}
+
+export interface StartSuccess extends Correlated {
+  type: 'start_success'
+  task_id: string
+  task: string
+  /** The path of the task's SSE stream. */
+  events: string
+}
+
+export interface StopSuccess extends Correlated {
+  type: 'stop_success'
+  task_id: string
+  state: TaskStateName
+}
+
+export interface InputSuccess extends Correlated {
+  type: 'input_success'
+  task_id: string
+  request_id: string
+}
+
+export interface SubscribeSuccess extends Correlated {
+  type: 'subscribe_success'
+  task_id: string
+  state: TaskStateName
+}
+
+export interface UnsubscribeSuccess extends Correlated {
+  type: 'unsubscribe_success'
+  task_id: string
+}
+
+export interface ToolsMessage extends Correlated {
+  type: 'tools'
+  tools: ToolInfo[]
+}
+
+export interface ToolResultMessage extends Correlated {
+  type: 'tool_result'
+  call_id: string
+  result: unknown
+}
+
+export interface TasksMessage extends Correlated {
+  type: 'tasks'
+  tasks: TaskSummary[]
+  next_cursor?: string
+}
+
+export interface KindsMessage extends Correlated {
+  type: 'kinds'
+  kinds: KindInfo[]
+}
+
+export interface ShutdownMessage {
+  type: 'shutdown'
+  grace_ms: number
+}
+
+/** Reserved for clusters: the tool registry changed. */
+export interface ToolsChangedMessage {
+  type: 'tools_changed'
+  tools: ToolInfo[]
+}
+
+/** A command's failure (with reply_to), or a notice such as events_expired
+ * (then with the task_id it concerns), or an HTTP error body. */
+export interface ErrorMessage extends Correlated {
+  type: 'error'
+  /** One of ERROR_CODES. */
+  code: string
+  message: string
+  task_id?: string
+}
+
+/** A task's snapshot: GET /api/tasks/ID, and SSE `event: snapshot`. */
+export interface TaskSnapshot {
+  type: 'task'
+  task_id: string
+  task: string
+  state: TaskStateName
+  params: Record<string, unknown>
+  created_ms: number
+  last_seq: number
+  progress: { step: number; total: number | null; message: string } | null
+  pending_input: { request_id: string; prompt: string; schema: JsonSchema; timeout_ms: number } | null
+  /** completed */
+  result?: unknown
+  /** failed */
+  error?: { code: string; message: string }
+  /** cancelled */
+  stopped?: { reason: string }
+}
+
+/** What a reducer takes from a snapshot: the task_id, and any other field present. */
+export type SnapshotLike = Pick<TaskSnapshot, 'task_id'> & Partial<TaskSnapshot>
+
+/** Every message the server sends that is not a task event. */
+export type ServerMessage =
+  | HelloMessage
+  | HeartbeatMessage
+  | PongMessage
+  | StartSuccess
+  | StopSuccess
+  | InputSuccess
+  | SubscribeSuccess
+  | UnsubscribeSuccess
+  | ToolsMessage
+  | ToolResultMessage
+  | TasksMessage
+  | KindsMessage
+  | ShutdownMessage
+  | ToolsChangedMessage
+  | ErrorMessage
+  | TaskSnapshot
+
+// ---------------------------------------------------------------- narrowing
+
+/** A JSON object (not null, not an array). */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** A message with a string `type`: what the server's messages have in common.
+ * Its other fields are as the protocol says but not checked here; readers
+ * still coerce what they take. */
+export function isServerMessage(v: unknown): v is ServerMessage {
+  return isRecord(v) && typeof v.type === 'string'
+}
+
+/** True for a message that is a task event (it has task_id and seq). */
+export function isTaskEvent(v: unknown): v is TaskEvent {
+  return isRecord(v) && typeof v.task_id === 'string' && typeof v.seq === 'number'
+}
+
+/** Field `key` of a reply expected to be an `M`, or undefined when the reply
+ * is not an object. The key is checked against M; the value is not. */
+export function replyField<M extends object>(reply: unknown, key: keyof M & string): unknown {
+  return isRecord(reply) ? reply[key] : undefined
+}
+
+/** `v` when it is an array (its elements as the protocol describes them), else []. */
+export function listOf<T>(v: unknown): T[] {
+  return Array.isArray(v) ? (v as T[]) : []
 }
 
 export type JsonSchema = {

@@ -2,7 +2,14 @@
 // task views: every event and snapshot from either transport goes through
 // here, strictly by seq. useAgentStream keeps the map reactive; these
 // functions know nothing of sockets, timers or Vue.
-import { TERMINAL_STATES, type JsonSchema, type TaskEvent, type TaskStateName } from '../protocol'
+import {
+  TERMINAL_STATES,
+  isTaskEvent,
+  type JsonSchema,
+  type SnapshotLike,
+  type TaskEvent,
+  type TaskStateName,
+} from '../protocol'
 
 export interface PendingInput {
   request_id: string
@@ -61,10 +68,8 @@ export function isTerminal(t: TaskView): boolean {
   return TERMINAL_STATES.has(t.state)
 }
 
-/** True for a message that is a task event (it has task_id and seq). */
-export function isTaskEvent(msg: any): msg is TaskEvent {
-  return !!msg && typeof msg.task_id === 'string' && typeof msg.seq === 'number'
-}
+// A message is a task event when it has task_id and seq (protocol.ts).
+export { isTaskEvent }
 
 /** Applies one task event; returns false when its seq was already seen. */
 export function applyEvent(tasks: TaskMap, ev: TaskEvent): boolean {
@@ -77,8 +82,8 @@ export function applyEvent(tasks: TaskMap, ev: TaskEvent): boolean {
   t.events.push(ev)
   switch (ev.type) {
     case 'started':
-      t.kind = (ev.task as string) ?? t.kind
-      t.params = (ev.params as Record<string, unknown>) ?? null
+      t.kind = ev.task ?? t.kind
+      t.params = ev.params ?? null
       if (t.state === 'unknown') t.state = 'running'
       break
     case 'progress':
@@ -93,7 +98,7 @@ export function applyEvent(tasks: TaskMap, ev: TaskEvent): boolean {
       t.pendingInput = {
         request_id: String(ev.request_id),
         prompt: String(ev.prompt ?? ''),
-        schema: (ev.schema as JsonSchema) ?? {},
+        schema: ev.schema ?? {},
         timeout_ms: ev.timeout_ms == null ? null : Number(ev.timeout_ms),
       }
       t.state = 'waiting_input'
@@ -118,17 +123,18 @@ export function applyEvent(tasks: TaskMap, ev: TaskEvent): boolean {
       t.state = 'cancelled'
       break
     default:
+      // A type this client does not know (the event is kept in the log).
       if (t.state === 'unknown') t.state = 'running'
   }
   return true
 }
 
 /** Applies a snapshot (GET /api/tasks/ID or SSE `snapshot`). */
-export function applySnapshot(tasks: TaskMap, s: Record<string, any>): void {
+export function applySnapshot(tasks: TaskMap, s: SnapshotLike): void {
   const t = ensureTask(tasks, String(s.task_id))
   if (s.task) t.kind = s.task
   if (s.params) t.params = s.params
-  if (s.state) t.state = s.state as TaskStateName
+  if (s.state) t.state = s.state
   if (s.progress) t.progress = s.progress
   if ('pending_input' in s) t.pendingInput = s.pending_input ?? null
   if ('result' in s) t.result = s.result
