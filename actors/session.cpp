@@ -258,6 +258,7 @@ void on_subscribed(self_ptr self, const std::string& task_id, task_actor handle,
   std::vector<protocol::frame> first;
   first.push_back(protocol::make_frame(std::move(reply.body)));
   auto& entry = self->state.subscriptions[task_id];
+  SB_CHECK(entry.pending > 0);
   --entry.pending;
   if (entry.generation != generation) {
     // Unsubscribed since: the task dropped this sink already.

@@ -17,7 +17,10 @@ using protocol::task_status;
 namespace {
 
 // Returns the progress event `f` with `"skipped": n` added.
+// (The encoder wrote `f` as one object; splicing a field in saves encoding
+// the event again.)
 protocol::frame with_skipped(const protocol::frame& f, uint64_t n) {
+  SB_CHECK(f && !f->empty() && f->back() == '}');
   std::string text{*f, 0, f->size() - 1}; // Without the closing brace.
   text += ",\"skipped\":";
   text += std::to_string(n);
@@ -44,6 +47,8 @@ void task_state::collect(subscriber& s, std::vector<event_frame>& out) {
   if (s.sent >= last_seq())
     return;
   auto first = events.front().seq;
+  // `push` handles a subscriber behind the log (a gap) before collecting.
+  SB_CHECK(s.sent + 1 >= first);
   // Coalescing applies only to a subscriber that cannot take everything
   // pending now: one that keeps up sees every event.
   auto thin = s.coalesce && last_seq() - s.sent > s.credit;
@@ -123,9 +128,13 @@ void task_state::progress(int64_t step, int64_t total,
       w.num("total", total);
     w.str("message", message);
   });
-  progress_json = "{\"step\":" + std::to_string(step) + ",\"total\":" +
-                  (total < 0 ? std::string{"null"} : std::to_string(total)) +
-                  ",\"message\":" + protocol::quote(message) + "}";
+  protocol::object_writer p;
+  p.num("step", step);
+  if (total < 0)
+    p.null("total");
+  else
+    p.num("total", total);
+  progress_json = p.str("message", message).finish();
 }
 
 void task_state::log(std::string_view level, std::string_view message) {
@@ -160,8 +169,10 @@ void task_state::call_tool(std::string tool, std::string args,
                    static_cast<rapidjson::SizeType>(reply.message.size()));
         raw.EndObject();
       } else if (reply.result.size() > setup.limits.max_event_result_bytes) {
-        w.raw("result", "{\"truncated\":true,\"bytes\":" +
-                            std::to_string(reply.result.size()) + "}");
+        w.raw("result", protocol::object_writer{}
+                            .boolean("truncated", true)
+                            .unum("bytes", reply.result.size())
+                            .finish());
       } else {
         w.raw("result", reply.result);
       }
@@ -314,15 +325,17 @@ void task_state::finish() {
     end(
         event_type::stopped, task_status::cancelled,
         [&](message_writer& w) { w.str("reason", reason); },
-        "{\"reason\":" + protocol::quote(reason) + "}");
+        protocol::object_writer{}.str("reason", reason).finish());
   } else if (failure) {
     auto code = protocol::to_string(failure->code);
     auto msg = failure->message;
     end(
         event_type::error, task_status::failed,
         [&](message_writer& w) { w.str("code", code).str("message", msg); },
-        "{\"code\":" + protocol::quote(code) +
-            ",\"message\":" + protocol::quote(msg) + "}");
+        protocol::object_writer{}
+            .str("code", code)
+            .str("message", msg)
+            .finish());
   } else {
     if (result.empty())
       result = "null";

@@ -1,4 +1,5 @@
 #include "flows/audit.hpp"
+#include "protocol/encoder.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -76,8 +77,11 @@ flow run_audit(context& ctx) {
     files.push_back(path);
   } else {
     ctx.progress(0, -1, "listing files");
-    std::string args = "{\"path\":" + protocol::quote(path) +
-                       ",\"recursive\":true,\"max_entries\":100000}";
+    auto args = protocol::object_writer{}
+                    .str("path", path)
+                    .boolean("recursive", true)
+                    .num("max_entries", 100000)
+                    .finish();
     auto reply = co_await ctx.call_tool("fs.list", std::move(args));
     if (!reply.ok)
       throw flow_failure{protocol::error_code::tool_failed,
@@ -115,13 +119,14 @@ flow run_audit(context& ctx) {
   auto batch = batch_size(files.size());
   for (size_t i = 0; i < files.size(); i += batch) {
     auto end = std::min(files.size(), i + batch);
-    std::string args = "{\"paths\":[";
-    for (auto j = i; j < end; ++j) {
-      if (j > i)
-        args += ',';
-      args += protocol::quote(files[j]);
-    }
-    args += "],\"large_file_bytes\":" + std::to_string(large) + "}";
+    protocol::object_writer a;
+    auto& paths = a.key("paths").writer();
+    paths.StartArray();
+    for (auto j = i; j < end; ++j)
+      paths.String(files[j].data(),
+                   static_cast<rapidjson::SizeType>(files[j].size()));
+    paths.EndArray();
+    auto args = a.num("large_file_bytes", large).finish();
     auto reply = co_await ctx.call_tool("secrets.scan", std::move(args));
     if (!reply.ok)
       throw flow_failure{protocol::error_code::tool_failed,
@@ -153,16 +158,20 @@ flow run_audit(context& ctx) {
   }
   findings.EndArray();
   skipped.EndArray();
-  std::string result = "{\"files_scanned\":" + std::to_string(files_scanned) +
-                       ",\"bytes_scanned\":" + std::to_string(bytes_scanned) +
-                       ",\"findings\":" + findings_buf.GetString() +
-                       ",\"counts\":{\"high\":" + std::to_string(high) +
-                       ",\"medium\":" + std::to_string(medium) +
-                       ",\"low\":" + std::to_string(low) + "}" +
-                       ",\"skipped\":" + skipped_buf.GetString() +
-                       ",\"skipped_count\":" + std::to_string(skipped_count) +
-                       "}";
-  co_return result;
+  co_return protocol::object_writer{}
+      .num("files_scanned", files_scanned)
+      .num("bytes_scanned", bytes_scanned)
+      .raw("findings",
+           std::string_view{findings_buf.GetString(), findings_buf.GetSize()})
+      .raw("counts", protocol::object_writer{}
+                         .num("high", high)
+                         .num("medium", medium)
+                         .num("low", low)
+                         .finish())
+      .raw("skipped",
+           std::string_view{skipped_buf.GetString(), skipped_buf.GetSize()})
+      .num("skipped_count", skipped_count)
+      .finish();
 }
 
 flow_kind audit_kind() {

@@ -1,4 +1,5 @@
 #include "flows/catalog.hpp"
+#include "protocol/encoder.hpp"
 
 #include "flows/audit.hpp"
 #include "flows/ticker.hpp"
@@ -19,15 +20,19 @@ const std::vector<flow_kind>& catalog() {
 
 const std::string& kinds_json() {
   static const std::string json = [] {
-    std::string result = "[";
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+    w.StartArray();
     for (auto& k : catalog()) {
-      if (result.size() > 1)
-        result += ',';
-      result += "{\"name\":" + protocol::quote(k.name) +
-                ",\"description\":" + protocol::quote(k.description) +
-                ",\"params_schema\":" + k.params_schema + "}";
+      auto kind = protocol::object_writer{}
+                      .str("name", k.name)
+                      .str("description", k.description)
+                      .raw("params_schema", k.params_schema)
+                      .finish();
+      w.RawValue(kind.data(), kind.size(), rapidjson::kObjectType);
     }
-    return result + "]";
+    w.EndArray();
+    return std::string{buf.GetString(), buf.GetSize()};
   }();
   return json;
 }

@@ -1,4 +1,5 @@
 #include "flows/ticker.hpp"
+#include "protocol/encoder.hpp"
 
 #include <chrono>
 
@@ -15,7 +16,7 @@ flow run_ticker(context& ctx) {
       co_await ctx.sleep(interval);
     ctx.progress(i, steps, "tick " + std::to_string(i));
   }
-  co_return "{\"steps\":" + std::to_string(steps) + "}";
+  co_return protocol::object_writer{}.num("steps", steps).finish();
 }
 
 } // namespace

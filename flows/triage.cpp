@@ -81,11 +81,15 @@ flow run_triage(context& ctx) {
     out.EndObject();
   }
   out.EndArray();
-  co_return "{\"decisions\":" + std::string{buf.GetString()} +
-      ",\"counts\":{\"fix\":" + std::to_string(fix) +
-      ",\"accept\":" + std::to_string(accept) +
-      ",\"false_positive\":" + std::to_string(false_positive) + "}" +
-      ",\"skipped\":" + protocol::to_json(audit["skipped"]) + "}";
+  co_return protocol::object_writer{}
+      .raw("decisions", std::string_view{buf.GetString(), buf.GetSize()})
+      .raw("counts", protocol::object_writer{}
+                         .num("fix", fix)
+                         .num("accept", accept)
+                         .num("false_positive", false_positive)
+                         .finish())
+      .raw("skipped", protocol::to_json(audit["skipped"]))
+      .finish();
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 #include "actors/sse_stream.hpp"
 #include "api/commands.hpp"
 #include "protocol/decoder.hpp"
+#include "protocol/encoder.hpp"
 #include "protocol/http_routes.hpp"
 
 namespace switchboard::http {
@@ -208,13 +209,17 @@ void serve_task(caf::actor_system& sys, const api_setup& setup,
 // scrape after it is serialized, so it does not count itself).
 void serve_plain(const api_setup& setup, http_operation op,
                  const http_request& req, const http_exchange_ptr& ex) {
-  http_response res{200, "application/json", "{\"status\":\"ok\"}", {}};
+  http_response res{200, "application/json", {}, {}};
   if (op == http_operation::metrics) {
     res.content_type = metrics::registry::content_type;
     res.body = setup.metrics->serialize();
-  } else if (req.path == "/readyz" && setup.status && setup.status->draining) {
-    res.status = 503;
-    res.body = "{\"status\":\"draining\"}";
+  } else {
+    auto draining =
+        req.path == "/readyz" && setup.status && setup.status->draining;
+    res.status = draining ? 503 : 200;
+    res.body = protocol::object_writer{}
+                   .str("status", draining ? "draining" : "ok")
+                   .finish();
   }
   if (setup.metrics)
     setup.metrics->sent(metrics::channel::http, protocol::to_string(op));

@@ -12,58 +12,60 @@ rapidjson::SizeType len(std::string_view s) {
 
 } // namespace
 
-message_writer::message_writer(std::string_view type, std::string_view reply_to)
-    : writer_(buf_) {
+object_writer::object_writer() : writer_(buf_) {
   writer_.StartObject();
+}
+
+message_writer::message_writer(std::string_view type,
+                               std::string_view reply_to) {
   str("type", type);
   if (!reply_to.empty())
     raw("reply_to", reply_to);
 }
 
-message_writer& message_writer::str(std::string_view key,
-                                    std::string_view value) {
+object_writer& object_writer::str(std::string_view key,
+                                  std::string_view value) {
   writer_.Key(key.data(), len(key));
   writer_.String(value.data(), len(value));
   return *this;
 }
 
-message_writer& message_writer::num(std::string_view key, int64_t value) {
+object_writer& object_writer::num(std::string_view key, int64_t value) {
   writer_.Key(key.data(), len(key));
   writer_.Int64(value);
   return *this;
 }
 
-message_writer& message_writer::unum(std::string_view key, uint64_t value) {
+object_writer& object_writer::unum(std::string_view key, uint64_t value) {
   writer_.Key(key.data(), len(key));
   writer_.Uint64(value);
   return *this;
 }
 
-message_writer& message_writer::boolean(std::string_view key, bool value) {
+object_writer& object_writer::boolean(std::string_view key, bool value) {
   writer_.Key(key.data(), len(key));
   writer_.Bool(value);
   return *this;
 }
 
-message_writer& message_writer::null(std::string_view key) {
+object_writer& object_writer::null(std::string_view key) {
   writer_.Key(key.data(), len(key));
   writer_.Null();
   return *this;
 }
 
-message_writer& message_writer::raw(std::string_view key,
-                                    std::string_view json) {
+object_writer& object_writer::raw(std::string_view key, std::string_view json) {
   writer_.Key(key.data(), len(key));
   writer_.RawValue(json.data(), json.size(), rapidjson::kObjectType);
   return *this;
 }
 
-message_writer& message_writer::key(std::string_view key) {
+object_writer& object_writer::key(std::string_view key) {
   writer_.Key(key.data(), len(key));
   return *this;
 }
 
-std::string message_writer::finish() {
+std::string object_writer::finish() {
   writer_.EndObject();
   return {buf_.GetString(), buf_.GetSize()};
 }

@@ -14,39 +14,36 @@
 
 namespace switchboard::protocol {
 
-/// Writes one protocol message, an object that starts with `type` and, for
-/// replies, `reply_to`; fields are appended in call order.
-class message_writer {
+/// Writes one JSON object; fields are appended in call order. Everything the
+/// server writes as JSON goes through this writer (or RapidJSON's).
+class object_writer {
  public:
-  /// Starts `{"type":type` plus `"reply_to":reply_to` when `reply_to` (raw
-  /// JSON: a string literal or a number) is not empty.
-  explicit message_writer(std::string_view type,
-                          std::string_view reply_to = {});
+  /// Starts `{`.
+  object_writer();
 
-  /// Starts a message of a type of the vocabulary, as above.
-  explicit message_writer(message_type type, std::string_view reply_to = {})
-      : message_writer(to_string(type), reply_to) {}
+  object_writer(const object_writer&) = delete;
+  object_writer& operator=(const object_writer&) = delete;
 
   /// Adds a string field.
-  message_writer& str(std::string_view key, std::string_view value);
+  object_writer& str(std::string_view key, std::string_view value);
 
   /// Adds a signed integer field.
-  message_writer& num(std::string_view key, int64_t value);
+  object_writer& num(std::string_view key, int64_t value);
 
   /// Adds an unsigned integer field.
-  message_writer& unum(std::string_view key, uint64_t value);
+  object_writer& unum(std::string_view key, uint64_t value);
 
   /// Adds a boolean field.
-  message_writer& boolean(std::string_view key, bool value);
+  object_writer& boolean(std::string_view key, bool value);
 
   /// Adds a null field.
-  message_writer& null(std::string_view key);
+  object_writer& null(std::string_view key);
 
   /// Adds a field whose value is already JSON text.
-  message_writer& raw(std::string_view key, std::string_view json);
+  object_writer& raw(std::string_view key, std::string_view json);
 
   /// Adds only a key; the next value written through `writer()` is its value.
-  message_writer& key(std::string_view key);
+  object_writer& key(std::string_view key);
 
   /// Gives access to the underlying writer for arrays and nested objects.
   rapidjson::Writer<rapidjson::StringBuffer>& writer() {
@@ -59,6 +56,20 @@ class message_writer {
  private:
   rapidjson::StringBuffer buf_;
   rapidjson::Writer<rapidjson::StringBuffer> writer_;
+};
+
+/// Writes one protocol message: an object that starts with `type` and, for
+/// replies, `reply_to`.
+class message_writer : public object_writer {
+ public:
+  /// Starts `{"type":type` plus `"reply_to":reply_to` when `reply_to` (raw
+  /// JSON: a string literal or a number) is not empty.
+  explicit message_writer(std::string_view type,
+                          std::string_view reply_to = {});
+
+  /// Starts a message of a type of the vocabulary, as above.
+  explicit message_writer(message_type type, std::string_view reply_to = {})
+      : message_writer(to_string(type), reply_to) {}
 };
 
 /// Returns the `hello` message sent on connect.

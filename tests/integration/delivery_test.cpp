@@ -136,13 +136,7 @@ std::string upgrade(uint16_t port) {
          "Sec-WebSocket-Version: 13\r\n\r\n";
 }
 
-double metric(uint16_t port, const std::string& series) {
-  auto body = test::request(port, "GET", "/metrics", {}, {}, 60s).body;
-  auto at = body.find("\n" + series + " ");
-  if (at == std::string::npos)
-    return -1;
-  return std::stod(body.substr(at + series.size() + 2));
-}
+using test::metric;
 
 // Reads task `id`'s events on `c` until its result, checking that seqs run
 // 1, 2, 3... without a gap or a repeat (other messages are skipped); calls

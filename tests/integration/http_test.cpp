@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "protocol/json.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/fixture_tree.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
@@ -230,7 +231,12 @@ TEST_CASE("resume with Last-Event-ID loses and repeats nothing",
     sse.stream.close();
   }
   // Let the task move on while disconnected.
-  std::this_thread::sleep_for(100ms);
+  CHECK(test::eventually([&] {
+    auto snap = f.get("/api/tasks/" + id);
+    return snap.status == 200 &&
+           http_fixture::parse(snap.body)["last_seq"].GetUint64() >
+               std::stoull(last_id) + 2;
+  }));
   sse_reader sse;
   REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events",
                           {{"Last-Event-ID", last_id}}) == 200);
@@ -416,17 +422,19 @@ TEST_CASE("finished tasks stay queryable for the retention period",
           "[http][retention]") {
   http_fixture f{{"--retention-ms=500"}};
   auto id = f.start("ticker", R"({"steps":1,"interval_ms":1})");
-  std::this_thread::sleep_for(100ms);
-  auto snap = f.get("/api/tasks/" + id);
-  REQUIRE(snap.status == 200);
-  CHECK(std::string{http_fixture::parse(snap.body)["state"].GetString()} ==
-        "completed");
+  REQUIRE(test::eventually([&] {
+    auto snap = f.get("/api/tasks/" + id);
+    return snap.status == 200 &&
+           std::string{http_fixture::parse(snap.body)["state"].GetString()} ==
+               "completed";
+  }));
   // The log is still replayable.
   sse_reader sse;
   REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events") ==
           200);
   CHECK(sse.until("result").size() == 3);
-  std::this_thread::sleep_for(1000ms);
+  CHECK(test::eventually(
+      [&] { return f.get("/api/tasks/" + id).status == 404; }, 5s));
   auto gone = f.get("/api/tasks/" + id);
   CHECK(gone.status == 404);
   CHECK(code_of(gone) == "unknown_task");
@@ -459,19 +467,18 @@ TEST_CASE("both doors answer the same command with the same reply",
       {R"("type":"input","task_id":"t-nope","request_id":"r","value":1)",
        "POST", "/api/tasks/t-nope/input", R"({"request_id":"r","value":1})",
        "unknown_task"},
-      {R"("type":"input","task_id":")" + task + R"(","request_id":"r")",
-       "POST", "/api/tasks/" + task + "/input", R"({"request_id":"r"})",
-       "bad_message"},
+      {R"("type":"input","task_id":")" + task + R"(","request_id":"r")", "POST",
+       "/api/tasks/" + task + "/input", R"({"request_id":"r"})", "bad_message"},
       {R"("type":"input","task_id":")" + task +
            R"(","request_id":"r","value":1)",
-       "POST", "/api/tasks/" + task + "/input", R"({"request_id":"r","value":1})",
-       "no_pending_input"},
+       "POST", "/api/tasks/" + task + "/input",
+       R"({"request_id":"r","value":1})", "no_pending_input"},
       {R"("type":"call_tool","call_id":"c","tool":"no.such","args":{})", "POST",
        "/api/tools/no.such/call", R"({"call_id":"c","args":{}})",
        "unknown_tool"},
       {R"("type":"call_tool","call_id":"c","tool":"fs.hash","args":{"path":7})",
-       "POST", "/api/tools/fs.hash/call", R"({"call_id":"c","args":{"path":7}})",
-       "invalid_args"},
+       "POST", "/api/tools/fs.hash/call",
+       R"({"call_id":"c","args":{"path":7}})", "invalid_args"},
       {R"("type":"call_tool","call_id":"c","tool":"fs.hash")", "POST",
        "/api/tools/fs.hash/call", R"({"call_id":"c"})", "invalid_args"},
       {R"("type":"list_tasks","limit":0)", "GET", "/api/tasks?limit=0", "",
@@ -506,6 +513,5 @@ TEST_CASE("both doors answer the same command with the same reply",
   }
   // Still serving.
   CHECK(f.get("/healthz").status == 200);
-  CHECK(ws.request(R"({"type":"ping","id":"last"})", "last")["type"] ==
-        "pong");
+  CHECK(ws.request(R"({"type":"ping","id":"last"})", "last")["type"] == "pong");
 }

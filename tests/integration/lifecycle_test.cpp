@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "protocol/json.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/fixture_tree.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_fixture.hpp"
@@ -143,8 +144,12 @@ TEST_CASE("a peer that answers no pings is closed with 1011",
   life_fixture f{{"--heartbeat-ms=100"}};
   test::ws_client silent;
   REQUIRE(silent.connect(f.server.port()));
-  // Not reading means not answering pings; wait past three heartbeats.
-  std::this_thread::sleep_for(1000ms);
+  // Not reading means not answering pings: dropped after three heartbeats.
+  CHECK(test::eventually([&] {
+    return test::metric(f.server.port(),
+                        "switchboard_disconnects_total{reason=\"heartbeat\","
+                        "transport=\"websocket\"}") == 1;
+  }));
   auto msgs = read_to_end(silent, 3s);
   CHECK_FALSE(silent.is_open());
   CHECK(silent.close_code() == 1011);
@@ -173,7 +178,14 @@ TEST_CASE("a client that stops reading is cut off, others are not",
   // The slow client subscribes from the start and then reads nothing.
   auto slow = f.connect();
   REQUIRE(slow->send_text(R"({"type":"subscribe","task_id":")" + id + R"("})"));
-  std::this_thread::sleep_for(3000ms);
+  // Its writes stall, and the write timeout drops it.
+  CHECK(test::eventually(
+      [&] {
+        return test::metric(f.server.port(),
+                            "switchboard_disconnects_total{reason=\"slow_"
+                            "consumer\",transport=\"websocket\"}") == 1;
+      },
+      20s));
   // Meanwhile a normal client is served.
   auto normal = f.connect();
   for (int i = 0; i < 20; ++i)
@@ -233,8 +245,9 @@ TEST_CASE("connections beyond the limit get 503", "[lifecycle][limits]") {
   CHECK(r.status == 503);
   CHECK(r.body.find("overloaded") != std::string::npos);
   b->close();
-  std::this_thread::sleep_for(200ms);
-  CHECK(test::request(f.server.port(), "GET", "/healthz").status == 200);
+  CHECK(test::eventually([&] {
+    return test::request(f.server.port(), "GET", "/healthz").status == 200;
+  }));
 }
 
 TEST_CASE("running tasks beyond the limit are refused with overloaded",

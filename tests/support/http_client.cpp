@@ -369,4 +369,13 @@ void http_stream::close() {
   impl_->open = false;
 }
 
+double metric(uint16_t port, const std::string& series) {
+  auto body =
+      request(port, "GET", "/metrics", {}, {}, std::chrono::seconds(60)).body;
+  auto at = body.find("\n" + series + " ");
+  if (at == std::string::npos)
+    return -1;
+  return std::stod(body.substr(at + series.size() + 2));
+}
+
 } // namespace switchboard::test

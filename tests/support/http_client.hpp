@@ -76,6 +76,10 @@ request(uint16_t port, const std::string& method, const std::string& target,
         const std::string& body = {}, const header_list& headers = {},
         std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+/// Returns the value of one series of the server's `/metrics` (e.g.
+/// `switchboard_tasks_running`), or -1 when it is not exported.
+double metric(uint16_t port, const std::string& series);
+
 /// A streamed response read as raw text, e.g. Server-Sent Events.
 class http_stream {
  public:

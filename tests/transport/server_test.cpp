@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/eventually.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -20,17 +21,7 @@ using switchboard::test::ws_client;
 
 namespace {
 
-// Polls `pred` until it holds or `timeout` passes.
-template<class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline)
-      return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using switchboard::test::eventually;
 
 struct counters {
   std::atomic<int> texts{0};
