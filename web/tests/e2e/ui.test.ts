@@ -164,6 +164,32 @@ describe('web UI against the real server', () => {
     await screenshot(page, 'triage-result')
   })
 
+  it('starts a ticker from its schema-built form and shows its result as a tree', async () => {
+    const { page, frames, errors } = await open(server.url, 'ws')
+    await page.selectOption('[data-testid=kind]', 'ticker')
+    // Defaults prefilled, descriptions and bounds shown as help text.
+    expect(await page.inputValue('[data-testid=param-steps]')).toBe('10')
+    expect(await page.textContent('[data-testid=param-steps-help]')).toBe('how many progress events (0 to 1000000)')
+    // Out of bounds: refused next to the field, nothing sent.
+    await page.fill('[data-testid=param-steps]', '-5')
+    await page.click('[data-testid=start]')
+    expect(await page.textContent('[data-testid=param-steps-error]')).toBe('steps must be at least 0')
+    expect(frames.some((f) => f.includes('"type":"start"'))).toBe(false)
+
+    const id = await startTask(page, 'ticker', { steps: '3', interval_ms: '20' })
+    await waitState(page, 'completed')
+    expect(frames.some((f) => f.includes('"type":"start"') && f.includes('"steps":3'))).toBe(true)
+    const snap = (await (await fetch(`${server.url}/api/tasks/${id}`)).json()) as { params: Record<string, unknown> }
+    expect(snap.params).toMatchObject({ steps: 3, interval_ms: 20 })
+    await page.waitForSelector('[data-testid=task-result][data-view=tree] [data-testid=result-tree]')
+    const steps = "[data-testid=result-tree] [data-testid=tree-node][data-path='steps']"
+    expect(await page.getAttribute(steps, 'data-type')).toBe('number')
+    expect((await page.textContent(`${steps} [data-testid=tree-value]`))!.trim()).toBe('3')
+    expect(await page.isVisible('[data-testid=findings-table]')).toBe(false)
+    expect(errors).toEqual([])
+    await screenshot(page, 'ticker-tree')
+  })
+
   it('stops a running task over WebSocket', async () => {
     const { page, frames } = await open(server.url, 'ws')
     const id = await startTask(page, 'ticker', { steps: '1000', interval_ms: '50' })

@@ -12,7 +12,7 @@ let client: AgentStream
 let ws: FakeWebSocket
 
 // A parent that owns the selected task id, as App does.
-async function mountMonitor() {
+async function mountMonitor(listed: unknown[] = kinds) {
   const Host = defineComponent({
     setup() {
       const id = ref<string | null>(null)
@@ -20,9 +20,25 @@ async function mountMonitor() {
     },
   })
   const w = mount(Host)
-  ws.reply('list_kinds', { type: 'kinds', kinds })
+  ws.reply('list_kinds', { type: 'kinds', kinds: listed })
   await flushPromises()
   return w
+}
+
+// A kind a plugin could add: its form and result view come from nothing but its schema and kind name.
+const pluginKind = {
+  name: 'report',
+  description: 'A plugin kind.',
+  params_schema: {
+    type: 'object',
+    properties: {
+      title: { type: 'string', description: 'shown at the top' },
+      format: { type: 'string', enum: ['md', 'html'], description: 'output format' },
+      ratio: { type: 'number', minimum: 0, maximum: 1, default: 0.5 },
+      draft: { type: 'boolean', default: true, description: 'mark as draft' },
+    },
+    required: ['title', 'format'],
+  },
 }
 
 async function startTask(wrapper: Awaited<ReturnType<typeof mountMonitor>>, kind: string, taskId: string) {
@@ -62,6 +78,114 @@ describe('TaskMonitor', () => {
     await w.get('[data-testid=param-interval_ms]').setValue('10')
     await w.get('[data-testid=start-form]').trigger('submit')
     expect(ws.lastSent('start')).toMatchObject({ task: 'ticker', params: { steps: 3, interval_ms: 10 } })
+  })
+
+  it('shows each param with its description as help text and its bounds', async () => {
+    const w = await mountMonitor()
+    await w.get('[data-testid=kind]').setValue('ticker')
+    const help = w.get('[data-testid=param-steps-help]')
+    expect(help.text()).toBe('how many progress events (0 to 1000000)')
+    const steps = w.get('[data-testid=param-steps]')
+    expect(steps.attributes('aria-describedby')).toBe(help.attributes('id'))
+    expect(steps.attributes('min')).toBe('0')
+    expect(steps.attributes('max')).toBe('1000000')
+    expect(w.get(`label[for="${steps.attributes('id')}"]`).text()).toBe('steps')
+  })
+
+  it('refuses a param out of its bounds next to the field, without starting', async () => {
+    const w = await mountMonitor()
+    await w.get('[data-testid=kind]').setValue('ticker')
+    await w.get('[data-testid=param-steps]').setValue('2000000')
+    await w.get('[data-testid=param-interval_ms]').setValue('1.5')
+    await w.get('[data-testid=start-form]').trigger('submit')
+    expect(ws.lastSent('start')).toBeUndefined()
+    expect(w.get('[data-testid=param-steps-error]').text()).toBe('steps must be at most 1000000')
+    expect(w.get('[data-testid=param-interval_ms-error]').text()).toBe('interval_ms must be a whole number')
+    expect(w.get('[data-testid=param-steps]').attributes('aria-invalid')).toBe('true')
+    await w.get('[data-testid=param-steps]').setValue('5')
+    await w.get('[data-testid=param-interval_ms]').setValue('0')
+    await w.get('[data-testid=start-form]').trigger('submit')
+    expect(w.find('[data-testid=param-steps-error]').exists()).toBe(false)
+    expect(ws.lastSent('start')).toMatchObject({ task: 'ticker', params: { steps: 5, interval_ms: 0 } })
+  })
+
+  it('keeps what was typed for each kind while another kind is picked', async () => {
+    const w = await mountMonitor()
+    await w.get('[data-testid=kind]').setValue('ticker')
+    await w.get('[data-testid=param-steps]').setValue('7')
+    await w.get('[data-testid=kind]').setValue('audit')
+    expect(w.find('[data-testid=param-steps]').exists()).toBe(false)
+    await w.get('[data-testid=kind]').setValue('ticker')
+    expect((w.get('[data-testid=param-steps]').element as HTMLInputElement).value).toBe('7')
+  })
+
+  it('builds the form of a kind it has never heard of from its schema', async () => {
+    const w = await mountMonitor([...kinds, pluginKind])
+    await w.get('[data-testid=kind]').setValue('report')
+    const format = w.get('[data-testid=param-format]')
+    expect(format.element.tagName).toBe('SELECT')
+    expect(format.findAll('option').map((o) => o.text())).toEqual(['choose…', 'md', 'html'])
+    expect(format.attributes('aria-required')).toBe('true')
+    expect((w.get('[data-testid=param-draft]').element as HTMLInputElement).checked).toBe(true)
+    expect(w.get('[data-testid=param-draft-help]').text()).toBe('mark as draft')
+    expect(w.get('[data-testid=param-ratio-help]').text()).toBe('0 to 1')
+
+    await w.get('[data-testid=start-form]').trigger('submit')
+    expect(ws.lastSent('start')).toBeUndefined()
+    expect(w.get('[data-testid=param-title-error]').text()).toBe('title is required')
+    expect(w.get('[data-testid=param-format-error]').text()).toBe('format is required')
+
+    await w.get('[data-testid=param-title]').setValue('Q3')
+    await w.get('[data-testid=param-format]').setValue('html')
+    await w.get('[data-testid=param-ratio]').setValue('0.25')
+    await w.get('[data-testid=param-draft]').setValue(false)
+    await w.get('[data-testid=start-form]').trigger('submit')
+    expect(ws.lastSent('start')).toMatchObject({
+      task: 'report',
+      params: { title: 'Q3', format: 'html', ratio: 0.25, draft: false },
+    })
+  })
+
+  it("chooses the result view by the task's kind: a ticker's result is a tree", async () => {
+    const w = await mountMonitor()
+    await startTask(w, 'ticker', 't-5')
+    ws.event('t-5', 1, 'started', { task: 'ticker', params: { steps: 3, interval_ms: 10 } })
+    ws.event('t-5', 2, 'result', { data: { steps: 3 } })
+    await flushPromises()
+    expect(w.get('[data-testid=task-result]').attributes('data-view')).toBe('tree')
+    const steps = w.get("[data-testid=result-tree] [data-testid=tree-node][data-path='steps']")
+    expect(steps.get('[data-testid=tree-value]').text()).toBe('3')
+    expect(w.find('[data-testid=audit-result]').exists()).toBe(false)
+  })
+
+  it('shows a result shaped like an audit as a tree when its kind is not audit', async () => {
+    const w = await mountMonitor([...kinds, pluginKind])
+    await w.get('[data-testid=kind]').setValue('report')
+    await w.get('[data-testid=param-title]').setValue('x')
+    await w.get('[data-testid=param-format]').setValue('md')
+    await w.get('[data-testid=start-form]').trigger('submit')
+    ws.reply('start', { type: 'start_success', task_id: 't-6', task: 'report' })
+    await flushPromises()
+    ws.event('t-6', 1, 'started', { task: 'report', params: {} })
+    ws.event('t-6', 2, 'result', {
+      data: { files_scanned: 1, bytes_scanned: 1, findings: [], counts: {}, decisions: [] },
+    })
+    await flushPromises()
+    expect(w.get('[data-testid=task-result]').attributes('data-view')).toBe('tree')
+    expect(w.find('[data-testid=audit-result]').exists()).toBe(false)
+    expect(w.find('[data-testid=decisions-table]').exists()).toBe(false)
+    expect(w.find("[data-testid=tree-node][data-path='findings']").exists()).toBe(true)
+  })
+
+  it('falls back to the tree when an audit result lacks its fields', async () => {
+    const w = await mountMonitor()
+    await startTask(w, 'audit', 't-7')
+    ws.event('t-7', 1, 'started', { task: 'audit', params: {} })
+    ws.event('t-7', 2, 'result', { data: { files_scanned: 2, findings: 'not a list' } })
+    await flushPromises()
+    expect(state(w)).toBe('completed')
+    expect(w.get('[data-testid=task-result]').attributes('data-view')).toBe('tree')
+    expect(w.get("[data-testid=tree-node][data-path='findings'] [data-testid=tree-value]").text()).toBe('"not a list"')
   })
 
   it('shows the triage flow: running, waiting for input, buttons, running, completed', async () => {
@@ -196,6 +320,38 @@ describe('InputForm', () => {
     await w.get('[data-testid=field-mode]').setValue('b')
     await w.get('[data-testid=input-send]').trigger('click')
     expect(w.emitted('submit')![0]).toEqual([{ name: 'x', count: 3, mode: 'b' }])
+  })
+
+  it('checks bounds and shows descriptions, with the same fields as the start form', async () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        count: { type: 'integer', minimum: 1, maximum: 5, default: 2, description: 'how many' },
+        mode: { enum: ['a', 'b'], default: 'a' },
+      },
+    }
+    const w = mount(InputForm, { props: { schema, prompt: 'details' } })
+    expect(w.get('[data-testid=field-count-help]').text()).toBe('how many (1 to 5)')
+    expect((w.get('[data-testid=field-count]').element as HTMLInputElement).value).toBe('2')
+    await w.get('[data-testid=field-count]').setValue('9')
+    await w.get('[data-testid=input-send]').trigger('click')
+    expect(w.emitted('submit')).toBeUndefined()
+    expect(w.get('[data-testid=field-count-error]').text()).toBe('count must be at most 5')
+    await w.get('[data-testid=field-count]').setValue('4')
+    await w.get('[data-testid=input-send]').trigger('click')
+    expect(w.emitted('submit')![0]).toEqual([{ count: 4, mode: 'a' }])
+    expect(w.find('[data-testid=field-count-error]').exists()).toBe(false)
+  })
+
+  it('checks a single number against its bounds', async () => {
+    const w = mount(InputForm, { props: { schema: { type: 'integer', minimum: 0, description: 'retries' }, prompt: 'how many?' } })
+    expect(w.get('[data-testid=input-help]').text()).toBe('retries (at least 0)')
+    await w.get('[data-testid=input-send]').trigger('click')
+    expect(w.get('[data-testid=input-error]').text()).toBe('a value is required')
+    await w.get('[data-testid=input-value]').setValue('-1')
+    await w.get('[data-testid=input-send]').trigger('click')
+    expect(w.get('[data-testid=input-error]').text()).toBe('The value must be at least 0')
+    expect(w.emitted('submit')).toBeUndefined()
   })
 
   it('falls back to JSON and reports bad JSON', async () => {
