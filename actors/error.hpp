@@ -1,8 +1,12 @@
 #pragma once
 
+#include <exception>
 #include <string>
 
 #include <caf/error.hpp>
+#include <caf/sec.hpp>
+
+#include "log/logger.hpp"
 
 #include "protocol/error_code.hpp"
 
@@ -30,5 +34,34 @@ error_info describe(const caf::error& err);
 /// Renders our errors for CAF's logging.
 std::string render_error(uint8_t code, caf::atom_value category,
                          const caf::message& ctx);
+
+/// Makes an exception that escapes one of `self`'s handlers (a broken
+/// contract: a bug of ours, see util/check.hpp) one error line in our log;
+/// `last_words(what)` runs before the actor ends with `runtime_error` (a
+/// task uses it to end with a terminal `internal` error).
+template<class Self, class F>
+void on_exception(Self* self, F last_words) {
+  self->set_exception_handler(
+      [self, last_words](std::exception_ptr& x) -> caf::error {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(x);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        log::error("actor failed", {{"actor", std::string_view{self->name()}},
+                                    {"id", static_cast<uint64_t>(self->id())},
+                                    {"what", std::string_view{what}}});
+        last_words(what);
+        return caf::sec::runtime_error;
+      });
+}
+
+/// As above, with nothing to do before the actor ends.
+template<class Self>
+void on_exception(Self* self) {
+  on_exception(self, [](const std::string&) {});
+}
 
 } // namespace switchboard::actors

@@ -458,6 +458,10 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
   auto& st = self->state;
   st.setup = std::move(setup);
   st.id = make_id("s-");
+  on_exception(self, [self](const std::string&) {
+    self->state.setup.conn->close(to_uint(protocol::close_code::internal),
+                                  "internal error");
+  });
   st.probe.open(st.setup.metrics, metrics::channel::websocket);
   write(self, message_type::hello,
         protocol::encode_hello(st.id, st.setup.heartbeat.count(),

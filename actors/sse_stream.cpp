@@ -147,6 +147,8 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
   auto& st = self->state;
   st.setup = std::move(setup);
   st.last_sent = st.setup.after;
+  on_exception(
+      self, [self](const std::string&) { self->state.setup.exchange->end(); });
   st.probe.open(st.setup.metrics, metrics::channel::sse);
   st.opened = self->clock().now();
   log::info("connection opened",

@@ -385,6 +385,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
   auto& st = self->state;
   st.self = self;
   st.setup = std::move(setup);
+  // A bug in a handler still ends the task explicitly for its watchers.
+  on_exception(self, [self](const std::string& what) {
+    self->state.abort("", flows::flow_failure{error_code::internal, what});
+  });
   rapidjson::Document params;
   protocol::parse_json(st.setup.params, params);
   st.ctx = std::make_unique<flows::context>(st, st.setup.id, params,

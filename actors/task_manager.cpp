@@ -131,6 +131,7 @@ std::variant<launched_task, caf::error> launch(self_ptr self,
 task_manager_actor::behavior_type task_manager(self_ptr self,
                                                task_manager_setup setup) {
   self->state.setup = std::move(setup);
+  on_exception(self);
   // At shutdown the manager takes its tasks along; they hold timers (input
   // timeouts, retention) that would otherwise keep the system alive.
   self->set_exit_handler([=](caf::exit_msg& msg) {

@@ -64,6 +64,7 @@ actors::tool_registry_actor::behavior_type tool_registry(
     registry_setup setup) {
   auto& st = self->state;
   st.setup = std::move(setup);
+  actors::on_exception(self);
   for (auto& t : st.setup.tools) {
     auto compiled = protocol::schema::compile(t.schema);
     if (auto* reason = std::get_if<std::string>(&compiled)) {

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <optional>
 
+#include "actors/error.hpp"
 #include "actors/session.hpp"
 #include "tests/actors/actor_fixture.hpp"
 
@@ -138,4 +139,26 @@ TEST_CASE("heartbeats and pings follow the heartbeat interval",
     f.advance(1s);
   CHECK(count(f.conn->take_types(), "heartbeat") == 3);
   CHECK(f.conn->pings() == 3);
+}
+
+TEST_CASE("a broken contract in a handler is logged and ends the actor",
+          "[actors][contract]") {
+  test::actor_fixture f;
+  std::string last;
+  auto a = f.sys().spawn([&](caf::event_based_actor* self) -> caf::behavior {
+    on_exception(self, [&](const std::string& what) { last = what; });
+    return {[](int x) { SB_CHECK(x > 0); }};
+  });
+  f.self()->monitor(a);
+  f.self()->send(a, 1);
+  f.run();
+  CHECK(last.empty());
+  f.self()->send(a, -1);
+  f.run();
+  CHECK(last.find("contract violated: x > 0") != std::string::npos);
+  bool down = false;
+  f.self()->receive(
+      [&](caf::down_msg& dm) { down = dm.reason == caf::sec::runtime_error; },
+      caf::after(std::chrono::seconds(0)) >> [] {});
+  CHECK(down);
 }
