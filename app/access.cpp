@@ -78,7 +78,7 @@ std::vector<std::string> presented(const transport::http_request& req) {
     result.push_back(auth.substr(7));
   if (auto t = req.query_param("access_token"); t && !t->empty())
     result.push_back(*t);
-  for (auto& item : transport::split_list(req.header("sec-websocket-protocol")))
+  for (auto& item : util::split_list(req.header("sec-websocket-protocol")))
     if (item.rfind("bearer.", 0) == 0)
       result.push_back(item.substr(7));
   return result;

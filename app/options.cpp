@@ -6,6 +6,8 @@
 #include <map>
 #include <vector>
 
+#include "util/split.hpp"
+
 namespace switchboard::app {
 
 namespace {
@@ -36,26 +38,10 @@ setter text(std::string options::*member) {
   };
 }
 
-// Splits a comma-separated value; empty items are kept for the caller to
-// judge.
-std::vector<std::string> split_commas(const std::string& v) {
-  std::vector<std::string> items;
-  size_t i = 0;
-  while (i <= v.size()) {
-    auto j = v.find(',', i);
-    if (j == std::string::npos)
-      j = v.size();
-    items.push_back(v.substr(i, j - i));
-    i = j + 1;
-  }
-  return items;
-}
-
 setter list(std::vector<std::string> options::*member) {
   return [=](options& o, const std::string& v) -> std::string {
-    for (auto& item : split_commas(v))
-      if (!item.empty())
-        (o.*member).push_back(std::move(item));
+    for (auto& item : util::split_list(v))
+      (o.*member).push_back(std::move(item));
     return {};
   };
 }
@@ -64,7 +50,7 @@ setter list(std::vector<std::string> options::*member) {
 // turn authentication off or accept nothing, so both are refused.
 setter token_list(std::vector<std::string> options::*member) {
   return [=](options& o, const std::string& v) -> std::string {
-    auto items = split_commas(v);
+    auto items = util::split(v, ',');
     for (size_t k = 0; k < items.size(); ++k) {
       auto& item = items[k];
       if (item.find_first_not_of(" \t\r\n") == std::string::npos)

@@ -112,7 +112,7 @@ void handle(const http::request<http::string_body>& beast_req) {
     for (char c : name)
       require(!(c >= 'A' && c <= 'Z'), "header names are lower case");
   (void)boost::beast::websocket::is_upgrade(beast_req);
-  (void)sb::transport::split_list(req.header("sec-websocket-protocol"));
+  (void)sb::util::split_list(req.header("sec-websocket-protocol"));
   (void)req.query_param("after");
 
   auto who = with_tokens.check(req);

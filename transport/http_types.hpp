@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "protocol/frame.hpp"
+#include "util/split.hpp"
 
 namespace switchboard::transport {
 
@@ -51,25 +52,6 @@ struct http_request {
     return std::nullopt;
   }
 };
-
-/// Splits a comma-separated header value into its trimmed, non-empty items.
-inline std::vector<std::string> split_list(std::string_view value) {
-  std::vector<std::string> items;
-  size_t i = 0;
-  while (i < value.size()) {
-    auto j = value.find(',', i);
-    if (j == std::string_view::npos)
-      j = value.size();
-    auto item = value.substr(i, j - i);
-    auto b = item.find_first_not_of(" \t");
-    if (b != std::string_view::npos) {
-      auto e = item.find_last_not_of(" \t");
-      items.emplace_back(item.substr(b, e - b + 1));
-    }
-    i = j + 1;
-  }
-  return items;
-}
 
 /// A complete HTTP response.
 struct http_response {

@@ -37,7 +37,7 @@ constexpr std::chrono::seconds close_linger{1};
 // entry that is not a credential. A `bearer.TOKEN` entry is never echoed:
 // response headers end up in proxies' and browsers' logs.
 std::string pick_subprotocol(const std::string& offered) {
-  auto items = split_list(offered);
+  auto items = util::split_list(offered);
   for (auto& item : items)
     if (item == "switchboard.v1")
       return item;
