@@ -2,7 +2,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/session.hpp"
+#include "ws/session.hpp"
 #include "app/static_files.hpp"
 #include "protocol/encoder.hpp"
 
@@ -65,7 +65,7 @@ gateway::on_websocket(transport::connection_ptr conn,
       return nullptr; // The transport closes with 1008.
     principal = std::get<std::string>(checked);
   }
-  actors::session_setup setup;
+  ws::session_setup setup;
   setup.principal = std::move(principal);
   setup.status = settings_.status;
   setup.rate_limit = settings_.rate_limit;
@@ -76,7 +76,7 @@ gateway::on_websocket(transport::connection_ptr conn,
   setup.heartbeat = settings_.heartbeat;
   setup.limits = settings_.limits;
   setup.server = settings_.server;
-  auto session = sys_.spawn(actors::session, std::move(setup));
+  auto session = sys_.spawn(ws::session, std::move(setup));
   uint64_t id;
   {
     std::lock_guard<std::mutex> guard{mtx_};

@@ -6,7 +6,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/sse_stream.hpp"
+#include "http/sse_stream.hpp"
 #include "api/commands.hpp"
 #include "protocol/decoder.hpp"
 #include "protocol/encoder.hpp"
@@ -170,7 +170,7 @@ void serve_events(caf::actor_system& sys, const api_setup& setup,
                                 "coalesce must be \"progress\" or absent"));
   with_task(sys, setup, std::move(principal), task_id, ex,
             [=](caf::event_based_actor* self, actors::task_actor& t) {
-              actors::sse_stream_setup ss;
+              sse_stream_setup ss;
               ss.exchange = ex;
               ss.task = t;
               ss.task_id = task_id;
@@ -179,7 +179,7 @@ void serve_events(caf::actor_system& sys, const api_setup& setup,
               ss.heartbeat = setup.heartbeat;
               ss.request_timeout = setup.request_timeout;
               ss.metrics = setup.metrics;
-              self->system().spawn(actors::sse_stream, std::move(ss));
+              self->system().spawn(sse_stream, std::move(ss));
               self->quit();
             });
 }

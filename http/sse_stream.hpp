@@ -10,21 +10,21 @@
 #include "transport/http_types.hpp"
 #include "util/fifo.hpp"
 
-namespace switchboard::actors {
+namespace switchboard::http {
 
 /// One Server-Sent Events stream of a task's events.
 using sse_stream_actor =
-    event_sink::extend<caf::reacts_to<heartbeat_atom>,
-                       caf::reacts_to<closed_atom>,
+    actors::event_sink::extend<caf::reacts_to<actors::heartbeat_atom>,
+                       caf::reacts_to<actors::closed_atom>,
                        // Internal: look again whether the client has room.
-                       caf::reacts_to<resume_atom>>;
+                       caf::reacts_to<actors::resume_atom>>;
 
 /// What an SSE stream is created with.
 struct sse_stream_setup {
   /// The HTTP exchange to stream on.
   transport::http_exchange_ptr exchange;
   /// The task to watch.
-  task_actor task;
+  actors::task_actor task;
   /// Its id.
   std::string task_id;
   /// Replay events with seq greater than this.
@@ -78,4 +78,4 @@ sse_stream_actor::behavior_type
 sse_stream(sse_stream_actor::stateful_pointer<sse_stream_state> self,
            sse_stream_setup setup);
 
-} // namespace switchboard::actors
+} // namespace switchboard::http

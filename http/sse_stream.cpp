@@ -1,4 +1,4 @@
-#include "actors/sse_stream.hpp"
+#include "http/sse_stream.hpp"
 
 #include <caf/all.hpp>
 
@@ -8,7 +8,9 @@
 #include "protocol/encoder.hpp"
 #include "protocol/json.hpp"
 
-namespace switchboard::actors {
+namespace switchboard::http {
+
+using namespace actors;
 
 namespace {
 
@@ -258,4 +260,4 @@ sse_stream_actor::behavior_type sse_stream(self_ptr self,
   };
 }
 
-} // namespace switchboard::actors
+} // namespace switchboard::http

@@ -1,4 +1,4 @@
-#include "actors/session.hpp"
+#include "ws/session.hpp"
 
 #include <optional>
 
@@ -9,7 +9,9 @@
 #include "api/commands.hpp"
 #include "protocol/encoder.hpp"
 
-namespace switchboard::actors {
+namespace switchboard::ws {
+
+using namespace actors;
 
 namespace {
 
@@ -592,4 +594,4 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
   };
 }
 
-} // namespace switchboard::actors
+} // namespace switchboard::ws

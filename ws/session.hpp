@@ -8,22 +8,22 @@
 #include <caf/actor_clock.hpp>
 
 #include "actors/interfaces.hpp"
-#include "actors/server_status.hpp"
+#include "actors/actors::server_status.hpp"
 #include "metrics/registry.hpp"
 #include "protocol/decoder.hpp"
 #include "transport/connection.hpp"
 #include "util/fifo.hpp"
 
-namespace switchboard::actors {
+namespace switchboard::ws {
 
 /// What a session needs besides its connection.
 struct session_setup {
   /// The client's connection.
   transport::connection_ptr conn;
   /// Where tasks are created and found.
-  task_manager_actor manager;
+  actors::task_manager_actor manager;
   /// Where tools are listed and called.
-  tool_registry_actor registry;
+  actors::tool_registry_actor registry;
   /// Interval of JSON heartbeats and WebSocket pings.
   std::chrono::milliseconds heartbeat{15000};
   /// Limits applied to client messages.
@@ -35,7 +35,7 @@ struct session_setup {
   /// Who the client is (derived from its token; empty without auth).
   std::string principal;
   /// Shared drain state (may be null in tests).
-  std::shared_ptr<const server_status> status;
+  std::shared_ptr<const actors::server_status> status;
   /// Messages per second the client may send (bursts of twice that).
   size_t rate_limit = 200;
   /// Where traffic is counted (null: nowhere).
@@ -50,7 +50,7 @@ struct session_state {
   /// A task this session is subscribed to, or has a subscribe pending for.
   struct subscribed {
     /// The task; set once a subscribe succeeded.
-    task_actor handle;
+    actors::task_actor handle;
     /// The cursor: the highest seq handed to the connection.
     uint64_t last_sent = 0;
     /// True while events of the task are forwarded.
@@ -87,8 +87,8 @@ struct session_state {
 /// Spawn function of a session: decodes client messages, routes them to the
 /// task manager, tasks and registry, and writes replies and task events to
 /// its connection, in order and without gaps or duplicates per task.
-session_actor::behavior_type
-session(session_actor::stateful_pointer<session_state> self,
+actors::session_actor::behavior_type
+session(actors::session_actor::stateful_pointer<session_state> self,
         session_setup setup);
 
-} // namespace switchboard::actors
+} // namespace switchboard::ws

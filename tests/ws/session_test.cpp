@@ -6,11 +6,12 @@
 #include <optional>
 
 #include "actors/error.hpp"
-#include "actors/session.hpp"
+#include "ws/session.hpp"
 #include "tests/actors/actor_fixture.hpp"
 
 using namespace switchboard;
 using namespace switchboard::actors;
+using namespace switchboard::ws;
 using namespace std::chrono_literals;
 
 namespace {
