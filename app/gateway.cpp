@@ -2,9 +2,9 @@
 
 #include <caf/all.hpp>
 
-#include "ws/session.hpp"
 #include "app/static_files.hpp"
 #include "protocol/encoder.hpp"
+#include "ws/session.hpp"
 
 namespace switchboard::app {
 
@@ -124,8 +124,7 @@ void gateway::on_http(transport::http_request req,
     }
     principal = std::get<std::string>(checked);
   }
-  http::serve(sys_, http_, std::move(principal), std::move(req),
-              std::move(ex));
+  http::serve(sys_, http_, std::move(principal), std::move(req), std::move(ex));
 }
 
 void gateway::announce_shutdown(int64_t grace_ms) {

@@ -6,8 +6,8 @@
 
 #include <caf/all.hpp>
 
-#include "http/sse_stream.hpp"
 #include "api/commands.hpp"
+#include "http/sse_stream.hpp"
 #include "protocol/decoder.hpp"
 #include "protocol/encoder.hpp"
 #include "protocol/http_routes.hpp"

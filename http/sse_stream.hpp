@@ -13,11 +13,10 @@
 namespace switchboard::http {
 
 /// One Server-Sent Events stream of a task's events.
-using sse_stream_actor =
-    actors::event_sink::extend<caf::reacts_to<actors::heartbeat_atom>,
-                       caf::reacts_to<actors::closed_atom>,
-                       // Internal: look again whether the client has room.
-                       caf::reacts_to<actors::resume_atom>>;
+using sse_stream_actor = actors::event_sink::extend<
+    caf::reacts_to<actors::heartbeat_atom>, caf::reacts_to<actors::closed_atom>,
+    // Internal: look again whether the client has room.
+    caf::reacts_to<actors::resume_atom>>;
 
 /// What an SSE stream is created with.
 struct sse_stream_setup {

@@ -8,7 +8,7 @@
 #include <caf/actor_clock.hpp>
 
 #include "actors/interfaces.hpp"
-#include "actors/actors::server_status.hpp"
+#include "actors/server_status.hpp"
 #include "metrics/registry.hpp"
 #include "protocol/decoder.hpp"
 #include "transport/connection.hpp"

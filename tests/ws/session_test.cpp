@@ -6,8 +6,8 @@
 #include <optional>
 
 #include "actors/error.hpp"
-#include "ws/session.hpp"
 #include "tests/actors/actor_fixture.hpp"
+#include "ws/session.hpp"
 
 using namespace switchboard;
 using namespace switchboard::actors;
