@@ -1,0 +1,289 @@
+#include "store/database.hpp"
+
+#include <sqlite3.h>
+
+#include <system_error>
+
+namespace switchboard::store {
+
+namespace {
+
+// The migrations: entry N brings a file of version N to version N + 1.
+const char* const migrations[] = {
+    // 0 -> 1: tasks and their event logs.
+    "CREATE TABLE tasks ("
+    "  id TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  params TEXT NOT NULL,"
+    "  owner TEXT NOT NULL,"
+    "  node TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  ended_ms INTEGER NOT NULL,"
+    "  last_seq INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX tasks_by_created ON tasks(created_ms DESC, id);"
+    "CREATE TABLE events ("
+    "  task_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  PRIMARY KEY (task_id, seq)"
+    ") WITHOUT ROWID;",
+};
+
+static_assert(std::size(migrations) == schema_version);
+
+// A prepared statement, finalized on scope exit.
+class statement {
+ public:
+  statement(sqlite3* db, const char* sql) {
+    sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+
+  ~statement() {
+    sqlite3_finalize(stmt_);
+  }
+
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+
+  explicit operator bool() const {
+    return stmt_ != nullptr;
+  }
+
+  statement& text(int i, const std::string& s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()),
+                      SQLITE_STATIC);
+    return *this;
+  }
+
+  statement& integer(int i, int64_t x) {
+    sqlite3_bind_int64(stmt_, i, x);
+    return *this;
+  }
+
+  // Steps once: SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() {
+    return sqlite3_step(stmt_);
+  }
+
+  // Steps to the end of a statement without rows, then rearms it.
+  int run() {
+    auto rc = sqlite3_step(stmt_);
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    return rc;
+  }
+
+  std::string column_text(int i) const {
+    auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
+    return p ? std::string{p,
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, i))}
+             : std::string{};
+  }
+
+  int64_t column_int(int i) const {
+    return sqlite3_column_int64(stmt_, i);
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+task_row read_task(const statement& st) {
+  task_row t;
+  t.id = st.column_text(0);
+  t.kind = st.column_text(1);
+  t.params = st.column_text(2);
+  t.owner = st.column_text(3);
+  t.node = st.column_text(4);
+  t.state = st.column_text(5);
+  t.created_ms = st.column_int(6);
+  t.ended_ms = st.column_int(7);
+  t.last_seq = static_cast<uint64_t>(st.column_int(8));
+  return t;
+}
+
+constexpr const char* task_columns =
+    "id, kind, params, owner, node, state, created_ms, ended_ms, last_seq";
+
+// Reads one integer from a pragma or query; nullopt when it fails (as
+// reading any page of a file that is not a database does).
+std::optional<int64_t> query_int(sqlite3* db, const char* sql) {
+  statement st{db, sql};
+  if (!st || st.step() != SQLITE_ROW)
+    return std::nullopt;
+  return st.column_int(0);
+}
+
+} // namespace
+
+std::variant<std::unique_ptr<database>, std::string>
+database::open(const std::filesystem::path& dir, durability d) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  auto path = dir / file_name;
+  if (ec)
+    return "cannot create the data directory " + dir.string() + ": " +
+           ec.message() + "; create it or pass --data-dir=DIR";
+  sqlite3* raw = nullptr;
+  auto rc = sqlite3_open_v2(path.c_str(), &raw,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                SQLITE_OPEN_FULLMUTEX,
+                            nullptr);
+  std::unique_ptr<database> db{new database(raw, path)};
+  auto refuse = [&](const std::string& why, const std::string& fix) {
+    return path.string() + ": " + why + "; " + fix;
+  };
+  if (rc != SQLITE_OK)
+    return refuse(raw ? sqlite3_errmsg(raw) : "cannot open",
+                  "check the permissions of the file and its directory, "
+                  "or pass --data-dir=DIR");
+  sqlite3_busy_timeout(raw, 5000);
+  // Read before anything writes: a file that is not ours stays untouched.
+  auto version = query_int(raw, "PRAGMA user_version");
+  if (!version)
+    return refuse(std::string{"not a Switchboard database ("} +
+                      sqlite3_errmsg(raw) + ")",
+                  "move it away or pass another --data-dir; it was not "
+                  "changed");
+  if (*version > schema_version)
+    return refuse("written by a newer Switchboard (schema version " +
+                      std::to_string(*version) + ", this build knows " +
+                      std::to_string(schema_version) + ")",
+                  "run the newer build, or pass another --data-dir; it was "
+                  "not changed");
+  if (*version > 0) {
+    statement check{raw, "PRAGMA quick_check"};
+    auto result = check && check.step() == SQLITE_ROW ? check.column_text(0)
+                                                      : std::string{"failed"};
+    if (result != "ok")
+      return refuse("fails its integrity check (" + result + ")",
+                    "restore it from a backup or move it away; it was not "
+                    "changed");
+  }
+  if (auto err = db->exec("PRAGMA journal_mode=WAL"); !err.empty())
+    return refuse(err, "check that the directory is writable");
+  db->exec(d == durability::full ? "PRAGMA synchronous=FULL"
+                                 : "PRAGMA synchronous=NORMAL");
+  for (auto v = *version; v < schema_version; ++v) {
+    auto err = db->exec("BEGIN IMMEDIATE");
+    if (err.empty())
+      err = db->exec(migrations[v]);
+    if (err.empty())
+      err = db->exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
+    if (err.empty())
+      err = db->exec("COMMIT");
+    if (!err.empty()) {
+      db->exec("ROLLBACK");
+      return refuse("cannot migrate to schema version " +
+                        std::to_string(v + 1) + " (" + err + ")",
+                    "check free space and permissions");
+    }
+  }
+  return db;
+}
+
+database::database(sqlite3* db, std::filesystem::path path)
+    : db_(db), path_(std::move(path)) {}
+
+database::~database() {
+  sqlite3_close_v2(db_);
+}
+
+std::string database::exec(const char* sql) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) == SQLITE_OK)
+    return {};
+  std::string err = msg ? msg : sqlite3_errmsg(db_);
+  sqlite3_free(msg);
+  return err;
+}
+
+std::string database::write(const batch& b) {
+  if (auto err = exec("BEGIN IMMEDIATE"); !err.empty())
+    return err;
+  auto fail = [this] {
+    std::string err = sqlite3_errmsg(db_);
+    exec("ROLLBACK");
+    return err;
+  };
+  if (!b.tasks.empty()) {
+    statement put{db_, "INSERT OR REPLACE INTO tasks (id, kind, params, "
+                       "owner, node, state, created_ms, ended_ms, last_seq) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"};
+    if (!put)
+      return fail();
+    for (auto& t : b.tasks) {
+      put.text(1, t.id)
+          .text(2, t.kind)
+          .text(3, t.params)
+          .text(4, t.owner)
+          .text(5, t.node)
+          .text(6, t.state)
+          .integer(7, t.created_ms)
+          .integer(8, t.ended_ms)
+          .integer(9, static_cast<int64_t>(t.last_seq));
+      if (put.run() != SQLITE_DONE)
+        return fail();
+    }
+  }
+  if (!b.events.empty()) {
+    statement add{db_, "INSERT INTO events (task_id, seq, type, data) "
+                       "VALUES (?1, ?2, ?3, ?4)"};
+    if (!add)
+      return fail();
+    for (auto& [task_id, e] : b.events) {
+      add.text(1, task_id)
+          .integer(2, static_cast<int64_t>(e.seq))
+          .text(3, e.type)
+          .text(4, e.data);
+      if (add.run() != SQLITE_DONE)
+        return fail();
+    }
+  }
+  if (auto err = exec("COMMIT"); !err.empty()) {
+    exec("ROLLBACK");
+    return err;
+  }
+  return {};
+}
+
+std::optional<task_row> database::task(const std::string& id) {
+  statement st{
+      db_, (std::string{"SELECT "} + task_columns + " FROM tasks WHERE id = ?1")
+               .c_str()};
+  if (!st || st.text(1, id).step() != SQLITE_ROW)
+    return std::nullopt;
+  return read_task(st);
+}
+
+std::vector<event_row> database::events_after(const std::string& id,
+                                              uint64_t after, size_t limit) {
+  std::vector<event_row> out;
+  statement st{db_, "SELECT seq, type, data FROM events WHERE task_id = ?1 "
+                    "AND seq > ?2 ORDER BY seq LIMIT ?3"};
+  if (!st)
+    return out;
+  st.text(1, id)
+      .integer(2, static_cast<int64_t>(after))
+      .integer(3, static_cast<int64_t>(limit));
+  while (st.step() == SQLITE_ROW)
+    out.push_back(event_row{static_cast<uint64_t>(st.column_int(0)),
+                            st.column_text(1), st.column_text(2)});
+  return out;
+}
+
+std::vector<task_row> database::unfinished() {
+  std::vector<task_row> out;
+  statement st{db_, (std::string{"SELECT "} + task_columns +
+                     " FROM tasks WHERE state NOT IN ('completed', "
+                     "'failed', 'cancelled') ORDER BY created_ms")
+                        .c_str()};
+  while (st && st.step() == SQLITE_ROW)
+    out.push_back(read_task(st));
+  return out;
+}
+
+} // namespace switchboard::store
