@@ -167,18 +167,26 @@ database::open(const std::filesystem::path& dir, durability d) {
     return refuse(err, "check that the directory is writable");
   db->exec(d == durability::full ? "PRAGMA synchronous=FULL"
                                  : "PRAGMA synchronous=NORMAL");
-  for (auto v = *version; v < schema_version; ++v) {
+  if (*version < schema_version) {
+    // Another process may be migrating the same file: the version is read
+    // again under the write lock.
     auto err = db->exec("BEGIN IMMEDIATE");
-    if (err.empty())
-      err = db->exec(migrations[v]);
-    if (err.empty())
-      err = db->exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
+    auto v = err.empty() ? query_int(raw, "PRAGMA user_version")
+                         : std::optional<int64_t>{};
+    if (err.empty() && !v)
+      err = sqlite3_errmsg(raw);
+    for (auto at = v.value_or(0); err.empty() && at < schema_version; ++at) {
+      err = db->exec(migrations[at]);
+      if (err.empty())
+        err =
+            db->exec(("PRAGMA user_version=" + std::to_string(at + 1)).c_str());
+    }
     if (err.empty())
       err = db->exec("COMMIT");
     if (!err.empty()) {
       db->exec("ROLLBACK");
       return refuse("cannot migrate to schema version " +
-                        std::to_string(v + 1) + " (" + err + ")",
+                        std::to_string(schema_version) + " (" + err + ")",
                     "check free space and permissions");
     }
   }

@@ -4,9 +4,12 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "store/database.hpp"
 
@@ -177,4 +180,27 @@ TEST_CASE("a data directory that cannot be created is refused",
   auto err = open_error(blocker / "data");
   CHECK(err.find("cannot create the data directory") != std::string::npos);
   CHECK(err.find("--data-dir") != std::string::npos);
+}
+
+TEST_CASE("several openers of a new file migrate it once", "[store]") {
+  // Servers started side by side on one data directory (tests do that).
+  temp_dir tmp;
+  std::vector<std::thread> openers;
+  std::atomic<int> ok{0};
+  std::mutex mtx;
+  std::vector<std::string> errors;
+  for (int i = 0; i < 4; ++i)
+    openers.emplace_back([&] {
+      auto opened = database::open(tmp.path);
+      if (std::holds_alternative<std::unique_ptr<database>>(opened)) {
+        ++ok;
+      } else {
+        std::lock_guard<std::mutex> guard{mtx};
+        errors.push_back(std::get<std::string>(opened));
+      }
+    });
+  for (auto& t : openers)
+    t.join();
+  INFO((errors.empty() ? std::string{} : errors.front()));
+  CHECK(ok == 4);
 }
