@@ -38,7 +38,9 @@ std::string render_error(uint8_t code, caf::atom_value category,
 /// Makes an exception that escapes one of `self`'s handlers (a broken
 /// contract: a bug of ours, see util/check.hpp) one error line in our log;
 /// `last_words(what)` runs before the actor ends with `runtime_error` (a
-/// task uses it to end with a terminal `internal` error).
+/// task uses it to end with a terminal `internal` error); an exception of
+/// its own is logged and dropped. Actors that must outlive a bug (the task
+/// manager, the registry) catch in their handlers instead.
 template<class Self, class F>
 void on_exception(Self* self, F last_words) {
   self->set_exception_handler(
@@ -53,7 +55,16 @@ void on_exception(Self* self, F last_words) {
         log::error("actor failed", {{"actor", std::string_view{self->name()}},
                                     {"id", static_cast<uint64_t>(self->id())},
                                     {"what", std::string_view{what}}});
-        last_words(what);
+        // CAF calls this handler inside its own catch block: a second
+        // exception would end the process.
+        try {
+          last_words(what);
+        } catch (const std::exception& e) {
+          log::error("actor failed in its last words",
+                     {{"actor", std::string_view{self->name()}},
+                      {"what", std::string_view{e.what()}}});
+        } catch (...) {
+        }
         return caf::sec::runtime_error;
       });
 }

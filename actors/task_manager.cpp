@@ -98,8 +98,15 @@ std::variant<launched_task, caf::error> launch(self_ptr self,
                       std::to_string(st.running.size()) +
                           " tasks are running; try again later");
   std::string normalized;
-  auto reason =
-      flows::check_params(*def, params, *st.setup.workspace, normalized);
+  std::string reason;
+  try {
+    reason = flows::check_params(*def, params, *st.setup.workspace, normalized);
+  } catch (const std::exception& e) {
+    // A bug in a kind's check refuses this start, not every later one.
+    log::error("kind check failed", {{"kind", std::string_view{kind}},
+                                     {"what", std::string_view{e.what()}}});
+    return make_error(error_code::internal, "the params check failed");
+  }
   if (!reason.empty())
     return make_error(error_code::invalid_params, reason);
   task_setup ts;

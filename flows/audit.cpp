@@ -183,7 +183,7 @@ flow_kind audit_kind() {
       R"({"type":"object","properties":{)"
       R"("path":{"type":"string","default":".",)"
       R"("description":"file or directory inside the workspace"},)"
-      R"("large_file_bytes":{"type":"integer","minimum":1,)"
+      R"("large_file_bytes":{"type":"integer","minimum":1,"maximum":1099511627776,)"
       R"("default":10485760,)"
       R"("description":"files over this size are reported, not scanned"}},)"
       R"("additionalProperties":false})";

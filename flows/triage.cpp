@@ -109,7 +109,7 @@ flow_kind triage_kind() {
       R"("input_timeout_ms":{"type":"integer","minimum":1,)"
       R"("maximum":86400000,"default":300000,)"
       R"("description":"how long to wait for each answer"},)"
-      R"("large_file_bytes":{"type":"integer","minimum":1,)"
+      R"("large_file_bytes":{"type":"integer","minimum":1,"maximum":1099511627776,)"
       R"("default":10485760,)"
       R"("description":"files over this size are reported, not scanned"}},)"
       R"("additionalProperties":false})";

@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/error.hpp"
 #include "api/commands.hpp"
 #include "http/sse_stream.hpp"
 #include "protocol/decoder.hpp"
@@ -130,79 +131,78 @@ api::scope make_scope(const api_setup& setup, std::string principal) {
   return sc;
 }
 
-// Looks the task up for the principal and runs `f` with it, from an actor of
-// its own; a refusal is the response.
+// Looks the task up for the principal and runs `f` with it; a refusal is
+// the response.
 template<class F>
-void with_task(caf::actor_system& sys, const api_setup& setup,
-               std::string principal, std::string task_id, http_exchange_ptr ex,
-               F f) {
-  sys.spawn([=](caf::event_based_actor* self) {
-    self->request(setup.manager, setup.request_timeout, actors::get_atom::value,
-                  task_id, principal)
-        .then([=](actors::task_actor& t) { f(self, t); },
-              [=](caf::error& err) {
-                respond(setup, ex, api::failure({}, err));
-                self->quit();
-              });
-  });
+void with_task(caf::event_based_actor* self, const api_setup& setup,
+               const std::string& principal, const std::string& task_id,
+               const http_exchange_ptr& ex, F f) {
+  self->request(setup.manager, setup.request_timeout, actors::get_atom::value,
+                task_id, principal)
+      .then([=](actors::task_actor& t) { f(t); },
+            [=](caf::error& err) {
+              respond(setup, ex, api::failure({}, err));
+              self->quit();
+            });
 }
 
-void serve_events(caf::actor_system& sys, const api_setup& setup,
-                  std::string principal, std::string task_id,
-                  const http_request& req, http_exchange_ptr ex) {
+void serve_events(caf::event_based_actor* self, const api_setup& setup,
+                  const std::string& principal, const std::string& task_id,
+                  const http_request& req, const http_exchange_ptr& ex) {
   uint64_t after = 0;
   auto last_id = req.header("last-event-id");
   auto text =
       !last_id.empty() ? std::optional{last_id} : req.query_param("after");
   if (text) {
     auto seq = parse_seq(*text);
-    if (!seq)
-      return respond(setup, ex,
-                     api::failure({}, error_code::bad_message,
-                                  "Last-Event-ID or after must be a "
-                                  "non-negative integer"));
+    if (!seq) {
+      respond(setup, ex,
+              api::failure({}, error_code::bad_message,
+                           "Last-Event-ID or after must be a non-negative "
+                           "integer"));
+      return self->quit();
+    }
     after = *seq;
   }
   auto coalesce = req.query_param("coalesce");
-  if (coalesce && *coalesce != protocol::coalesce_progress)
-    return respond(setup, ex,
-                   api::failure({}, error_code::bad_message,
-                                "coalesce must be \"progress\" or absent"));
-  with_task(sys, setup, std::move(principal), task_id, ex,
-            [=](caf::event_based_actor* self, actors::task_actor& t) {
-              sse_stream_setup ss;
-              ss.exchange = ex;
-              ss.task = t;
-              ss.task_id = task_id;
-              ss.after = after;
-              ss.coalesce = coalesce.has_value();
-              ss.heartbeat = setup.heartbeat;
-              ss.request_timeout = setup.request_timeout;
-              ss.metrics = setup.metrics;
-              self->system().spawn(sse_stream, std::move(ss));
-              self->quit();
-            });
+  if (coalesce && *coalesce != protocol::coalesce_progress) {
+    respond(setup, ex,
+            api::failure({}, error_code::bad_message,
+                         "coalesce must be \"progress\" or absent"));
+    return self->quit();
+  }
+  with_task(self, setup, principal, task_id, ex, [=](actors::task_actor& t) {
+    sse_stream_setup ss;
+    ss.exchange = ex;
+    ss.task = t;
+    ss.task_id = task_id;
+    ss.after = after;
+    ss.coalesce = coalesce.has_value();
+    ss.heartbeat = setup.heartbeat;
+    ss.request_timeout = setup.request_timeout;
+    ss.metrics = setup.metrics;
+    self->system().spawn(sse_stream, std::move(ss));
+    self->quit();
+  });
 }
 
-void serve_task(caf::actor_system& sys, const api_setup& setup,
-                std::string principal, std::string task_id,
-                http_exchange_ptr ex) {
-  with_task(sys, setup, std::move(principal), std::move(task_id), ex,
-            [=](caf::event_based_actor* self, actors::task_actor& t) {
-              self->request(t, setup.request_timeout,
-                            actors::snapshot_atom::value)
-                  .then(
-                      [=](std::string& snap) {
-                        respond(setup, ex,
-                                api::success(protocol::message_type::task,
-                                             std::move(snap)));
-                        self->quit();
-                      },
-                      [=](caf::error& err) {
-                        respond(setup, ex, api::failure({}, err));
-                        self->quit();
-                      });
+void serve_task(caf::event_based_actor* self, const api_setup& setup,
+                const std::string& principal, const std::string& task_id,
+                const http_exchange_ptr& ex) {
+  with_task(self, setup, principal, task_id, ex, [=](actors::task_actor& t) {
+    self->request(t, setup.request_timeout, actors::snapshot_atom::value)
+        .then(
+            [=](std::string& snap) {
+              respond(
+                  setup, ex,
+                  api::success(protocol::message_type::task, std::move(snap)));
+              self->quit();
+            },
+            [=](caf::error& err) {
+              respond(setup, ex, api::failure({}, err));
+              self->quit();
             });
+  });
 }
 
 // Answers /metrics, /healthz and /readyz; counted by their operation (a
@@ -226,10 +226,11 @@ void serve_plain(const api_setup& setup, http_operation op,
   ex->respond(std::move(res));
 }
 
-} // namespace
-
-void serve(caf::actor_system& sys, const api_setup& setup,
-           std::string principal, http_request req, http_exchange_ptr ex) {
+// Routes one request from its own actor, so that parsing bodies, building
+// replies and serializing metrics never run on the I/O thread.
+void route(caf::event_based_actor* self, const api_setup& setup,
+           const std::string& principal, const http_request& req,
+           const http_exchange_ptr& ex) {
   auto match = protocol::match_route(req.method, req.path);
   // Without a registry there is no /metrics endpoint.
   if (match.op == http_operation::metrics && !setup.metrics)
@@ -238,36 +239,53 @@ void serve(caf::actor_system& sys, const api_setup& setup,
     m->received(metrics::channel::http, protocol::to_string(match.op));
   if (!match.route) {
     if (match.allow.empty())
-      return respond(setup, ex,
-                     api::failure({}, error_code::bad_message,
-                                  "no such endpoint: " + req.path),
-                     404);
-    return respond(
-        setup, ex,
-        api::failure({}, error_code::bad_message, "method not allowed"), 405,
-        {{"Allow", match.allow}});
+      respond(setup, ex,
+              api::failure({}, error_code::bad_message,
+                           "no such endpoint: " + req.path),
+              404);
+    else
+      respond(setup, ex,
+              api::failure({}, error_code::bad_message, "method not allowed"),
+              405, {{"Allow", match.allow}});
+    return self->quit();
   }
   auto& route = *match.route;
   switch (route.op) {
   case http_operation::metrics:
-  case http_operation::health: return serve_plain(setup, route.op, req, ex);
+  case http_operation::health:
+    serve_plain(setup, route.op, req, ex);
+    return self->quit();
   case http_operation::get_task:
-    return serve_task(sys, setup, std::move(principal), match.task_id, ex);
+    return serve_task(self, setup, principal, match.task_id, ex);
   case http_operation::events:
-    return serve_events(sys, setup, std::move(principal), match.task_id, req,
-                        ex);
+    return serve_events(self, setup, principal, match.task_id, req, ex);
   default: break;
   }
   auto decoded = to_command(route, match, req, setup.limits);
-  if (auto* r = std::get_if<refusal>(&decoded))
-    return respond(setup, ex, std::move(r->reply), r->status);
-  sys.spawn([setup, ex, sc = make_scope(setup, std::move(principal)),
-             cmd = std::get<protocol::command>(std::move(decoded))](
-                caf::event_based_actor* self) {
-    api::run(self, sc, cmd, [self, setup, ex](api::reply r) {
-      respond(setup, ex, std::move(r));
-      self->quit();
+  if (auto* r = std::get_if<refusal>(&decoded)) {
+    respond(setup, ex, std::move(r->reply), r->status);
+    return self->quit();
+  }
+  api::run(self, make_scope(setup, principal),
+           std::get<protocol::command>(decoded),
+           [self, setup, ex](api::reply r) {
+             respond(setup, ex, std::move(r));
+             self->quit();
+           });
+}
+
+} // namespace
+
+void serve(caf::actor_system& sys, const api_setup& setup,
+           std::string principal, http_request req, http_exchange_ptr ex) {
+  sys.spawn([setup, principal = std::move(principal), req = std::move(req),
+             ex = std::move(ex)](caf::event_based_actor* self) {
+    // A bug of ours still answers the request.
+    actors::on_exception(self, [setup, ex](const std::string&) {
+      respond(setup, ex,
+              api::failure({}, error_code::internal, "internal error"));
     });
+    route(self, setup, principal, req, ex);
   });
 }
 

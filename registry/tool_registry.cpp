@@ -57,6 +57,88 @@ void cancel_calls(Self self, Pred pred) {
   }
 }
 
+// Validates and starts one call (the body of the `call` handler).
+template<class Self>
+caf::result<std::string> start_call(Self self, std::string& caller,
+                                    std::string& call_id, std::string& tool,
+                                    std::string& args) {
+  auto& st = self->state;
+  auto* counted = st.setup.metrics ? &st.setup.metrics->tool(tool) : nullptr;
+  auto fail = [&](error_code code, std::string message) {
+    if (counted)
+      st.setup.metrics->tool_call(*counted, code);
+    return make_error(code, std::move(message));
+  };
+  auto i = st.tools.find(tool);
+  if (i == st.tools.end())
+    return fail(error_code::unknown_tool, "no tool " + tool);
+  auto key = std::make_pair(caller, call_id);
+  if (st.in_flight.count(key) > 0)
+    return fail(error_code::duplicate_call_id,
+                "call id " + call_id + " is still in flight");
+  rapidjson::Document doc;
+  if (auto ps = protocol::parse_json(args, doc); ps.code != error_code::none)
+    return fail(error_code::invalid_args, ps.message);
+  if (auto reason = i->second.schema.validate(doc); !reason.empty())
+    return fail(error_code::invalid_args, reason);
+  auto& def = i->second.def;
+  auto token = std::make_shared<tools::cancel_token>(
+      std::chrono::steady_clock::now() + st.setup.call_timeout,
+      st.setup.max_call_bytes);
+  if (!def.blocking) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto out = def.run(doc, *st.setup.workspace, *token);
+    bound_result(out, st.setup.max_result_bytes);
+    if (counted)
+      st.setup.metrics->tool_duration(
+          *counted,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+              .count());
+    if (out.code != error_code::none)
+      return fail(out.code, tools::valid_utf8(out.message));
+    if (counted)
+      st.setup.metrics->tool_call(*counted, error_code::none);
+    return std::move(out.json);
+  }
+  auto job = st.next_job++;
+  auto promise = self->template make_response_promise<std::string>();
+  st.in_flight.insert(key);
+  st.pending.emplace(
+      job, tool_registry_state::pending_call{
+               key, promise, counted, std::chrono::steady_clock::now(), token});
+  auto me = caf::actor_cast<actors::tool_registry_actor>(self);
+  auto run = def.run;
+  auto ws = st.setup.workspace;
+  auto max_result = st.setup.max_result_bytes;
+  auto submitted = st.setup.pool->submit(
+      [me, job, run, ws, token, max_result, args = std::move(args)] {
+        tools::outcome out;
+        // A call cancelled while it waited in the queue never starts.
+        if (token->cancelled()) {
+          out = token->stopped();
+        } else {
+          rapidjson::Document d;
+          protocol::parse_json(args, d);
+          try {
+            out = run(d, *ws, *token);
+          } catch (const std::exception& e) {
+            out = tools::outcome::fail(error_code::tool_failed, e.what());
+          }
+          bound_result(out, max_result);
+        }
+        caf::anon_send(me, actors::done_atom::value, job,
+                       static_cast<uint8_t>(out.code), std::move(out.json),
+                       std::move(out.message));
+      },
+      caller, token);
+  if (!submitted) {
+    st.in_flight.erase(key);
+    st.pending.erase(job);
+    return fail(error_code::overloaded, "the tool workers are busy");
+  }
+  return promise;
+}
+
 } // namespace
 
 actors::tool_registry_actor::behavior_type tool_registry(
@@ -87,83 +169,16 @@ actors::tool_registry_actor::behavior_type tool_registry(
       },
       [=](actors::call_atom, std::string& caller, std::string& call_id,
           std::string& tool, std::string& args) -> caf::result<std::string> {
-        auto& st = self->state;
-        auto* counted =
-            st.setup.metrics ? &st.setup.metrics->tool(tool) : nullptr;
-        auto fail = [&](error_code code, std::string message) {
-          if (counted)
-            st.setup.metrics->tool_call(*counted, code);
-          return make_error(code, std::move(message));
-        };
-        auto i = st.tools.find(tool);
-        if (i == st.tools.end())
-          return fail(error_code::unknown_tool, "no tool " + tool);
-        auto key = std::make_pair(caller, call_id);
-        if (st.in_flight.count(key) > 0)
-          return fail(error_code::duplicate_call_id,
-                      "call id " + call_id + " is still in flight");
-        rapidjson::Document doc;
-        if (auto ps = protocol::parse_json(args, doc);
-            ps.code != error_code::none)
-          return fail(error_code::invalid_args, ps.message);
-        if (auto reason = i->second.schema.validate(doc); !reason.empty())
-          return fail(error_code::invalid_args, reason);
-        auto& def = i->second.def;
-        auto token = std::make_shared<tools::cancel_token>(
-            std::chrono::steady_clock::now() + st.setup.call_timeout,
-            st.setup.max_call_bytes);
-        if (!def.blocking) {
-          auto t0 = std::chrono::steady_clock::now();
-          auto out = def.run(doc, *st.setup.workspace, *token);
-          bound_result(out, st.setup.max_result_bytes);
-          if (counted)
-            st.setup.metrics->tool_duration(
-                *counted, std::chrono::duration<double>(
-                              std::chrono::steady_clock::now() - t0)
-                              .count());
-          if (out.code != error_code::none)
-            return fail(out.code, tools::valid_utf8(out.message));
-          if (counted)
-            st.setup.metrics->tool_call(*counted, error_code::none);
-          return std::move(out.json);
+        // A bug in a tool or a schema refuses this call, not every later
+        // one: an exception would end the registry.
+        try {
+          return start_call(self, caller, call_id, tool, args);
+        } catch (const std::exception& e) {
+          log::error("tool call failed",
+                     {{"tool", std::string_view{tool}},
+                      {"what", std::string_view{e.what()}}});
+          return make_error(error_code::internal, "the tool call failed");
         }
-        auto job = st.next_job++;
-        auto promise = self->make_response_promise<std::string>();
-        st.in_flight.insert(key);
-        st.pending.emplace(job, tool_registry_state::pending_call{
-                                    key, promise, counted,
-                                    std::chrono::steady_clock::now(), token});
-        auto me = caf::actor_cast<actors::tool_registry_actor>(self);
-        auto run = def.run;
-        auto ws = st.setup.workspace;
-        auto max_result = st.setup.max_result_bytes;
-        auto submitted = st.setup.pool->submit(
-            [me, job, run, ws, token, max_result, args = std::move(args)] {
-              tools::outcome out;
-              // A call cancelled while it waited in the queue never starts.
-              if (token->cancelled()) {
-                out = token->stopped();
-              } else {
-                rapidjson::Document d;
-                protocol::parse_json(args, d);
-                try {
-                  out = run(d, *ws, *token);
-                } catch (const std::exception& e) {
-                  out = tools::outcome::fail(error_code::tool_failed, e.what());
-                }
-                bound_result(out, max_result);
-              }
-              caf::anon_send(me, actors::done_atom::value, job,
-                             static_cast<uint8_t>(out.code),
-                             std::move(out.json), std::move(out.message));
-            },
-            caller, token);
-        if (!submitted) {
-          st.in_flight.erase(key);
-          st.pending.erase(job);
-          return fail(error_code::overloaded, "the tool workers are busy");
-        }
-        return promise;
       },
       [=](actors::cancel_atom, const std::string& caller,
           const std::string& call_id) {

@@ -163,18 +163,31 @@ database::open(const std::filesystem::path& dir, durability d) {
                     "restore it from a backup or move it away; it was not "
                     "changed");
   }
-  if (auto err = db->exec("PRAGMA journal_mode=WAL"); !err.empty())
-    return refuse(err, "check that the directory is writable");
-  db->exec(d == durability::full ? "PRAGMA synchronous=FULL"
-                                 : "PRAGMA synchronous=NORMAL");
   if (*version < schema_version) {
-    // Another process may be migrating the same file: the version is read
-    // again under the write lock.
+    // Under the write lock (which writes nothing by itself), read again:
+    // another process may have migrated the file meanwhile, and a version 0
+    // file with tables is another program's, to be left as it is.
     auto err = db->exec("BEGIN IMMEDIATE");
     auto v = err.empty() ? query_int(raw, "PRAGMA user_version")
                          : std::optional<int64_t>{};
-    if (err.empty() && !v)
+    auto tables = err.empty() ? query_int(raw, "SELECT count(*) FROM "
+                                               "sqlite_master")
+                              : std::optional<int64_t>{};
+    if (err.empty() && (!v || !tables))
       err = sqlite3_errmsg(raw);
+    if (err.empty() && *v > schema_version) {
+      db->exec("ROLLBACK");
+      return refuse("written by a newer Switchboard (schema version " +
+                        std::to_string(*v) + ")",
+                    "run the newer build, or pass another --data-dir; it "
+                    "was not changed");
+    }
+    if (err.empty() && *v == 0 && *tables > 0) {
+      db->exec("ROLLBACK");
+      return refuse("holds another program's tables",
+                    "move it away or pass another --data-dir; it was not "
+                    "changed");
+    }
     for (auto at = v.value_or(0); err.empty() && at < schema_version; ++at) {
       err = db->exec(migrations[at]);
       if (err.empty())
@@ -190,6 +203,20 @@ database::open(const std::filesystem::path& dir, durability d) {
                     "check free space and permissions");
     }
   }
+  {
+    statement wal{raw, "PRAGMA journal_mode=WAL"};
+    auto mode =
+        wal && wal.step() == SQLITE_ROW ? wal.column_text(0) : std::string{};
+    if (mode != "wal")
+      return refuse("cannot switch to WAL (" +
+                        (mode.empty() ? std::string{sqlite3_errmsg(raw)}
+                                      : "journal mode " + mode) +
+                        ")",
+                    "check that the directory is writable and on a local "
+                    "file system");
+  }
+  db->exec(d == durability::full ? "PRAGMA synchronous=FULL"
+                                 : "PRAGMA synchronous=NORMAL");
   return db;
 }
 
@@ -267,31 +294,45 @@ std::optional<task_row> database::task(const std::string& id) {
   return read_task(st);
 }
 
-std::vector<event_row> database::events_after(const std::string& id,
-                                              uint64_t after, size_t limit) {
+std::optional<std::vector<event_row>>
+database::events_after(const std::string& id, uint64_t after, size_t limit) {
   std::vector<event_row> out;
   statement st{db_, "SELECT seq, type, data FROM events WHERE task_id = ?1 "
                     "AND seq > ?2 ORDER BY seq LIMIT ?3"};
   if (!st)
-    return out;
+    return failed();
   st.text(1, id)
       .integer(2, static_cast<int64_t>(after))
       .integer(3, static_cast<int64_t>(limit));
-  while (st.step() == SQLITE_ROW)
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW)
     out.push_back(event_row{static_cast<uint64_t>(st.column_int(0)),
                             st.column_text(1), st.column_text(2)});
+  // An error ends the rows too: a replay must not end early unnoticed.
+  if (rc != SQLITE_DONE)
+    return failed();
   return out;
 }
 
-std::vector<task_row> database::unfinished() {
+std::optional<std::vector<task_row>> database::unfinished() {
   std::vector<task_row> out;
   statement st{db_, (std::string{"SELECT "} + task_columns +
                      " FROM tasks WHERE state NOT IN ('completed', "
                      "'failed', 'cancelled') ORDER BY created_ms")
                         .c_str()};
-  while (st && st.step() == SQLITE_ROW)
+  if (!st)
+    return failed();
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW)
     out.push_back(read_task(st));
+  if (rc != SQLITE_DONE)
+    return failed();
   return out;
+}
+
+std::nullopt_t database::failed() {
+  last_error_ = sqlite3_errmsg(db_);
+  return std::nullopt;
 }
 
 } // namespace switchboard::store

@@ -96,21 +96,29 @@ class database {
   std::optional<task_row> task(const std::string& id);
 
   /// Returns up to `limit` events of a task with seq greater than `after`,
-  /// in seq order.
-  std::vector<event_row> events_after(const std::string& id, uint64_t after,
-                                      size_t limit);
+  /// in seq order; nullopt when reading failed (see `last_error`).
+  std::optional<std::vector<event_row>>
+  events_after(const std::string& id, uint64_t after, size_t limit);
 
   /// Returns the tasks stored as neither completed, failed nor cancelled:
-  /// those a previous process left running.
-  std::vector<task_row> unfinished();
+  /// those a previous process left running; nullopt when reading failed.
+  std::optional<std::vector<task_row>> unfinished();
+
+  /// Why the last read that answered nullopt failed.
+  const std::string& last_error() const {
+    return last_error_;
+  }
 
  private:
   database(sqlite3* db, std::filesystem::path path);
 
   std::string exec(const char* sql);
 
+  std::nullopt_t failed();
+
   sqlite3* db_;
   std::filesystem::path path_;
+  std::string last_error_;
 };
 
 } // namespace switchboard::store

@@ -27,9 +27,12 @@ writer(writer_actor::stateful_pointer<writer_state> self,
         return promise;
       },
       [=](read_atom, const std::string& task_id, uint64_t after,
-          uint64_t limit) {
-        return self->state.db->events_after(task_id, after,
-                                            static_cast<size_t>(limit));
+          uint64_t limit) -> caf::result<std::vector<event_row>> {
+        auto& db = *self->state.db;
+        if (auto rows =
+                db.events_after(task_id, after, static_cast<size_t>(limit)))
+          return std::move(*rows);
+        return caf::make_error(caf::sec::runtime_error, db.last_error());
       },
       [=](commit_atom) {
         auto& st = self->state;

@@ -461,8 +461,11 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
   st.setup = std::move(setup);
   st.id = make_id("s-");
   on_exception(self, [self](const std::string&) {
-    self->state.setup.conn->close(to_uint(protocol::close_code::internal),
-                                  "internal error");
+    auto& st = self->state;
+    // Nobody is left to read the results of its calls: free their workers.
+    self->send(st.setup.registry, cancel_atom::value, st.id);
+    st.setup.conn->close(to_uint(protocol::close_code::internal),
+                         "internal error");
   });
   st.probe.open(st.setup.metrics, metrics::channel::websocket);
   write(self, message_type::hello,

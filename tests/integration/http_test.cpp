@@ -462,6 +462,12 @@ TEST_CASE("both doors answer the same command with the same reply",
       {R"("type":"start","task":"ticker","params":{"steps":-1})", "POST",
        "/api/tasks", R"({"task":"ticker","params":{"steps":-1}})",
        "invalid_params"},
+      // A number past int64 must be refused by the schema, not crash the
+      // flow that reads it.
+      {R"("type":"start","task":"audit","params":{"large_file_bytes":18446744073709551615})",
+       "POST", "/api/tasks",
+       R"({"task":"audit","params":{"large_file_bytes":18446744073709551615}})",
+       "invalid_params"},
       {R"("type":"stop","task_id":"t-nope")", "POST", "/api/tasks/t-nope/stop",
        "{}", "unknown_task"},
       {R"("type":"input","task_id":"t-nope","request_id":"r","value":1)",

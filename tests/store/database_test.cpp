@@ -89,12 +89,12 @@ TEST_CASE("a batch is stored in one commit and read back in seq order",
   CHECK(t->state == "completed");
   CHECK(t->last_seq == 3);
   CHECK(t->params == R"({"steps":3})");
-  auto evs = db->events_after("t-1", 1, 100);
+  auto evs = *db->events_after("t-1", 1, 100);
   REQUIRE(evs.size() == 2);
   CHECK(evs[0].seq == 2);
   CHECK(evs[0].type == "progress");
   CHECK(evs[1].data == R"({"type":"result","seq":3})");
-  CHECK(db->events_after("t-1", 0, 1).size() == 1);
+  CHECK(db->events_after("t-1", 0, 1)->size() == 1);
   CHECK_FALSE(db->task("t-nope"));
 }
 
@@ -111,8 +111,8 @@ TEST_CASE("the history survives reopening, and running tasks are found",
     REQUIRE(db->write(b) == "");
   }
   auto db = open_ok(tmp.path);
-  CHECK(db->events_after("t-live", 0, 10).size() == 1);
-  auto left = db->unfinished();
+  CHECK(db->events_after("t-live", 0, 10)->size() == 1);
+  auto left = *db->unfinished();
   REQUIRE(left.size() == 2);
   CHECK((left[0].id == "t-live" || left[0].id == "t-asks"));
 }
@@ -130,7 +130,7 @@ TEST_CASE("a failed batch leaves nothing behind", "[store]") {
   bad.events.push_back({"t-1", {1, "started", "{}"}}); // seq 1 again
   CHECK_FALSE(db->write(bad).empty());
   CHECK_FALSE(db->task("t-2"));
-  CHECK(db->events_after("t-2", 0, 10).empty());
+  CHECK(db->events_after("t-2", 0, 10)->empty());
   // And the database still takes the next batch.
   batch next;
   next.events.push_back({"t-1", {2, "result", "{}"}});
@@ -203,4 +203,22 @@ TEST_CASE("several openers of a new file migrate it once", "[store]") {
     t.join();
   INFO((errors.empty() ? std::string{} : errors.front()));
   CHECK(ok == 4);
+}
+
+TEST_CASE("another program's SQLite database is refused and left as it was",
+          "[store][refuse]") {
+  temp_dir tmp;
+  auto file = tmp.path / file_name;
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(file.c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, "CREATE TABLE notes (x TEXT);", nullptr, nullptr,
+                         nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  auto before = read_all(file);
+  auto err = open_error(tmp.path);
+  CHECK(err.find("another program's tables") != std::string::npos);
+  CHECK(read_all(file) == before);
+  CHECK_FALSE(std::filesystem::exists(tmp.path / "switchboard.db-wal"));
 }

@@ -64,7 +64,7 @@ TEST_CASE("appends queued together share one commit", "[store][writer]") {
     f.self()->receive([&](std::string& r) { answers.push_back(r); });
   CHECK(answers == std::vector<std::string>{"", "", ""});
   CHECK(f.commits() == 1);
-  CHECK(f.db->events_after("t-2", 0, 100).size() == 5);
+  CHECK(f.db->events_after("t-2", 0, 100)->size() == 5);
   // A later append is a group of its own.
   f.self()->send(f.w, append_atom::value, writer_fixture::events("t-0", 6, 7));
   f.run();
@@ -92,7 +92,7 @@ TEST_CASE("a failed commit is every waiter's answer, and stores nothing",
   f.run();
   for (int i = 0; i < 2; ++i)
     f.self()->receive([&](std::string& r) { CHECK_FALSE(r.empty()); });
-  CHECK(f.db->events_after("t-b", 0, 10).empty());
+  CHECK(f.db->events_after("t-b", 0, 10)->empty());
   // The writer goes on.
   f.self()->send(f.w, append_atom::value, writer_fixture::events("t-a", 3, 3));
   f.run();
