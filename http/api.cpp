@@ -226,41 +226,17 @@ void serve_plain(const api_setup& setup, http_operation op,
   ex->respond(std::move(res));
 }
 
-// Routes one request from its own actor, so that parsing bodies, building
-// replies and serializing metrics never run on the I/O thread.
-void route(caf::event_based_actor* self, const api_setup& setup,
-           const std::string& principal, const http_request& req,
-           const http_exchange_ptr& ex) {
-  auto match = protocol::match_route(req.method, req.path);
-  // Without a registry there is no /metrics endpoint.
-  if (match.op == http_operation::metrics && !setup.metrics)
-    match = {};
-  if (auto& m = setup.metrics)
-    m->received(metrics::channel::http, protocol::to_string(match.op));
-  if (!match.route) {
-    if (match.allow.empty())
-      respond(setup, ex,
-              api::failure({}, error_code::bad_message,
-                           "no such endpoint: " + req.path),
-              404);
-    else
-      respond(setup, ex,
-              api::failure({}, error_code::bad_message, "method not allowed"),
-              405, {{"Allow", match.allow}});
-    return self->quit();
-  }
+// Serves a matched request that needs the actors, from its own actor, so
+// that parsing bodies and building replies never run on the I/O thread.
+void serve_matched(caf::event_based_actor* self, const api_setup& setup,
+                   const std::string& principal, const http_request& req,
+                   const protocol::http_match& match,
+                   const http_exchange_ptr& ex) {
   auto& route = *match.route;
-  switch (route.op) {
-  case http_operation::metrics:
-  case http_operation::health:
-    serve_plain(setup, route.op, req, ex);
-    return self->quit();
-  case http_operation::get_task:
+  if (route.op == http_operation::get_task)
     return serve_task(self, setup, principal, match.task_id, ex);
-  case http_operation::events:
+  if (route.op == http_operation::events)
     return serve_events(self, setup, principal, match.task_id, req, ex);
-  default: break;
-  }
   auto decoded = to_command(route, match, req, setup.limits);
   if (auto* r = std::get_if<refusal>(&decoded)) {
     respond(setup, ex, std::move(r->reply), r->status);
@@ -278,14 +254,38 @@ void route(caf::event_based_actor* self, const api_setup& setup,
 
 void serve(caf::actor_system& sys, const api_setup& setup,
            std::string principal, http_request req, http_exchange_ptr ex) {
+  auto match = protocol::match_route(req.method, req.path);
+  // Without a registry there is no /metrics endpoint.
+  if (match.op == http_operation::metrics && !setup.metrics)
+    match = {};
+  if (auto& m = setup.metrics)
+    m->received(metrics::channel::http, protocol::to_string(match.op));
+  // Refusals by the route table, the health checks and the scrape answer on
+  // the I/O thread: they are cheap, and they must answer even while every
+  // actor thread is busy.
+  if (!match.route) {
+    if (match.allow.empty())
+      return respond(setup, ex,
+                     api::failure({}, error_code::bad_message,
+                                  "no such endpoint: " + req.path),
+                     404);
+    return respond(
+        setup, ex,
+        api::failure({}, error_code::bad_message, "method not allowed"), 405,
+        {{"Allow", match.allow}});
+  }
+  if (match.route->op == http_operation::metrics ||
+      match.route->op == http_operation::health)
+    return serve_plain(setup, match.route->op, req, ex);
   sys.spawn([setup, principal = std::move(principal), req = std::move(req),
+             match = std::move(match),
              ex = std::move(ex)](caf::event_based_actor* self) {
     // A bug of ours still answers the request.
     actors::on_exception(self, [setup, ex](const std::string&) {
       respond(setup, ex,
               api::failure({}, error_code::internal, "internal error"));
     });
-    route(self, setup, principal, req, ex);
+    serve_matched(self, setup, principal, req, match, ex);
   });
 }
 

@@ -41,6 +41,14 @@ std::string read_all(const std::filesystem::path& p) {
   return ss.str();
 }
 
+// Writes a SQLite file of another program (or build) with `sql`.
+void write_sqlite(const std::filesystem::path& file, const char* sql) {
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &raw) == SQLITE_OK);
+  CHECK(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+}
+
 std::unique_ptr<database> open_ok(const std::filesystem::path& dir) {
   auto opened = database::open(dir);
   if (auto* err = std::get_if<std::string>(&opened))
@@ -155,15 +163,8 @@ TEST_CASE("a database from a newer build is refused and left as it was",
           "[store][refuse]") {
   temp_dir tmp;
   auto file = tmp.path / file_name;
-  {
-    sqlite3* raw = nullptr;
-    REQUIRE(sqlite3_open(file.c_str(), &raw) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(raw,
-                         "CREATE TABLE future (x INTEGER);"
-                         "PRAGMA user_version=99;",
-                         nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(raw);
-  }
+  write_sqlite(file,
+               "CREATE TABLE future (x INTEGER); PRAGMA user_version=99;");
   auto before = read_all(file);
   auto err = open_error(tmp.path);
   CHECK(err.find(file.string()) != std::string::npos);
@@ -209,13 +210,7 @@ TEST_CASE("another program's SQLite database is refused and left as it was",
           "[store][refuse]") {
   temp_dir tmp;
   auto file = tmp.path / file_name;
-  {
-    sqlite3* raw = nullptr;
-    REQUIRE(sqlite3_open(file.c_str(), &raw) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(raw, "CREATE TABLE notes (x TEXT);", nullptr, nullptr,
-                         nullptr) == SQLITE_OK);
-    sqlite3_close(raw);
-  }
+  write_sqlite(file, "CREATE TABLE notes (x TEXT);");
   auto before = read_all(file);
   auto err = open_error(tmp.path);
   CHECK(err.find("another program's tables") != std::string::npos);
