@@ -41,13 +41,6 @@ inline constexpr std::chrono::minutes tool_call_timeout{10};
 reply start_success(std::string_view reply_to, const std::string& task_id,
                     std::string_view kind);
 
-/// True for the commands `run` serves. `subscribe` and `unsubscribe` move a
-/// connection's own cursor, so the session serves them.
-constexpr bool runs_anywhere(protocol::command_type t) {
-  return t != protocol::command_type::subscribe &&
-         t != protocol::command_type::unsubscribe;
-}
-
 /// Runs `cmd` for `sc` from the actor `self` without blocking it, and calls
 /// `done(reply)` exactly once with its reply. The one implementation of the
 /// commands for both doors (the WebSocket session and the HTTP API).

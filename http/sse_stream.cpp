@@ -95,7 +95,7 @@ void pump(self_ptr self) {
       return;
     }
     if (auto& m = st.setup.metrics)
-      m->sent(metrics::channel::sse, type);
+      m->sent(metrics::channel::sse, p.type);
     if (p.terminal) {
       finish(self);
       return;

@@ -137,8 +137,11 @@ struct registry::impl {
   std::mutex tool_mtx; // only taken to create a (tool, outcome) child
   std::array<counter_map, 3> received;
   std::array<counter_map, 3> sent;
+  // The counters of `sent` per channel and event type, resolved once.
+  std::array<std::array<prometheus::Counter*, protocol::all_event_types.size()>,
+             3>
+      sent_events{};
   std::array<prometheus::Counter*, error_code_count> errors{};
-  counter_map errors_by_name;
   std::array<prometheus::Counter*, 3> resumes{};
   std::array<prometheus::Counter*, 3> expired{};
   std::array<std::array<prometheus::Counter*, 2>, 3> disconnects{};
@@ -236,6 +239,10 @@ registry::registry(build_info info, const std::vector<std::string>& kinds,
   d.sent[0] = make_counters(tx, "websocket", {replies, task_events});
   d.sent[1] = make_counters(tx, "sse", {task_events, sse_extra});
   d.sent[2] = make_counters(tx, "http", {http_sent});
+  for (size_t c = 0; c < d.sent.size(); ++c)
+    for (auto x : protocol::all_event_types)
+      d.sent_events[c][static_cast<size_t>(x)] =
+          lookup(d.sent[c], protocol::to_string(x));
   auto& errors = BuildCounter()
                      .Name("switchboard_protocol_errors_total")
                      .Help("Errors answered to clients, by code.")
@@ -244,10 +251,7 @@ registry::registry(build_info info, const std::vector<std::string>& kinds,
     auto name =
         std::string{protocol::to_string(static_cast<protocol::error_code>(i))};
     d.errors[i] = &errors.Add({{"code", name}});
-    d.errors_by_name.emplace(name, d.errors[i]);
   }
-  d.errors_by_name.emplace(
-      "other", d.errors[static_cast<size_t>(protocol::error_code::internal)]);
   auto& resumes = BuildCounter()
                       .Name("switchboard_resumes_total")
                       .Help("Subscriptions served from a seq after 0 "
@@ -360,15 +364,16 @@ void registry::sent(channel c, std::string_view type) {
   lookup(impl_->sent[static_cast<size_t>(c)], type)->Increment();
 }
 
+void registry::sent(channel c, protocol::event_type type) {
+  impl_->sent_events[static_cast<size_t>(c)][static_cast<size_t>(type)]
+      ->Increment();
+}
+
 void registry::protocol_error(protocol::error_code code) {
   auto i = static_cast<size_t>(code);
   if (i == 0 || i >= error_code_count)
     i = static_cast<size_t>(protocol::error_code::internal);
   impl_->errors[i]->Increment();
-}
-
-void registry::protocol_error(std::string_view code) {
-  lookup(impl_->errors_by_name, code)->Increment();
 }
 
 void registry::resume(channel c) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "protocol/error_code.hpp"
+#include "protocol/event_type.hpp"
 #include "protocol/task_status.hpp"
 
 namespace prometheus {
@@ -117,11 +118,12 @@ class registry {
   /// Counts a message sent over `c`.
   void sent(channel c, std::string_view type);
 
+  /// Counts a task event sent over `c`: an array index, no name lookup
+  /// (this runs per event and subscriber).
+  void sent(channel c, protocol::event_type type);
+
   /// Counts one error answered to a client.
   void protocol_error(protocol::error_code code);
-
-  /// Counts one error answered to a client, by wire name.
-  void protocol_error(std::string_view code);
 
   /// Counts a subscription that resumed after a seq > 0.
   void resume(channel c);

@@ -25,8 +25,10 @@ using self_ptr = session_actor::stateful_pointer<session_state>;
 constexpr auto going_away = to_uint(protocol::close_code::going_away);
 constexpr auto try_again_later = to_uint(protocol::close_code::try_again_later);
 
-// Counts a message of `type` sent to this connection.
-void count(self_ptr self, std::string_view type) {
+// Counts a message of `type` (a name, or a task event's type) sent to this
+// connection.
+template<class Type>
+void count(self_ptr self, Type type) {
   if (auto& m = self->state.setup.metrics; m && !self->state.closed)
     m->sent(metrics::channel::websocket, type);
 }
@@ -294,7 +296,7 @@ void on_subscribed(self_ptr self, const std::string& task_id, task_actor handle,
   std::vector<protocol::frame> events;
   for (auto& ev : sub.backlog)
     if (ev.seq > entry.last_sent) {
-      count(self, protocol::to_string(ev.type));
+      count(self, ev.type);
       events.push_back(std::move(ev.data));
       entry.last_sent = ev.seq;
     }
@@ -567,7 +569,7 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
         for (auto& ev : evs)
           if (ev.seq > i->second.last_sent) {
             i->second.last_sent = ev.seq;
-            count(self, protocol::to_string(ev.type));
+            count(self, ev.type);
             fresh.push_back(std::move(ev.data));
           }
         deliver(self, std::move(fresh));
