@@ -13,26 +13,17 @@ export type ResultView =
 const isString = (v: unknown): v is string => typeof v === 'string'
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
 
+// What a finding and a decision share: the rule, severity and place.
+function isLocated(v: unknown): v is Record<string, unknown> & Pick<Finding, 'rule' | 'severity' | 'path' | 'line'> {
+  return isRecord(v) && isString(v.rule) && isString(v.severity) && isString(v.path) && isNumber(v.line)
+}
+
 function isFinding(v: unknown): v is Finding {
-  return (
-    isRecord(v) &&
-    isString(v.rule) &&
-    isString(v.severity) &&
-    isString(v.path) &&
-    isNumber(v.line) &&
-    (v.excerpt === undefined || isString(v.excerpt))
-  )
+  return isLocated(v) && (v.excerpt === undefined || isString(v.excerpt))
 }
 
 function isDecision(v: unknown): v is Decision {
-  return (
-    isRecord(v) &&
-    isString(v.rule) &&
-    isString(v.severity) &&
-    isString(v.path) &&
-    isNumber(v.line) &&
-    isString(v.decision)
-  )
+  return isLocated(v) && isString(v.decision)
 }
 
 /** `v` when it is an array whose every element passes `is`, else null. */
