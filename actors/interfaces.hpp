@@ -60,11 +60,14 @@ using task_manager_actor = caf::typed_actor<
                     event_sink, bool>::with<subscription>,
     // Finds a task by id for a principal (`forbidden` if not its owner).
     caf::replies_to<get_atom, std::string, std::string>::with<task_actor>,
-    // Lists the tasks a principal may see, newest first: principal, at most
-    // this many, after this cursor ("" for the newest); answers a page and
-    // the cursor of the next one ("" at the end).
-    caf::replies_to<list_atom, std::string, uint64_t, std::string>::with<
-        std::vector<protocol::task_info>, std::string>,
+    // Lists the tasks a principal may see, newest first: principal, filter,
+    // at most this many, after this cursor ("" for the newest); answers a
+    // page and the cursor of the next one ("" at the end). With the store
+    // the list is the history; without, the tasks in memory, and a page may
+    // hold fewer than asked for while more follow.
+    caf::replies_to<list_atom, std::string, protocol::task_filter, uint64_t,
+                    std::string>::with<std::vector<protocol::task_info>,
+                                       std::string>,
     // Drains: refuses new tasks, stops running ones after the grace period
     // (ms) with reason "shutdown", answers once every task is finished.
     caf::replies_to<drain_atom, int64_t>::with<ok_atom>,

@@ -148,7 +148,14 @@ typename Inspector::result_type inspect(Inspector& f, tool_info& x) {
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_info& x) {
   return f(caf::meta::type_name("task_info"), x.task_id, x.task, x.state,
-           x.created_ms, x.last_seq);
+           x.created_ms, x.last_seq, x.ended_ms, x.node);
+}
+
+/// CAF inspection for `task_filter`.
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_filter& x) {
+  return f(caf::meta::type_name("task_filter"), x.states, x.kind, x.since_ms,
+           x.until_ms);
 }
 
 } // namespace switchboard::protocol

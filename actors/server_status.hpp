@@ -12,6 +12,9 @@ struct server_status {
   std::atomic<bool> draining{false};
   /// The grace period announced to clients, in ms.
   std::atomic<int64_t> grace_ms{0};
+  /// Cleared while the task history cannot be written: `/readyz` answers
+  /// 503 until a write succeeds again.
+  std::atomic<bool> storage_ok{true};
 };
 
 } // namespace switchboard::actors

@@ -38,25 +38,32 @@ void task_state::emit(event_type type, F&& fill) {
   w.str("task_id", setup.id).unum("seq", seq).num("ts", protocol::now_ms());
   fill(w);
   events.push_back(log_entry{seq, type, protocol::make_frame(w.finish())});
+  if (stored()) {
+    if (unsaved.events.empty())
+      unsaved.events.emplace_back(setup.id, std::vector<store::new_event>{});
+    unsaved.events.back().second.push_back(
+        store::new_event{seq, protocol::to_string(type), events.back().frame});
+  }
   if (events.size() > setup.limits.max_log)
     events.pop_front();
   // Subscribers get it from the log in `deliver`, once the handler is done.
 }
 
 void task_state::collect(subscriber& s, std::vector<event_frame>& out) {
-  if (s.sent >= last_seq())
+  auto upto = visible();
+  if (s.sent >= upto)
     return;
   auto first = events.front().seq;
   // `push` handles a subscriber behind the log (a gap) before collecting.
   SB_CHECK(s.sent + 1 >= first);
   // Coalescing applies only to a subscriber that cannot take everything
   // pending now: one that keeps up sees every event.
-  auto thin = s.coalesce && last_seq() - s.sent > s.credit;
-  while (s.credit > 0 && s.sent < last_seq()) {
+  auto thin = s.coalesce && upto - s.sent > s.credit;
+  while (s.credit > 0 && s.sent < upto) {
     auto i = s.sent + 1 - first;
     auto& e = events[i];
     ++s.sent;
-    if (thin && e.type == event_type::progress && i + 1 < events.size() &&
+    if (thin && e.type == event_type::progress && e.seq < upto &&
         events[i + 1].type == event_type::progress) {
       ++s.skipped;
       continue;
@@ -74,9 +81,13 @@ void task_state::collect(subscriber& s, std::vector<event_frame>& out) {
 }
 
 void task_state::push(subscriber& s) {
-  if (s.credit == 0 || s.sent >= last_seq())
+  if (s.credit == 0 || s.sent >= visible() || s.reading)
     return;
   auto first = events.empty() ? next_seq : events.front().seq;
+  if (s.sent + 1 < first && stored()) {
+    read_from_store(s);
+    return;
+  }
   if (s.sent + 1 < first) {
     // Fell behind the log's window: say so, then go on from the oldest
     // retained event (as a resume with an expired `after` does).
@@ -92,9 +103,11 @@ void task_state::push(subscriber& s) {
 }
 
 void task_state::deliver() {
+  save();
   for (auto& s : subscribers)
     push(s);
   drop_finished_subscribers();
+  report_finished();
 }
 
 void task_state::drop_finished_subscribers() {
@@ -108,6 +121,120 @@ void task_state::drop_finished_subscribers() {
                             return true;
                           });
   subscribers.erase(i, subscribers.end());
+}
+
+store::task_row task_state::row() const {
+  return store::task_row{
+      setup.id,         kind_name,     setup.params,
+      setup.owner,      setup.node,    std::string{protocol::to_string(state)},
+      setup.created_ms, ended_ms,      last_seq(),
+      end_json,         progress_json, setup.ordinal};
+}
+
+void task_state::save() {
+  if (!stored())
+    return;
+  if (saved_state != state) {
+    unsaved.tasks.push_back(row());
+    saved_state = state;
+  }
+  // One append in flight per task: what is emitted meanwhile goes in the
+  // next one, so the writer's mailbox holds at most one message per task.
+  if (unsaved.empty() || saving)
+    return;
+  saving = true;
+  auto upto = last_seq();
+  auto b = std::move(unsaved);
+  unsaved = store::batch{};
+  self->request(setup.store, caf::infinite, store::append_atom::value,
+                std::move(b))
+      .then(
+          [this, upto](std::string& err) {
+            saving = false;
+            if (!err.empty())
+              return storage_failed(err);
+            durable_seq = upto;
+            deliver();
+            // A flow held back while the store was behind goes on.
+            if (auto token = std::exchange(held_resume, std::nullopt);
+                token && !terminal && *token == wait_token &&
+                ctx->slot().handle)
+              resume(ctx->slot().handle);
+          },
+          [this](caf::error& err) {
+            saving = false;
+            storage_failed(caf::to_string(err));
+          });
+}
+
+bool task_state::store_behind() const {
+  if (!stored() || !saving || unsaved.events.empty())
+    return false;
+  return unsaved.events.front().second.size() >= event_window;
+}
+
+void task_state::storage_failed(const std::string& why) {
+  if (store_failed)
+    return;
+  store_failed = true;
+  unsaved = store::batch{};
+  log::error("task history write failed",
+             {{"task_id", setup.id}, {"error", why}});
+  // The task can no longer promise that what it sends is kept: end it,
+  // and let its watchers have everything it holds in memory.
+  if (!terminal)
+    abort("",
+          flows::flow_failure{error_code::storage_unavailable,
+                              "the task history cannot be written: " + why});
+  deliver();
+}
+
+void task_state::read_from_store(subscriber& s) {
+  s.reading = true;
+  auto token = ++s.read_token;
+  auto n = std::min<uint64_t>(s.credit, event_window);
+  auto sink = s.sink;
+  self->request(setup.store, std::chrono::seconds(30), store::read_atom::value,
+                setup.id, s.sent, n)
+      .then(
+          [this, sink, token](std::vector<store::event_row>& rows) {
+            on_store_rows(sink, token, std::move(rows));
+          },
+          [this, sink, token](caf::error&) { on_store_rows(sink, token, {}); });
+}
+
+void task_state::on_store_rows(const event_sink& sink, uint64_t token,
+                               std::vector<store::event_row> rows) {
+  auto* s = find_subscriber(sink);
+  if (!s || s->read_token != token)
+    return;
+  s->reading = false;
+  auto upto = visible();
+  std::vector<event_frame> out;
+  for (auto& r : rows) {
+    auto type = protocol::event_type_from_string(r.type);
+    if (r.seq != s->sent + 1 || r.seq > upto || s->credit == 0 || !type)
+      break;
+    out.push_back(
+        event_frame{r.seq, *type, protocol::make_frame(std::move(r.data))});
+    s->sent = r.seq;
+    --s->credit;
+  }
+  if (out.empty()) {
+    // Retention deleted what it had not seen, or the store failed: say so
+    // and go on from the oldest event in memory.
+    auto first = events.empty() ? next_seq : events.front().seq;
+    if (s->sent + 1 < first) {
+      self->send(s->sink, gap_atom::value, setup.id, s->sent, snapshot());
+      s->sent = first - 1;
+      s->skipped = 0;
+    }
+  } else {
+    self->send(s->sink, event_atom::value, setup.id, std::move(out),
+               terminal && s->sent == last_seq());
+  }
+  push(*s);
+  drop_finished_subscribers();
 }
 
 task_state::subscriber* task_state::find_subscriber(const event_sink& sink) {
@@ -244,10 +371,11 @@ void task_state::end(event_type type, task_status final_state,
                      std::string json) {
   terminal = true;
   state = final_state;
+  ended_ms = protocol::now_ms();
   probe.finished(final_state);
   log::info("task ended",
             {{"task_id", setup.id},
-             {"kind", setup.kind->name},
+             {"kind", kind_name},
              {"state", protocol::to_string(final_state)},
              {"duration_ms", protocol::now_ms() - setup.created_ms}});
   input.reset();
@@ -255,6 +383,15 @@ void task_state::end(event_type type, task_status final_state,
   emit(type, fill);
   // Subscribers that are behind keep reading to the terminal event.
   deliver();
+}
+
+void task_state::report_finished() {
+  // Once the terminal event is out (committed, and sent to whoever is
+  // caught up): a drain that waits for the manager then closes sessions
+  // that already hold it.
+  if (!terminal || reported || visible() < last_seq() || setup.archived)
+    return;
+  reported = true;
   if (setup.manager) {
     // What this finished task pins, so the manager can keep the sum of all
     // finished tasks under its budget (64 bytes: a log entry's overhead).
@@ -348,11 +485,11 @@ void task_state::finish() {
 std::string task_state::snapshot() const {
   message_writer w{"task"};
   w.str("task_id", setup.id)
-      .str("task", setup.kind->name)
+      .str("task", kind_name)
       .str("state", protocol::to_string(state))
       .raw("params", setup.params)
       .num("created_ms", setup.created_ms)
-      .unum("last_seq", last_seq())
+      .unum("last_seq", visible())
       .raw("progress", progress_json);
   if (input) {
     w.key("pending_input");
@@ -389,18 +526,36 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
   on_exception(self, [self](const std::string& what) {
     self->state.abort("", flows::flow_failure{error_code::internal, what});
   });
-  rapidjson::Document params;
-  protocol::parse_json(st.setup.params, params);
-  st.ctx = std::make_unique<flows::context>(st, st.setup.id, params,
-                                            *st.setup.workspace);
-  st.coro = st.setup.kind->run(*st.ctx);
   st.unwatched_since = self->clock().now();
-  st.probe.start(st.setup.metrics, st.setup.kind->name);
-  log::info("task started",
-            {{"task_id", st.setup.id}, {"kind", st.setup.kind->name}});
-  st.emit(event_type::started, [&](message_writer& w) {
-    w.str("task", st.setup.kind->name).raw("params", st.setup.params);
-  });
+  if (auto& row = st.setup.archived) {
+    // A finished task from the history: its log stays in the store.
+    st.kind_name = row->kind;
+    st.state = protocol::task_status_from_string(row->state)
+                   .value_or(task_status::failed);
+    st.terminal = true;
+    st.started = true;
+    st.next_seq = row->last_seq + 1;
+    st.durable_seq = row->last_seq;
+    st.ended_ms = row->ended_ms;
+    st.end_json = row->outcome.empty() ? "null" : row->outcome;
+    st.progress_json = row->progress.empty() ? "null" : row->progress;
+    st.saved_state = st.state;
+    self->delayed_send(self, st.setup.limits.retention, expire_atom::value);
+  } else {
+    st.kind_name = st.setup.kind->name;
+    rapidjson::Document params;
+    protocol::parse_json(st.setup.params, params);
+    st.ctx = std::make_unique<flows::context>(st, st.setup.id, params,
+                                              *st.setup.workspace);
+    st.coro = st.setup.kind->run(*st.ctx);
+    st.probe.start(st.setup.metrics, st.kind_name);
+    log::info("task started",
+              {{"task_id", st.setup.id}, {"kind", st.kind_name}});
+    st.emit(event_type::started, [&](message_writer& w) {
+      w.str("task", st.kind_name).raw("params", st.setup.params);
+    });
+    self->send(self, resume_atom::value, uint64_t{0});
+  }
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& subs = self->state.subscribers;
     subs.erase(std::remove_if(subs.begin(), subs.end(),
@@ -411,7 +566,6 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     if (subs.empty())
       self->state.unwatched_since = self->clock().now();
   });
-  self->send(self, resume_atom::value, uint64_t{0});
   return {
       [=](subscribe_atom, event_sink sink, uint64_t after, bool coalesce) {
         auto& st = self->state;
@@ -422,7 +576,11 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
         auto first = st.events.empty() ? st.next_seq : st.events.front().seq;
         auto cursor = after;
         // Written so that after = 2^64-1 cannot overflow into a bogus gap.
-        if (first > 0 && after < first - 1) {
+        auto behind = first > 0 && after < first - 1;
+        // The store has what fell out of the log: the subscriber reads it
+        // from there as it grants credit.
+        auto from_store = behind && st.stored();
+        if (behind && !from_store) {
           sub.expired = true;
           sub.snapshot = st.snapshot();
           cursor = first - 1;
@@ -433,7 +591,8 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
         }
         // One window now; the rest as the subscriber grants credit.
         task_state::subscriber cur{sink, cursor, event_window, coalesce};
-        st.collect(cur, sub.backlog);
+        if (!from_store)
+          st.collect(cur, sub.backlog);
         sub.last_seq = cur.sent;
         sub.ended = st.terminal && cur.sent >= st.last_seq();
         if (!sub.ended) {
@@ -449,6 +608,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
           s->credit = cur.credit;
           s->coalesce = coalesce;
           s->skipped = 0;
+          s->reading = false;
+          ++s->read_token;
+          if (from_store)
+            st.push(*s);
         } else if (auto* s = st.find_subscriber(sink)) {
           // This reply ends the subscription: the old cursor is done.
           s->sent = st.last_seq();
@@ -514,9 +677,13 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       },
       [=](get_atom) {
         auto& st = self->state;
-        return protocol::task_info{st.setup.id, st.setup.kind->name,
+        return protocol::task_info{st.setup.id,
+                                   st.kind_name,
                                    std::string{protocol::to_string(st.state)},
-                                   st.setup.created_ms, st.last_seq()};
+                                   st.setup.created_ms,
+                                   st.visible(),
+                                   st.ended_ms,
+                                   st.setup.node};
       },
       [=](snapshot_atom) { return self->state.snapshot(); },
       [=](resume_atom, uint64_t token) {
@@ -531,8 +698,15 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
           st.deliver();
           return;
         }
-        if (token == st.wait_token && st.ctx->slot().handle)
-          st.resume(st.ctx->slot().handle);
+        if (token != st.wait_token || !st.ctx->slot().handle)
+          return;
+        if (st.store_behind()) {
+          // A flow that emits faster than the store commits waits for the
+          // commit: memory stays bounded and the store keeps up.
+          st.held_resume = token;
+          return;
+        }
+        st.resume(st.ctx->slot().handle);
       },
       [=](timeout_atom, uint64_t token) {
         auto& st = self->state;
@@ -551,6 +725,12 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
         // subscribers are still behind: tell them what they missed and
         // give them the terminal event, so that every watcher sees the end.
         auto& st = self->state;
+        if (st.stored() && !st.subscribers.empty()) {
+          // They read the rest from the store: keep serving them.
+          self->delayed_send(self, st.setup.limits.retention,
+                             expire_atom::value);
+          return;
+        }
         if (st.terminal && !st.events.empty())
           for (auto& s : st.subscribers)
             if (s.sent < st.last_seq()) {

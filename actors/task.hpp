@@ -19,6 +19,7 @@
 #include "protocol/event_type.hpp"
 #include "protocol/schema.hpp"
 #include "protocol/task_status.hpp"
+#include "store/writer.hpp"
 #include "util/fifo.hpp"
 
 namespace switchboard::tools {
@@ -38,7 +39,8 @@ struct task_limits {
   /// Events kept in the log; older ones fall out (resume gets
   /// `events_expired`).
   size_t max_log = 10000;
-  /// How long a finished task stays queryable.
+  /// How long a finished task's actor stays in memory (with the store, a
+  /// forgotten task is loaded again when asked for).
   std::chrono::milliseconds retention{10 * 60 * 1000};
   /// How long a tool call may take.
   std::chrono::milliseconds tool_timeout{60 * 1000};
@@ -72,6 +74,15 @@ struct task_setup {
   metrics::registry_ptr metrics;
   /// Creation time in unix milliseconds.
   int64_t created_ms = 0;
+  /// The history (invalid: the task lives in memory only).
+  store::writer_actor store;
+  /// This node's name.
+  std::string node;
+  /// Its place in start order (the history's key).
+  uint64_t ordinal = 0;
+  /// Set for a finished task loaded from the history: nothing runs, and
+  /// every event is read from the store.
+  std::optional<store::task_row> archived;
 };
 
 /// State of a task actor; also the host its flow runs in.
@@ -87,6 +98,26 @@ struct task_state : flows::host {
 
   task_actor::stateful_pointer<task_state> self = nullptr;
   task_setup setup;
+  /// The kind's name.
+  std::string kind_name;
+  /// End time in unix milliseconds, or 0 while running.
+  int64_t ended_ms = 0;
+  /// Seq of the last event the store has committed: subscribers get
+  /// events up to it only.
+  uint64_t durable_seq = 0;
+  /// What was emitted since the last hand-off to the store.
+  store::batch unsaved;
+  /// The state last handed to the store, if any.
+  std::optional<protocol::task_status> saved_state;
+  /// Set once a write failed: the task ends, and what it has in memory goes
+  /// out without waiting for the store.
+  bool store_failed = false;
+  /// Set once the manager was told that the task finished.
+  bool reported = false;
+  /// True while an append to the store is in flight.
+  bool saving = false;
+  /// A resume held back until the store catches up.
+  std::optional<uint64_t> held_resume;
   protocol::task_status state = protocol::task_status::running;
   bool terminal = false;
   bool started = false;
@@ -108,6 +139,10 @@ struct task_state : flows::host {
     bool coalesce = false;
     /// Progress events skipped since the last one sent.
     uint64_t skipped = 0;
+    /// True while a read from the store is under way for it.
+    bool reading = false;
+    /// Numbers its reads; a reply to an older one is ignored.
+    uint64_t read_token = 0;
   };
   std::vector<subscriber> subscribers;
   std::unique_ptr<flows::context> ctx;
@@ -136,9 +171,44 @@ struct task_state : flows::host {
   /// one batch (and a gap first if it fell behind the log).
   void push(subscriber& s);
 
-  /// Pushes to every subscriber; called once the handler that emitted is
-  /// done, so that a burst of events leaves in one message per subscriber.
+  /// Hands what was emitted to the store, then pushes to every subscriber;
+  /// called once the handler that emitted is done, so that a burst of
+  /// events leaves in one commit and one message per subscriber.
   void deliver();
+
+  /// True while events go to the store before subscribers see them.
+  bool stored() const {
+    return setup.store && !store_failed;
+  }
+
+  /// Seq up to which subscribers may be sent events.
+  uint64_t visible() const {
+    return stored() ? durable_seq : last_seq();
+  }
+
+  /// Hands the events and the state change since the last call to the
+  /// store.
+  void save();
+
+  /// The task's record as stored.
+  store::task_row row() const;
+
+  /// Reads the events behind the log for `s` from the store.
+  void read_from_store(subscriber& s);
+
+  /// Sends a subscriber the events read for it (none: the store lost them).
+  void on_store_rows(const event_sink& sink, uint64_t token,
+                     std::vector<store::event_row> rows);
+
+  /// True when the store lags a window behind: the flow waits.
+  bool store_behind() const;
+
+  /// Tells the manager that the task finished, once its terminal event is
+  /// out, and starts its retention.
+  void report_finished();
+
+  /// Ends the task because its history cannot be written.
+  void storage_failed(const std::string& why);
 
   /// Moves `s`'s cursor over what its credit allows and appends those
   /// events to `out`; the cursor must lie within the log or at its end.

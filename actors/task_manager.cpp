@@ -74,6 +74,18 @@ void evict_over_budget(self_ptr self) {
   }
 }
 
+// Registers a task actor under its id for its owner.
+void enroll(self_ptr self, const std::string& id, const std::string& owner,
+            const task_actor& handle) {
+  auto& st = self->state;
+  self->monitor(handle);
+  st.ids.emplace(handle.address(), id);
+  st.tasks.emplace(id, handle);
+  st.owners.emplace(id, owner);
+  st.by_ordinal.emplace(st.next_ordinal, id);
+  st.ordinal_of.emplace(id, st.next_ordinal++);
+}
+
 using launched_task = std::pair<std::string, task_actor>;
 
 // Checks a start and spawns the task; answers its id and handle, or why not.
@@ -120,17 +132,118 @@ std::variant<launched_task, caf::error> launch(self_ptr self,
   ts.limits = st.setup.limits;
   ts.metrics = st.setup.metrics;
   ts.created_ms = protocol::now_ms();
+  ts.store = st.setup.store;
+  ts.node = st.setup.node;
+  ts.ordinal = st.next_ordinal; // `enroll` takes it
   auto id = ts.id;
   auto handle = self->spawn(task, std::move(ts));
-  self->monitor(handle);
-  st.ids.emplace(handle.address(), id);
-  st.tasks.emplace(id, handle);
-  st.owners.emplace(id, owner);
+  enroll(self, id, owner, handle);
   st.running.insert(id);
-  st.by_ordinal.emplace(st.next_ordinal, id);
-  st.ordinal_of.emplace(id, st.next_ordinal++);
   schedule_sweep(self);
   return launched_task{std::move(id), std::move(handle)};
+}
+
+// Answers the lookups waiting for a task loaded from the history.
+void loaded(self_ptr self, const std::string& id,
+            std::vector<store::task_row>& rows) {
+  auto& st = self->state;
+  auto waiting = std::move(st.loading[id]);
+  st.loading.erase(id);
+  if (rows.empty()) {
+    for (auto& [principal, promise] : waiting)
+      promise.deliver(make_error(error_code::unknown_task, "no task " + id));
+    return;
+  }
+  auto& row = rows.front();
+  auto i = st.tasks.find(id);
+  if (i == st.tasks.end()) {
+    task_setup ts;
+    ts.id = row.id;
+    ts.params = row.params;
+    ts.owner = row.owner;
+    ts.registry = st.setup.registry;
+    ts.manager = caf::actor_cast<task_manager_actor>(self);
+    ts.workspace = st.setup.workspace;
+    ts.limits = st.setup.limits;
+    ts.created_ms = row.created_ms;
+    ts.store = st.setup.store;
+    ts.node = row.node;
+    ts.ordinal = row.ordinal;
+    uint64_t bytes = row.params.size() + row.outcome.size() + 64;
+    auto owner = row.owner;
+    ts.archived = std::move(row);
+    enroll(self, id, owner, self->spawn(task, std::move(ts)));
+    auto ordinal = st.ordinal_of[id];
+    st.finished[ordinal] = bytes;
+    st.retained_bytes += bytes;
+    i = st.tasks.find(id);
+  }
+  for (auto& [principal, promise] : waiting) {
+    if (st.owners[id] != principal)
+      promise.deliver(make_error(error_code::forbidden,
+                                 "task " + id + " belongs to another token"));
+    else
+      promise.deliver(i->second);
+  }
+  evict_over_budget(self);
+}
+
+bool matches(const protocol::task_filter& f, const protocol::task_info& t) {
+  return (f.states.empty() || std::find(f.states.begin(), f.states.end(),
+                                        t.state) != f.states.end()) &&
+         (f.kind.empty() || f.kind == t.task) && t.created_ms >= f.since_ms &&
+         t.created_ms < f.until_ms;
+}
+
+using page_t = std::vector<protocol::task_info>;
+
+// Lists from the history: the cursor is the ordinal of the last entry of the
+// previous page.
+caf::result<page_t, std::string> list_stored(self_ptr self,
+                                             const std::string& principal,
+                                             protocol::task_filter& filter,
+                                             uint64_t limit,
+                                             const std::string& cursor) {
+  store::task_query q;
+  q.owner = principal;
+  q.states = std::move(filter.states);
+  q.kind = std::move(filter.kind);
+  q.since_ms = filter.since_ms;
+  q.until_ms = filter.until_ms;
+  q.limit = static_cast<size_t>(limit) + 1;
+  if (!cursor.empty()) {
+    uint64_t before = 0;
+    auto end = cursor.data() + cursor.size();
+    auto [ptr, ec] = std::from_chars(cursor.data(), end, before);
+    if (ec != std::errc{} || ptr != end)
+      return make_error(error_code::bad_message,
+                        "cursor is not one this server gave");
+    q.before = before;
+  }
+  auto promise = self->make_response_promise<page_t, std::string>();
+  self->request(self->state.setup.store, std::chrono::seconds(30),
+                store::query_atom::value, std::move(q))
+      .then(
+          [=](std::vector<store::task_row>& rows) mutable {
+            std::string next;
+            if (rows.size() > limit) {
+              rows.resize(limit);
+              next = std::to_string(rows.back().ordinal);
+            }
+            page_t page;
+            page.reserve(rows.size());
+            for (auto& r : rows)
+              page.push_back(protocol::task_info{
+                  std::move(r.id), std::move(r.kind), std::move(r.state),
+                  r.created_ms, r.last_seq, r.ended_ms, std::move(r.node)});
+            promise.deliver(std::move(page), std::move(next));
+          },
+          [=](caf::error& err) mutable {
+            promise.deliver(make_error(error_code::storage_unavailable,
+                                       "the task history cannot be read: " +
+                                           caf::to_string(err)));
+          });
+  return promise;
 }
 
 } // namespace
@@ -138,6 +251,7 @@ std::variant<launched_task, caf::error> launch(self_ptr self,
 task_manager_actor::behavior_type task_manager(self_ptr self,
                                                task_manager_setup setup) {
   self->state.setup = std::move(setup);
+  self->state.next_ordinal = self->state.setup.last_ordinal + 1;
   on_exception(self);
   // At shutdown the manager takes its tasks along; they hold timers (input
   // timeouts, retention) that would otherwise keep the system alive.
@@ -189,17 +303,43 @@ task_manager_actor::behavior_type task_manager(self_ptr self,
           const std::string& principal) -> caf::result<task_actor> {
         auto& st = self->state;
         auto i = st.tasks.find(id);
-        if (i == st.tasks.end())
-          return make_error(error_code::unknown_task, "no task " + id);
+        if (i == st.tasks.end()) {
+          if (!st.setup.store)
+            return make_error(error_code::unknown_task, "no task " + id);
+          // Not in memory: the history may have it.
+          auto promise = self->make_response_promise<task_actor>();
+          auto& waiting = st.loading[id];
+          waiting.emplace_back(principal, promise);
+          if (waiting.size() == 1)
+            self->request(st.setup.store, std::chrono::seconds(30),
+                          store::record_atom::value, id)
+                .then(
+                    [=](std::vector<store::task_row>& rows) {
+                      loaded(self, id, rows);
+                    },
+                    [=](caf::error& err) {
+                      auto waiting = std::move(self->state.loading[id]);
+                      self->state.loading.erase(id);
+                      for (auto& [p, promise] : waiting)
+                        promise.deliver(
+                            make_error(error_code::storage_unavailable,
+                                       "the task history cannot be read: " +
+                                           caf::to_string(err)));
+                    });
+          return promise;
+        }
         if (st.owners[id] != principal)
           return make_error(error_code::forbidden,
                             "task " + id + " belongs to another token");
         return i->second;
       },
-      [=](list_atom, const std::string& principal, uint64_t limit,
+      [=](list_atom, const std::string& principal,
+          protocol::task_filter& filter, uint64_t limit,
           const std::string& cursor)
           -> caf::result<std::vector<protocol::task_info>, std::string> {
         auto& st = self->state;
+        if (st.setup.store)
+          return list_stored(self, principal, filter, limit, cursor);
         using result_t = std::vector<protocol::task_info>;
         // The cursor is the start ordinal of the last task of the previous
         // page; the page holds older tasks only.
@@ -239,11 +379,11 @@ task_manager_actor::behavior_type task_manager(self_ptr self,
         auto acc = std::make_shared<collector>(collector{
             std::vector<std::optional<protocol::task_info>>(page.size()),
             page.size()});
-        auto done = [acc, promise, next]() mutable {
+        auto done = [acc, promise, next, filter]() mutable {
           if (--acc->pending == 0) {
             result_t infos;
             for (auto& x : acc->infos)
-              if (x)
+              if (x && matches(filter, *x))
                 infos.push_back(std::move(*x));
             promise.deliver(std::move(infos), std::move(next));
           }

@@ -5,6 +5,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/typed_response_promise.hpp>
 
@@ -30,6 +32,12 @@ struct task_manager_setup {
   /// Bytes that the logs of finished tasks may pin together; past it the
   /// oldest finished tasks are forgotten before their retention ends.
   uint64_t max_retained_bytes = 256 * 1024 * 1024;
+  /// The history (invalid: tasks live in memory only).
+  store::writer_actor store;
+  /// This node's name, stored with each task.
+  std::string node = "local";
+  /// The highest ordinal the history holds: new tasks count on from it.
+  uint64_t last_ordinal = 0;
 };
 
 /// State of the task manager.
@@ -50,6 +58,11 @@ struct task_manager_state {
   bool draining = false;
   bool sweeping = false;
   std::optional<caf::typed_response_promise<ok_atom>> drained;
+  /// Lookups of tasks being loaded from the history, by id.
+  std::map<std::string,
+           std::vector<
+               std::pair<std::string, caf::typed_response_promise<task_actor>>>>
+      loading;
 
   static inline const char* name = "task_manager";
 };

@@ -145,7 +145,7 @@ void run(Self* self, const scope& sc, const protocol::command& cmd, Done done,
   }
   case command_type::list_tasks:
     self->request(sc.manager, timeout, a::list_atom::value, sc.principal,
-                  cmd.limit, cmd.cursor)
+                  cmd.filter, cmd.limit, cmd.cursor)
         .then(
             [=](std::vector<protocol::task_info>& tasks,
                 std::string& next) mutable {

@@ -1,5 +1,6 @@
 #include "app/application.hpp"
 
+#include <algorithm>
 #include <variant>
 
 #include <caf/all.hpp>
@@ -8,10 +9,14 @@
 #include "actors/task_manager.hpp"
 #include "app/gateway.hpp"
 #include "flows/catalog.hpp"
+#include "log/logger.hpp"
 #include "metrics/registry.hpp"
 #include "metrics/transport.hpp"
+#include "protocol/encoder.hpp"
 #include "protocol/message_type.hpp"
 #include "registry/tool_registry.hpp"
+#include "store/recovery.hpp"
+#include "store/writer.hpp"
 #include "tools/builtin.hpp"
 #include "tools/worker_pool.hpp"
 #include "tools/workspace.hpp"
@@ -51,6 +56,8 @@ struct application::impl {
   std::shared_ptr<tools::worker_pool> pool;
   actors::tool_registry_actor registry;
   actors::task_manager_actor manager;
+  std::shared_ptr<store::database> db;
+  store::writer_actor writer;
   std::shared_ptr<gateway> gw;
   metrics::registry_ptr metrics;
   std::shared_ptr<actors::server_status> status =
@@ -78,6 +85,26 @@ std::string application::start() {
     return "workspace " + d.opts.workspace + ": " + *reason;
   d.ws = std::make_shared<const tools::workspace>(
       std::get<tools::workspace>(std::move(opened)));
+  if (d.opts.history) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto db =
+        store::database::open(d.opts.data_dir, d.opts.durability == "full"
+                                                   ? store::durability::full
+                                                   : store::durability::normal);
+    if (auto* reason = std::get_if<std::string>(&db))
+      return "task history: " + *reason;
+    d.db = std::move(std::get<std::unique_ptr<store::database>>(db));
+    auto ended = store::recover(*d.db, protocol::now_ms());
+    if (auto* reason = std::get_if<std::string>(&ended))
+      return "task history " + d.db->path().string() + ": " + *reason;
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - t0);
+    log::info(
+        "task history opened",
+        {{"file", d.db->path().string()},
+         {"interrupted_tasks", static_cast<int64_t>(std::get<size_t>(ended))},
+         {"took_ms", static_cast<int64_t>(took.count())}});
+  }
   d.sys = std::make_unique<caf::actor_system>(d.cfg);
   d.pool = std::make_shared<tools::worker_pool>(d.opts.worker_threads,
                                                 d.opts.worker_queue);
@@ -100,11 +127,51 @@ std::string application::start() {
   }
   rs.metrics = d.metrics;
   d.registry = d.sys->spawn(registry::tool_registry, std::move(rs));
+  if (d.db) {
+    store::writer_setup ws;
+    ws.db = d.db;
+    ws.retention = std::chrono::milliseconds{d.opts.retention_ms};
+    ws.max_tasks = d.opts.max_tasks_kept;
+    // Short retentions (tests, demos) are enforced promptly.
+    ws.tidy_interval =
+        std::clamp(ws.retention / 4, std::chrono::milliseconds{100},
+                   std::chrono::milliseconds{10000});
+    auto reg = d.metrics;
+    auto status = d.status;
+    ws.hooks.committed = [reg, status](size_t events, size_t tasks,
+                                       std::chrono::nanoseconds took, bool ok) {
+      if (status->storage_ok.exchange(ok) != ok) {
+        if (ok)
+          log::info("task history writable again");
+        else
+          log::error("task history not writable");
+      }
+      reg->store_commit(events, tasks,
+                        std::chrono::duration<double>(took).count(), ok);
+    };
+    ws.hooks.expired = [reg](const store::expired& x) {
+      reg->store_expired(x.tasks, x.events);
+    };
+    ws.hooks.sized = [reg](const store::sizes& x) {
+      reg->store_size(x.bytes, x.tasks, x.events);
+    };
+    // Its own thread: SQLite's writes and fsyncs block.
+    d.writer = d.sys->spawn<caf::detached>(store::writer, std::move(ws));
+  }
   actors::task_manager_setup ms;
   ms.registry = d.registry;
   ms.workspace = d.ws;
   ms.limits.max_log = d.opts.max_log_events;
   ms.limits.retention = std::chrono::milliseconds{d.opts.retention_ms};
+  if (d.writer) {
+    // The history keeps finished tasks; memory only while they are fresh
+    // (a forgotten one is loaded again when asked for).
+    ms.limits.retention =
+        std::min(ms.limits.retention, std::chrono::milliseconds{60000});
+    ms.store = d.writer;
+    ms.last_ordinal = d.db->max_ordinal();
+  }
+  ms.node = d.opts.node;
   ms.limits.tool_timeout = std::chrono::milliseconds{d.opts.tool_timeout_ms};
   ms.limits.stale_after = std::chrono::milliseconds{d.opts.stale_after_ms};
   ms.limits.orphan_after = std::chrono::milliseconds{d.opts.orphan_after_ms};
@@ -177,8 +244,21 @@ void application::stop() {
   d.gw->end_sessions();
   caf::anon_send_exit(d.manager, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d.registry, caf::exit_reason::user_shutdown);
+  if (d.writer) {
+    // An empty append is answered with the commit after everything queued
+    // before it: the last events of drained tasks are on disk.
+    caf::scoped_actor self{*d.sys};
+    self->request(d.writer, std::chrono::seconds(10), store::append_atom::value,
+                  store::batch{})
+        .receive([](std::string&) {}, [](caf::error&) {});
+    caf::anon_send_exit(d.writer, caf::exit_reason::user_shutdown);
+    // A detached actor's thread ends only once the last handle to it is
+    // gone, and the system's shutdown waits for that thread.
+    d.writer = nullptr;
+  }
   d.pool->stop();
   d.sys.reset();
+  d.db.reset();
 }
 
 } // namespace switchboard::app

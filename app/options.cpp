@@ -4,6 +4,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "util/split.hpp"
@@ -137,8 +138,41 @@ const std::vector<option_def>& defs() {
       {"max-log-events", "events kept per task (default 10000)",
        number<size_t>(&options::max_log_events, 1, 10000000)},
       {"retention-ms",
-       "how long finished tasks stay queryable (default 600000)",
-       number<int64_t>(&options::retention_ms, 0, 365LL * 86400000)},
+       "how long finished tasks stay queryable (default 604800000, 7 "
+       "days)",
+       number<int64_t>(&options::retention_ms, 0, 3650LL * 86400000)},
+      {"history",
+       "sqlite keeps the task history in --data-dir; memory keeps it in "
+       "memory only, lost on restart (default sqlite)",
+       parsed(
+           &options::history,
+           [](const std::string& v) -> std::optional<bool> {
+             if (v == "sqlite")
+               return true;
+             if (v == "memory")
+               return false;
+             return std::nullopt;
+           },
+           "sqlite or memory")},
+      {"data-dir",
+       "directory of the task history's database (default data, under the "
+       "current directory)",
+       text(&options::data_dir)},
+      {"durability",
+       "normal survives a crash of the process; full also a power loss, "
+       "at an fsync per commit (default normal)",
+       parsed(
+           &options::durability,
+           [](const std::string& v) -> std::optional<std::string> {
+             if (v == "normal" || v == "full")
+               return v;
+             return std::nullopt;
+           },
+           "normal or full")},
+      {"max-tasks-kept",
+       "finished tasks the history keeps; the oldest go first (default "
+       "100000)",
+       number<uint64_t>(&options::max_tasks_kept, 1, 1ull << 40)},
       {"max-params-bytes",
        "largest params object of a start in JSON bytes (default 65536)",
        number<size_t>(&options::max_params_bytes, 2, 1u << 30)},

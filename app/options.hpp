@@ -35,8 +35,18 @@ struct options {
   size_t max_queue_bytes = 4 * 1024 * 1024;
   /// Events kept per task.
   size_t max_log_events = 10000;
-  /// How long finished tasks stay queryable.
-  int64_t retention_ms = 10 * 60 * 1000;
+  /// How long finished tasks stay queryable (in the history; in memory
+  /// when the history is off).
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;
+  /// Keep the history in SQLite (true) or only in memory (false).
+  bool history = true;
+  /// Directory of the history's database.
+  std::string data_dir = "data";
+  /// Fsync every commit (`full`) or survive process crashes only
+  /// (`normal`).
+  std::string durability = "normal";
+  /// Finished tasks the history keeps at most; the oldest go first.
+  uint64_t max_tasks_kept = 100000;
   /// Largest params object of a `start`, in JSON bytes.
   size_t max_params_bytes = 64 * 1024;
   /// Largest tool result in JSON bytes; larger ones fail with `tool_failed`.

@@ -9,8 +9,8 @@
 //   bench_load --server=build-bench/bin/switchboard [--quick] [--only=a,b]
 //              [--server-log=FILE] [--keep-workspace]
 //
-// Scenario names for --only: floor, latency, ws, sse, fanout, input, tools, idle,
-// tasks (memory per waiting task).
+// Scenario names for --only: floor, latency, ws, sse, fanout, input, tools,
+// idle, tasks (memory per waiting task).
 
 #include "bench/net.hpp"
 
@@ -56,12 +56,16 @@ struct options {
   std::set<std::string> only;
   bool keep_workspace = false;
   std::string workspace;
+  // Extra server options (--server-arg=, repeatable), e.g. --history=memory.
+  std::vector<std::string> server_args;
 
   bool wants(const std::string& name) const {
     return only.empty() || only.count(name) > 0;
   }
   // Scales a request count down for --quick.
-  int64_t n(int64_t full) const { return quick ? std::max<int64_t>(full / 5, 1) : full; }
+  int64_t n(int64_t full) const {
+    return quick ? std::max<int64_t>(full / 5, 1) : full;
+  }
 };
 
 options opts;
@@ -90,11 +94,15 @@ std::string fmt(double v, int prec = 0) {
   return out;
 }
 
-std::string us(int64_t ns) { return fmt(ns / 1000.0, ns < 100000 ? 1 : 0) + " µs"; }
+std::string us(int64_t ns) {
+  return fmt(ns / 1000.0, ns < 100000 ? 1 : 0) + " µs";
+}
 
 struct samples {
   std::vector<int64_t> v;
-  void add(int64_t x) { v.push_back(x); }
+  void add(int64_t x) {
+    v.push_back(x);
+  }
   int64_t pct(double p) {
     if (v.empty())
       return 0;
@@ -137,10 +145,16 @@ server spawn_server(std::vector<std::string> extra) {
   std::vector<std::string> args = {opts.server, "--port=0", "--grace-ms=0",
                                    "--workspace=" + opts.workspace};
   args.insert(args.end(), extra.begin(), extra.end());
+  args.insert(args.end(), opts.server_args.begin(), opts.server_args.end());
+  // A fresh history per server, next to the workspace (removed with it).
+  static int servers = 0;
+  args.push_back("--data-dir=" + opts.workspace + "-data/" +
+                 std::to_string(++servers));
   pid_t pid = fork();
   if (pid == 0) {
     dup2(pfd[1], 1);
-    int err = open(opts.server_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int err =
+        open(opts.server_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (err >= 0)
       dup2(err, 2);
     close(pfd[0]);
@@ -209,13 +223,13 @@ int open_fds(pid_t pid) {
 
 // -- the floor: raw TCP between two processes ---------------------------------
 
-constexpr size_t event_bytes = 140;  // about one progress event on the wire
+constexpr size_t event_bytes = 140; // about one progress event on the wire
 
 struct floor_t {
   int64_t rtt_p50 = 0, rtt_p99 = 0, rtt_p999 = 0;
-  double msgs_per_write = 0;    // one send() per message
-  double msgs_coalesced = 0;    // many messages per send()
-  double echo_pipelined = 0;    // request/response, 32 in flight
+  double msgs_per_write = 0; // one send() per message
+  double msgs_coalesced = 0; // many messages per send()
+  double echo_pipelined = 0; // request/response, 32 in flight
 };
 floor_t flr;
 
@@ -447,10 +461,12 @@ int64_t open_ws(loop& lp, uint16_t port, int64_t n, std::vector<conn_ptr>& out,
     }
   };
   launch();
-  lp.run([&] {
-    launch();
-    return ready + failed >= n;
-  }, deadline);
+  lp.run(
+      [&] {
+        launch();
+        return ready + failed >= n;
+      },
+      deadline);
   // Hand the connection over to the scenario's callback for good.
   for (auto i = first; i < out.size(); ++i) {
     out[i]->on_close = nullptr;
@@ -472,8 +488,8 @@ std::string start_ticker_json(const std::string& id, int64_t steps,
 
 std::string http_post(uint16_t port, const std::string& target,
                       const std::string& body) {
-  return "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" +
-         std::to_string(port) +
+  return "POST " + target +
+         " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
          "\r\nContent-Type: application/json\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body;
 }
@@ -542,7 +558,7 @@ void run_latency(uint16_t port) {
 
 // -- events per second --------------------------------------------------------
 
-std::map<std::string, double> event_rates;  // "ws100" -> events/s
+std::map<std::string, double> event_rates; // "ws100" -> events/s
 
 // N WebSocket clients each start a ticker of `steps` steps without interval
 // and count the task events (started, progress, result) they receive.
@@ -578,10 +594,14 @@ void run_ws_events(uint16_t port, int64_t clients, int64_t steps) {
   std::string target = clients == 100 ? "≥ 400,000/s" : "–";
   std::string verdict;
   if (clients == 100)
-    verdict = rate >= 400000 ? "met" : "missed (" + fmt(rate / 400000 * 100) + "% of target)";
+    verdict = rate >= 400000
+                  ? "met"
+                  : "missed (" + fmt(rate / 400000 * 100) + "% of target)";
   if (clients == 1) {
     target = "≥ 1,000,000/s if coalesced";
-    verdict = rate >= 1000000 ? "met" : "missed (" + fmt(rate / 1e6 * 100) + "% of target)";
+    verdict = rate >= 1000000
+                  ? "met"
+                  : "missed (" + fmt(rate / 1e6 * 100) + "% of target)";
   }
   if (finished < ready)
     verdict += " (" + std::to_string(ready - finished) + " clients unfinished)";
@@ -589,7 +609,8 @@ void run_ws_events(uint16_t port, int64_t clients, int64_t steps) {
                fmt(steps) + " steps",
            fmt(rate) + " ev/s (" + fmt(events) + " in " + fmt(secs, 2) + " s)",
            fmt(flr.msgs_per_write) + " / " + fmt(flr.msgs_coalesced),
-           ratio(rate, flr.msgs_per_write) + " / " + ratio(rate, flr.msgs_coalesced),
+           ratio(rate, flr.msgs_per_write) + " / " +
+               ratio(rate, flr.msgs_coalesced),
            target, verdict});
 }
 
@@ -629,11 +650,12 @@ void run_ws_fanout(uint16_t port, int64_t clients, int64_t steps) {
   std::string verdict;
   if (finished < ready)
     verdict = std::to_string(ready - finished) + " clients unfinished";
-  add_row({"events/s to " + fmt(clients) + " WS clients watching ONE ticker of " +
-               fmt(steps) + " steps",
+  add_row({"events/s to " + fmt(clients) +
+               " WS clients watching ONE ticker of " + fmt(steps) + " steps",
            fmt(rate) + " ev/s (" + fmt(events) + " in " + fmt(secs, 2) + " s)",
            fmt(flr.msgs_per_write) + " / " + fmt(flr.msgs_coalesced),
-           ratio(rate, flr.msgs_per_write) + " / " + ratio(rate, flr.msgs_coalesced),
+           ratio(rate, flr.msgs_per_write) + " / " +
+               ratio(rate, flr.msgs_coalesced),
            "–", verdict});
 }
 
@@ -694,15 +716,17 @@ void run_sse_events(uint16_t port, int64_t clients, int64_t steps) {
   double ws = event_rates["ws" + std::to_string(clients)];
   std::string verdict;
   if (ws > 0)
-    verdict = (rate >= 0.9 * ws ? "met: " : "missed: ") +
-              fmt(rate / ws * 100) + "% of WS";
+    verdict = (rate >= 0.9 * ws ? "met: " : "missed: ") + fmt(rate / ws * 100) +
+              "% of WS";
   if (finished < opened)
-    verdict += " (" + std::to_string(opened - finished) + " clients unfinished)";
+    verdict +=
+        " (" + std::to_string(opened - finished) + " clients unfinished)";
   add_row({"events/s to " + fmt(clients) + " SSE client(s), own ticker each, " +
                fmt(steps) + " steps",
            fmt(rate) + " ev/s (" + fmt(events) + " in " + fmt(secs, 2) + " s)",
            fmt(flr.msgs_per_write) + " / " + fmt(flr.msgs_coalesced),
-           ratio(rate, flr.msgs_per_write) + " / " + ratio(rate, flr.msgs_coalesced),
+           ratio(rate, flr.msgs_per_write) + " / " +
+               ratio(rate, flr.msgs_coalesced),
            "within 10% of WS", verdict});
 }
 
@@ -729,9 +753,9 @@ void run_input(uint16_t port) {
       auto req = json_str(m, "request_id");
       t0 = now_ns();
       sent_at.push_back(t0);
-      c.send_ws(R"({"type":"input","id":)" + std::to_string(sent_at.size() - 1) +
-                R"(,"task_id":")" + std::string{task} +
-                R"(","request_id":")" + std::string{req} +
+      c.send_ws(R"({"type":"input","id":)" +
+                std::to_string(sent_at.size() - 1) + R"(,"task_id":")" +
+                std::string{task} + R"(","request_id":")" + std::string{req} +
                 R"(","value":"accept"})");
     } else if (has_type(m, "input_received")) {
       recv.add(t - t0);
@@ -755,21 +779,22 @@ void run_input(uint16_t port) {
   });
   cs[0]->send_ws(start);
   lp.run([&] { return done; }, now_ns() + 120 * s_ns);
-  add_row({"input → input_received over WS (p50 / p99 / p99.9), n=" +
-               fmt(static_cast<double>(recv.v.size())),
-           us(recv.pct(50)) + " / " + us(recv.pct(99)) + " / " +
-               us(recv.pct(99.9)),
-           us(flr.rtt_p50) + " / " + us(flr.rtt_p99) + " / " + us(flr.rtt_p999),
-           ratio(recv.pct(50), flr.rtt_p50) + " / " +
-               ratio(recv.pct(99), flr.rtt_p99) + " / " +
-               ratio(recv.pct(99.9), flr.rtt_p999),
-           "–", ""});
+  add_row(
+      {"input → input_received over WS (p50 / p99 / p99.9), n=" +
+           fmt(static_cast<double>(recv.v.size())),
+       us(recv.pct(50)) + " / " + us(recv.pct(99)) + " / " + us(recv.pct(99.9)),
+       us(flr.rtt_p50) + " / " + us(flr.rtt_p99) + " / " + us(flr.rtt_p999),
+       ratio(recv.pct(50), flr.rtt_p50) + " / " +
+           ratio(recv.pct(99), flr.rtt_p99) + " / " +
+           ratio(recv.pct(99.9), flr.rtt_p999),
+       "–", ""});
   add_row({"input → input_success reply (p50 / p99)",
            us(reply.pct(50)) + " / " + us(reply.pct(99)), us(flr.rtt_p50),
            ratio(reply.pct(50), flr.rtt_p50), "–", ""});
 }
 
-// -- tool calls -----------------------------------------------------------------
+// -- tool calls
+// -----------------------------------------------------------------
 
 std::string hash_call(int64_t i) {
   return R"({"type":"call_tool","call_id":"c)" + std::to_string(i) +
@@ -837,12 +862,14 @@ void run_tools(uint16_t port) {
   }
 }
 
-// -- memory and connections -----------------------------------------------------
+// -- memory and connections
+// -----------------------------------------------------
 
 // Memory per idle connection (10,000 of them), then connections held up to
 // the server's file limit, with a second client process for the rest.
 void run_idle_and_limit() {
-  auto srv = spawn_server({"--max-connections=1000000", "--rate-limit=1000000"});
+  auto srv =
+      spawn_server({"--max-connections=1000000", "--rate-limit=1000000"});
   {
     loop lp;
     std::vector<conn_ptr> warm;
@@ -921,7 +948,8 @@ void run_idle_and_limit() {
     close(pfd[0]);
     int64_t held = pongs + res[1];
     add_row({"WS connections held at once, each answering a ping (server "
-             "fds: " + fmt(server_fds) + ", RSS " + fmt(rss2 / 1024.0) + " MiB)",
+             "fds: " +
+                 fmt(server_fds) + ", RSS " + fmt(rss2 / 1024.0) + " MiB)",
              fmt(held) + " of " + fmt(ready + more) + " opened",
              fmt(limit) + " files/process", ratio(held, limit) + " of limit",
              "up to the file limit",
@@ -939,8 +967,9 @@ void run_waiting_tasks() {
   loop lp;
   std::vector<conn_ptr> cs;
   int64_t n = opts.n(10000), sent = 0, got = 0, bad = 0;
-  std::string req = http_post(srv.port, "/api/tasks",
-                              R"({"task":"ticker","params":{"steps":1,"interval_ms":3600000}})");
+  std::string req = http_post(
+      srv.port, "/api/tasks",
+      R"({"task":"ticker","params":{"steps":1,"interval_ms":3600000}})");
   auto on_msg = [&](conn& c, std::string_view m) {
     if (c.status == 201)
       ++got;
@@ -970,7 +999,7 @@ void run_waiting_tasks() {
       c->close();
     cs.clear();
   };
-  start(100);  // warm up
+  start(100); // warm up
   lp.run([] { return false; }, now_ns() + 300 * ms_ns);
   long rss0 = rss_kb(srv.pid);
   auto t0 = now_ns();
@@ -988,7 +1017,8 @@ void run_waiting_tasks() {
   stop_server(srv);
 }
 
-// -- workspace ------------------------------------------------------------------
+// -- workspace
+// ------------------------------------------------------------------
 
 void make_workspace() {
   char tmpl[] = "/tmp/sb-bench-XXXXXX";
@@ -999,15 +1029,17 @@ void make_workspace() {
   fs::create_directory(opts.workspace + "/triage");
   // Five files of 100 planted findings (the scanner keeps 100 per file).
   for (int f = 0; f < 5; ++f) {
-    std::ofstream out(opts.workspace + "/triage/f" + std::to_string(f) + ".cfg");
+    std::ofstream out(opts.workspace + "/triage/f" + std::to_string(f) +
+                      ".cfg");
     for (int i = 0; i < 100; ++i)
       out << "password = \"notreal" << f << "x" << i << "abcdef\"\n";
   }
 }
 
 void print_table() {
-  std::cout << "| measure | value | floor | ratio to floor | target | verdict |\n"
-            << "|---|---|---|---|---|---|\n";
+  std::cout
+      << "| measure | value | floor | ratio to floor | target | verdict |\n"
+      << "|---|---|---|---|---|---|\n";
   for (auto& r : rows)
     std::cout << "| " << r.measure << " | " << r.value << " | " << r.floor
               << " | " << r.ratio << " | " << r.target << " | " << r.verdict
@@ -1029,6 +1061,8 @@ int main(int argc, char** argv) {
       opts.server = *v;
     else if (auto v = val("server-log"))
       opts.server_log = *v;
+    else if (auto v = val("server-arg"))
+      opts.server_args.push_back(*v);
     else if (auto v = val("only")) {
       std::stringstream ss(*v);
       std::string item;
@@ -1039,8 +1073,10 @@ int main(int argc, char** argv) {
     else if (a == "--keep-workspace")
       opts.keep_workspace = true;
     else {
-      std::cerr << "usage: bench_load [--server=PATH] [--server-log=FILE] "
-                   "[--quick] [--only=floor,latency,ws,sse,fanout,input,tools,idle,tasks]\n";
+      std::cerr
+          << "usage: bench_load [--server=PATH] [--server-log=FILE] "
+             "[--server-arg=OPTION ...] [--quick] "
+             "[--only=floor,latency,ws,sse,fanout,input,tools,idle,tasks]\n";
       return 2;
     }
   }
@@ -1050,8 +1086,7 @@ int main(int argc, char** argv) {
   try {
     run_floor();
     if (opts.wants("latency") || opts.wants("ws") || opts.wants("sse") ||
-        opts.wants("fanout") ||
-        opts.wants("input") || opts.wants("tools")) {
+        opts.wants("fanout") || opts.wants("input") || opts.wants("tools")) {
       auto srv = spawn_server({"--rate-limit=1000000", "--max-tasks=1000000",
                                "--max-connections=100000",
                                "--max-queue-bytes=268435456",
@@ -1089,6 +1124,7 @@ int main(int argc, char** argv) {
   stop_floor_peer();
   if (!opts.keep_workspace)
     fs::remove_all(opts.workspace);
+  fs::remove_all(opts.workspace + "-data");
   print_table();
   return rc;
 }

@@ -101,17 +101,21 @@ to_command(const protocol::http_route& route, const protocol::http_match& match,
   if (!match.tool.empty())
     set_string(doc, "tool", match.tool);
   if (route.op == http_operation::list_tasks) {
-    if (auto limit = req.query_param("limit")) {
-      auto& alloc = doc.GetAllocator();
-      rapidjson::Value v;
-      if (auto n = parse_seq(*limit))
-        v.SetUint64(*n);
-      else
-        v.SetString(limit->c_str(), alloc);
-      doc.AddMember("limit", std::move(v), alloc);
-    }
-    if (auto cursor = req.query_param("cursor"))
-      set_string(doc, "cursor", *cursor);
+    // The query's numbers become JSON numbers; anything else stays a
+    // string, for the decoder to refuse with its own message.
+    for (auto key : {"limit", "since", "until"})
+      if (auto text = req.query_param(key)) {
+        auto& alloc = doc.GetAllocator();
+        rapidjson::Value v;
+        if (auto n = parse_seq(*text); n && *n <= INT64_MAX)
+          v.SetUint64(*n);
+        else
+          v.SetString(text->c_str(), alloc);
+        doc.AddMember(rapidjson::StringRef(key), std::move(v), alloc);
+      }
+    for (auto key : {"cursor", "state", "kind"})
+      if (auto text = req.query_param(key))
+        set_string(doc, key, *text);
   }
   auto decoded = protocol::decode_fields(*route.command, doc, {});
   if (auto* err = std::get_if<protocol::decode_error>(&decoded))
@@ -214,12 +218,16 @@ void serve_plain(const api_setup& setup, http_operation op,
     res.content_type = metrics::registry::content_type;
     res.body = setup.metrics->serialize();
   } else {
-    auto draining =
-        req.path == "/readyz" && setup.status && setup.status->draining;
-    res.status = draining ? 503 : 200;
-    res.body = protocol::object_writer{}
-                   .str("status", draining ? "draining" : "ok")
-                   .finish();
+    // Only readiness depends on the state: the process is alive either way.
+    std::string_view status = "ok";
+    if (req.path == "/readyz" && setup.status) {
+      if (setup.status->draining)
+        status = "draining";
+      else if (!setup.status->storage_ok)
+        status = "storage_unavailable";
+    }
+    res.status = status == "ok" ? 200 : 503;
+    res.body = protocol::object_writer{}.str("status", status).finish();
   }
   if (setup.metrics)
     setup.metrics->sent(metrics::channel::http, protocol::to_string(op));

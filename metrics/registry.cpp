@@ -62,6 +62,11 @@ const std::vector<double> task_buckets = {0.01, 0.05, 0.1, 0.5, 1,   5,
                                           10,   30,   60,  300, 900, 3600};
 const std::vector<double> wait_buckets = {0.1, 0.5, 1,   5,    10,   30,
                                           60,  300, 900, 3600, 86400};
+const std::vector<double> commit_buckets = {0.0001, 0.00025, 0.0005, 0.001,
+                                            0.0025, 0.005,   0.01,   0.025,
+                                            0.05,   0.1,     0.5,    1};
+const std::vector<double> batch_buckets = {1,  2,   4,   8,   16,   32,
+                                           64, 128, 256, 512, 1024, 4096};
 const std::vector<double> tool_buckets = {0.0005, 0.001, 0.005, 0.01, 0.05, 0.1,
                                           0.5,    1,     5,     10,   60};
 
@@ -130,6 +135,21 @@ struct registry::impl {
   histogram_family tool_duration{"switchboard_tool_call_duration_seconds",
                                  "Time a tool implementation ran, by tool.",
                                  {}};
+  histogram_family commit_duration{
+      "switchboard_store_commit_duration_seconds",
+      "Time one group commit of the task history took.",
+      {}};
+  histogram_family batch_size{"switchboard_store_batch_events",
+                              "Events per group commit of the task history.",
+                              {}};
+  histogram* commit_seconds = commit_duration.add({}, commit_buckets);
+  histogram* batch_events = batch_size.add({}, batch_buckets);
+  prometheus::Counter* store_commits = nullptr;
+  prometheus::Counter* store_events = nullptr;
+  prometheus::Counter* store_errors = nullptr;
+  std::array<prometheus::Counter*, 2> store_expired{}; // tasks, events
+  prometheus::Gauge* store_bytes = nullptr;
+  std::array<prometheus::Gauge*, 2> store_rows{}; // tasks, events
   std::map<std::string, kind_metrics, std::less<>> kinds;
   std::map<std::string, tool_metrics, std::less<>> tools;
   tool_metrics* unknown_tool = nullptr;
@@ -294,6 +314,68 @@ registry::registry(build_info info, const std::vector<std::string>& kinds,
                    .Help("Open Server-Sent Events streams.")
                    .Register(r)
                    .Add({});
+  // -- the task history -------------------------------------------------------
+  d.store_commits = &BuildCounter()
+                         .Name("switchboard_store_commits_total")
+                         .Help("Group commits of the task history.")
+                         .Register(r)
+                         .Add({});
+  d.store_events = &BuildCounter()
+                        .Name("switchboard_store_events_written_total")
+                        .Help("Events committed to the task history.")
+                        .Register(r)
+                        .Add({});
+  d.store_errors = &BuildCounter()
+                        .Name("switchboard_store_write_errors_total")
+                        .Help("Commits of the task history that failed (for "
+                              "example on a full disk).")
+                        .Register(r)
+                        .Add({});
+  auto& deleted = BuildCounter()
+                      .Name("switchboard_store_retention_deletes_total")
+                      .Help("Rows that retention deleted from the task "
+                            "history, by table (tasks, events).")
+                      .Register(r);
+  d.store_expired[0] = &deleted.Add({{"table", "tasks"}});
+  d.store_expired[1] = &deleted.Add({{"table", "events"}});
+  d.store_bytes = &BuildGauge()
+                       .Name("switchboard_store_bytes")
+                       .Help("Bytes of the task history's database file and "
+                             "its write-ahead log.")
+                       .Register(r)
+                       .Add({});
+  auto& rows = BuildGauge()
+                   .Name("switchboard_store_rows")
+                   .Help("Rows in the task history, by table (tasks, "
+                         "events).")
+                   .Register(r);
+  d.store_rows[0] = &rows.Add({{"table", "tasks"}});
+  d.store_rows[1] = &rows.Add({{"table", "events"}});
+}
+
+void registry::store_commit(size_t events, size_t tasks, double seconds,
+                            bool ok) {
+  auto& d = *impl_;
+  (void)tasks;
+  if (!ok) {
+    d.store_errors->Increment();
+    return;
+  }
+  d.store_commits->Increment();
+  d.store_events->Increment(static_cast<double>(events));
+  d.commit_seconds->observe(seconds);
+  d.batch_events->observe(static_cast<double>(events));
+}
+
+void registry::store_expired(uint64_t tasks, uint64_t events) {
+  impl_->store_expired[0]->Increment(static_cast<double>(tasks));
+  impl_->store_expired[1]->Increment(static_cast<double>(events));
+}
+
+void registry::store_size(uint64_t bytes, uint64_t tasks, uint64_t events) {
+  impl_->store_bytes->Set(static_cast<double>(bytes));
+  impl_->store_rows[0]->Set(static_cast<double>(tasks));
+  impl_->store_rows[1]->Set(static_cast<double>(events));
 }
 
 registry::~registry() = default;
@@ -315,6 +397,8 @@ std::string registry::serialize() const {
   families.push_back(d.task_duration.collect());
   families.push_back(d.input_wait.collect());
   families.push_back(d.tool_duration.collect());
+  families.push_back(d.commit_duration.collect());
+  families.push_back(d.batch_size.collect());
   std::sort(families.begin(), families.end(),
             [](auto& a, auto& b) { return a.name < b.name; });
   std::ostringstream out;

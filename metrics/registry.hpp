@@ -36,8 +36,7 @@ enum class disconnect_reason : uint8_t { slow_consumer, heartbeat };
 enum class terminal_state : uint8_t { completed, failed, cancelled };
 
 /// Number of protocol error codes, `none` included (index 0 means ok).
-inline constexpr size_t error_code_count =
-    static_cast<size_t>(protocol::error_code::tool_timeout) + 1;
+inline constexpr size_t error_code_count = protocol::error_code_count;
 
 /// What `switchboard_build_info` reports.
 struct build_info {
@@ -142,6 +141,18 @@ class registry {
 
   /// Counts a WebSocket session or SSE stream that ended.
   void closed(channel c);
+
+  // -- the task history -------------------------------------------------------
+
+  /// Records a commit of `events` events and `tasks` task records that
+  /// took `seconds`; a failed one counts as a write error.
+  void store_commit(size_t events, size_t tasks, double seconds, bool ok);
+
+  /// Counts tasks and events that retention deleted.
+  void store_expired(uint64_t tasks, uint64_t events);
+
+  /// Sets the history's size gauges.
+  void store_size(uint64_t bytes, uint64_t tasks, uint64_t events);
 
  private:
   struct impl;

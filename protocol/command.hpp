@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/records.hpp"
+
 namespace switchboard::protocol {
 
 /// The client-to-server message types of protocol version 1.
@@ -81,6 +83,8 @@ struct command {
   uint64_t limit = max_list_limit;
   /// `list_tasks`: where the page starts ("" for the newest task).
   std::string cursor;
+  /// `list_tasks`: which tasks (`state`, `kind`, `since`, `until`).
+  task_filter filter;
 };
 
 } // namespace switchboard::protocol

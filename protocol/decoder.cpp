@@ -3,6 +3,9 @@
 #include <optional>
 #include <utility>
 
+#include "protocol/task_status.hpp"
+#include "util/split.hpp"
+
 namespace switchboard::protocol {
 
 namespace {
@@ -78,6 +81,39 @@ std::optional<decode_error> coalesce_field(const fields& f, bool& out) {
     return f.fail(error_code::bad_message,
                   "field 'coalesce' must be \"progress\" or absent");
   out = true;
+  return std::nullopt;
+}
+
+// `list_tasks` filters: `state` (a state or a comma-separated list of
+// them), `kind`, `since` and `until` (unix ms).
+std::optional<decode_error> filter_fields(const fields& f, task_filter& out) {
+  std::string states;
+  if (auto err = f.optional_string("state", states))
+    return err;
+  for (auto& name : util::split_list(states)) {
+    if (!task_status_from_string(name))
+      return f.fail(error_code::bad_message,
+                    "field 'state' must list states of running, "
+                    "waiting_input, completed, failed, cancelled");
+    out.states.push_back(name);
+  }
+  if (auto err = f.optional_string("kind", out.kind))
+    return err;
+  if (out.kind.size() > max_name_bytes)
+    return f.fail(error_code::bad_message, "field 'kind' is longer than " +
+                                               std::to_string(max_name_bytes) +
+                                               " bytes");
+  for (auto [key, slot] :
+       {std::pair{"since", &out.since_ms}, std::pair{"until", &out.until_ms}}) {
+    auto v = f.find(key);
+    if (!v || v->IsNull())
+      continue;
+    if (!v->IsInt64() || v->GetInt64() < 0)
+      return f.fail(error_code::bad_message,
+                    std::string{"field '"} + key +
+                        "' must be a time in unix milliseconds");
+    *slot = v->GetInt64();
+  }
   return std::nullopt;
 }
 
@@ -185,6 +221,8 @@ decode_fields(command_type type, const rapidjson::Value& obj, std::string id) {
     }
     if (!err)
       err = f.optional_string("cursor", cmd.cursor);
+    if (!err)
+      err = filter_fields(f, cmd.filter);
     break;
   case command_type::list_tools:
   case command_type::list_kinds:

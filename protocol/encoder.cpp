@@ -1,5 +1,6 @@
 #include "protocol/encoder.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace switchboard::protocol {
@@ -133,6 +134,18 @@ void write_tasks(rapidjson::Writer<rapidjson::StringBuffer>& w,
     w.Int64(t.created_ms);
     w.Key("last_seq");
     w.Uint64(t.last_seq);
+    w.Key("ended_ms");
+    if (t.ended_ms > 0)
+      w.Int64(t.ended_ms);
+    else
+      w.Null();
+    w.Key("duration_ms");
+    if (t.ended_ms > 0)
+      w.Int64(std::max<int64_t>(0, t.ended_ms - t.created_ms));
+    else
+      w.Null();
+    w.Key("node");
+    w.String(t.node.data(), len(t.node));
     w.EndObject();
   }
   w.EndArray();

@@ -6,13 +6,33 @@ namespace switchboard::protocol {
 
 namespace {
 
-constexpr std::array<std::string_view, 24> names = {
-    "none",         "bad_json",          "bad_message",       "unknown_type",
-    "too_large",    "unauthorized",      "forbidden",         "rate_limited",
-    "overloaded",   "shutting_down",     "unknown_task_kind", "invalid_params",
-    "unknown_task", "no_pending_input",  "invalid_input",     "unknown_tool",
-    "invalid_args", "duplicate_call_id", "tool_failed",       "timeout",
-    "node_lost",    "events_expired",    "internal",          "tool_timeout",
+constexpr std::array<std::string_view, error_code_count> names = {
+    "none",
+    "bad_json",
+    "bad_message",
+    "unknown_type",
+    "too_large",
+    "unauthorized",
+    "forbidden",
+    "rate_limited",
+    "overloaded",
+    "shutting_down",
+    "unknown_task_kind",
+    "invalid_params",
+    "unknown_task",
+    "no_pending_input",
+    "invalid_input",
+    "unknown_tool",
+    "invalid_args",
+    "duplicate_call_id",
+    "tool_failed",
+    "timeout",
+    "node_lost",
+    "events_expired",
+    "internal",
+    "tool_timeout",
+    "interrupted",
+    "storage_unavailable",
 };
 
 } // namespace
@@ -53,7 +73,9 @@ int http_status(error_code x) {
   case error_code::tool_timeout: return 504;
   case error_code::tool_failed: return 502;
   case error_code::events_expired: return 410;
+  case error_code::storage_unavailable: return 503;
   case error_code::node_lost:
+  case error_code::interrupted:
   case error_code::internal: return 500;
   }
   return 500;

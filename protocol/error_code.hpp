@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -33,7 +34,15 @@ enum class error_code : uint8_t {
   internal,
   /// A tool call stopped at its deadline (PROTOCOL.md, additions).
   tool_timeout,
+  /// Terminal: the process that ran the task died (seen after a restart).
+  interrupted,
+  /// The task history cannot be written (for example a full disk).
+  storage_unavailable,
 };
+
+/// Number of error codes, `none` included.
+inline constexpr size_t error_code_count =
+    static_cast<size_t>(error_code::storage_unavailable) + 1;
 
 /// Returns the wire name of `x`, e.g. "bad_json".
 std::string_view to_string(error_code x);

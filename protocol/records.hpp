@@ -1,7 +1,9 @@
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace switchboard::protocol {
 
@@ -29,6 +31,22 @@ struct task_info {
   int64_t created_ms = 0;
   /// Seq of the last event appended so far.
   uint64_t last_seq = 0;
+  /// End time in unix milliseconds, or 0 while the task runs.
+  int64_t ended_ms = 0;
+  /// Name of the node that runs or ran the task.
+  std::string node;
+};
+
+/// Which tasks `list_tasks` and `GET /api/tasks` return.
+struct task_filter {
+  /// Only tasks in one of these states (wire names); empty: any.
+  std::vector<std::string> states;
+  /// Only tasks of this kind; empty: any.
+  std::string kind;
+  /// Only tasks created at or after this time (unix ms).
+  int64_t since_ms = INT64_MIN;
+  /// Only tasks created before this time (unix ms).
+  int64_t until_ms = INT64_MAX;
 };
 
 } // namespace switchboard::protocol

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <system_error>
 
 namespace switchboard::store {
@@ -12,7 +13,8 @@ namespace {
 const char* const migrations[] = {
     // 0 -> 1: tasks and their event logs.
     "CREATE TABLE tasks ("
-    "  id TEXT PRIMARY KEY,"
+    "  ordinal INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
     "  kind TEXT NOT NULL,"
     "  params TEXT NOT NULL,"
     "  owner TEXT NOT NULL,"
@@ -20,9 +22,12 @@ const char* const migrations[] = {
     "  state TEXT NOT NULL,"
     "  created_ms INTEGER NOT NULL,"
     "  ended_ms INTEGER NOT NULL,"
-    "  last_seq INTEGER NOT NULL"
-    ") WITHOUT ROWID;"
-    "CREATE INDEX tasks_by_created ON tasks(created_ms DESC, id);"
+    "  last_seq INTEGER NOT NULL,"
+    "  outcome TEXT NOT NULL,"
+    "  progress TEXT NOT NULL"
+    ");"
+    "CREATE INDEX tasks_by_owner ON tasks(owner, ordinal);"
+    "CREATE INDEX tasks_by_end ON tasks(ended_ms);"
     "CREATE TABLE events ("
     "  task_id TEXT NOT NULL,"
     "  seq INTEGER NOT NULL,"
@@ -52,7 +57,7 @@ class statement {
     return stmt_ != nullptr;
   }
 
-  statement& text(int i, const std::string& s) {
+  statement& text(int i, std::string_view s) {
     sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()),
                       SQLITE_STATIC);
     return *this;
@@ -66,6 +71,12 @@ class statement {
   // Steps once: SQLITE_ROW, SQLITE_DONE or an error code.
   int step() {
     return sqlite3_step(stmt_);
+  }
+
+  // Rearms the statement for another run.
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
   }
 
   // Steps to the end of a statement without rows, then rearms it.
@@ -102,11 +113,20 @@ task_row read_task(const statement& st) {
   t.created_ms = st.column_int(6);
   t.ended_ms = st.column_int(7);
   t.last_seq = static_cast<uint64_t>(st.column_int(8));
+  t.outcome = st.column_text(9);
+  t.progress = st.column_text(10);
+  t.ordinal = static_cast<uint64_t>(st.column_int(11));
   return t;
 }
 
-constexpr const char* task_columns =
-    "id, kind, params, owner, node, state, created_ms, ended_ms, last_seq";
+constexpr const char* task_columns = "id, kind, params, owner, node, state, "
+                                     "created_ms, ended_ms, last_seq, "
+                                     "outcome, progress, ordinal";
+
+// As `task_columns`, without the large ones (params and outcome).
+constexpr const char* list_columns = "id, kind, '', owner, node, state, "
+                                     "created_ms, ended_ms, last_seq, '', "
+                                     "progress, ordinal";
 
 // Reads one integer from a pragma or query; nullopt when it fails (as
 // reading any page of a file that is not a database does).
@@ -217,6 +237,8 @@ database::open(const std::filesystem::path& dir, durability d) {
   }
   db->exec(d == durability::full ? "PRAGMA synchronous=FULL"
                                  : "PRAGMA synchronous=NORMAL");
+  db->events_ = static_cast<uint64_t>(
+      query_int(raw, "SELECT count(*) FROM events").value_or(0));
   return db;
 }
 
@@ -224,6 +246,7 @@ database::database(sqlite3* db, std::filesystem::path path)
     : db_(db), path_(std::move(path)) {}
 
 database::~database() {
+  cached_.reset();
   sqlite3_close_v2(db_);
 }
 
@@ -236,52 +259,89 @@ std::string database::exec(const char* sql) {
   return err;
 }
 
+struct database::cached {
+  statement put_task;
+  statement add_event;
+  statement bump_seq;
+
+  explicit cached(sqlite3* db)
+      : put_task(db, "INSERT INTO tasks (id, kind, params, owner, node, "
+                     "state, created_ms, ended_ms, last_seq, outcome, "
+                     "progress, ordinal) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                     "?8, ?9, ?10, ?11, ?12) ON CONFLICT (id) DO UPDATE SET "
+                     "state = excluded.state, ended_ms = excluded.ended_ms, "
+                     "last_seq = max(last_seq, excluded.last_seq), "
+                     "outcome = excluded.outcome, "
+                     "progress = excluded.progress"),
+        add_event(db, "INSERT INTO events (task_id, seq, type, data) "
+                      "VALUES (?1, ?2, ?3, ?4)"),
+        bump_seq(db, "UPDATE tasks SET last_seq = ?2 WHERE id = ?1 AND "
+                     "last_seq < ?2") {}
+};
+
+void batch::add(const std::string& task, uint64_t seq, std::string_view type,
+                std::string data) {
+  if (events.empty() || events.back().first != task)
+    events.emplace_back(task, std::vector<new_event>{});
+  events.back().second.push_back(new_event{
+      seq, type, std::make_shared<const std::string>(std::move(data))});
+}
+
 std::string database::write(const batch& b) {
+  if (!cached_)
+    cached_ = std::make_unique<cached>(db_);
+  auto& c = *cached_;
+  if (!c.put_task || !c.add_event || !c.bump_seq)
+    return sqlite3_errmsg(db_);
   if (auto err = exec("BEGIN IMMEDIATE"); !err.empty())
     return err;
-  auto fail = [this] {
+  auto fail = [this](statement& st) {
     std::string err = sqlite3_errmsg(db_);
+    st.reset();
     exec("ROLLBACK");
     return err;
   };
-  if (!b.tasks.empty()) {
-    statement put{db_, "INSERT OR REPLACE INTO tasks (id, kind, params, "
-                       "owner, node, state, created_ms, ended_ms, last_seq) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"};
-    if (!put)
-      return fail();
-    for (auto& t : b.tasks) {
-      put.text(1, t.id)
-          .text(2, t.kind)
-          .text(3, t.params)
-          .text(4, t.owner)
-          .text(5, t.node)
-          .text(6, t.state)
-          .integer(7, t.created_ms)
-          .integer(8, t.ended_ms)
-          .integer(9, static_cast<int64_t>(t.last_seq));
-      if (put.run() != SQLITE_DONE)
-        return fail();
-    }
+  uint64_t new_events = 0;
+  for (auto& t : b.tasks) {
+    c.put_task.text(1, t.id)
+        .text(2, t.kind)
+        .text(3, t.params)
+        .text(4, t.owner)
+        .text(5, t.node)
+        .text(6, t.state)
+        .integer(7, t.created_ms)
+        .integer(8, t.ended_ms)
+        .integer(9, static_cast<int64_t>(t.last_seq))
+        .text(10, t.outcome)
+        .text(11, t.progress);
+    // Ordinal 0: the next free one.
+    if (t.ordinal > 0)
+      c.put_task.integer(12, static_cast<int64_t>(t.ordinal));
+    if (c.put_task.run() != SQLITE_DONE)
+      return fail(c.put_task);
   }
-  if (!b.events.empty()) {
-    statement add{db_, "INSERT INTO events (task_id, seq, type, data) "
-                       "VALUES (?1, ?2, ?3, ?4)"};
-    if (!add)
-      return fail();
-    for (auto& [task_id, e] : b.events) {
-      add.text(1, task_id)
+  for (auto& [task_id, events] : b.events) {
+    for (auto& e : events) {
+      c.add_event.text(1, task_id)
           .integer(2, static_cast<int64_t>(e.seq))
           .text(3, e.type)
-          .text(4, e.data);
-      if (add.run() != SQLITE_DONE)
-        return fail();
+          .text(4, *e.data);
+      if (c.add_event.run() != SQLITE_DONE)
+        return fail(c.add_event);
+      ++new_events;
+    }
+    if (!events.empty()) {
+      c.bump_seq.text(1, task_id)
+          .integer(2, static_cast<int64_t>(events.back().seq));
+      if (c.bump_seq.run() != SQLITE_DONE)
+        return fail(c.bump_seq);
     }
   }
   if (auto err = exec("COMMIT"); !err.empty()) {
     exec("ROLLBACK");
     return err;
   }
+  events_ += new_events;
   return {};
 }
 
@@ -327,6 +387,136 @@ std::optional<std::vector<task_row>> database::unfinished() {
     out.push_back(read_task(st));
   if (rc != SQLITE_DONE)
     return failed();
+  return out;
+}
+
+std::optional<std::vector<task_row>> database::list(const task_query& q) {
+  std::string sql = std::string{"SELECT "} + list_columns +
+                    " FROM tasks WHERE owner = ?1 AND created_ms >= ?2 AND "
+                    "created_ms < ?3";
+  if (!q.kind.empty())
+    sql += " AND kind = ?4";
+  if (q.before)
+    sql += " AND ordinal < ?5";
+  if (!q.states.empty()) {
+    sql += " AND state IN (";
+    for (size_t i = 0; i < q.states.size(); ++i)
+      sql += (i ? ", ?" : "?") + std::to_string(10 + i);
+    sql += ")";
+  }
+  sql += " ORDER BY ordinal DESC LIMIT ?7";
+  statement st{db_, sql.c_str()};
+  if (!st)
+    return failed();
+  st.text(1, q.owner).integer(2, q.since_ms).integer(3, q.until_ms);
+  if (!q.kind.empty())
+    st.text(4, q.kind);
+  if (q.before)
+    st.integer(5, static_cast<int64_t>(*q.before));
+  for (size_t i = 0; i < q.states.size(); ++i)
+    st.text(static_cast<int>(10 + i), q.states[i]);
+  st.integer(7, static_cast<int64_t>(q.limit));
+  std::vector<task_row> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW)
+    out.push_back(read_task(st));
+  if (rc != SQLITE_DONE)
+    return failed();
+  return out;
+}
+
+std::optional<expired> database::expire(int64_t cutoff_ms, uint64_t max_tasks,
+                                        size_t chunk) {
+  std::vector<std::string> ids;
+  {
+    statement old{db_, "SELECT id FROM tasks WHERE ended_ms > 0 AND "
+                       "ended_ms < ?1 LIMIT ?2"};
+    if (!old)
+      return failed();
+    old.integer(1, cutoff_ms).integer(2, static_cast<int64_t>(chunk));
+    int rc;
+    while ((rc = old.step()) == SQLITE_ROW)
+      ids.push_back(old.column_text(0));
+    if (rc != SQLITE_DONE)
+      return failed();
+  }
+  if (ids.size() < chunk) {
+    auto count = query_int(db_, "SELECT count(*) FROM tasks");
+    if (!count)
+      return failed();
+    auto excess = static_cast<uint64_t>(*count) - ids.size();
+    if (excess > max_tasks) {
+      // The oldest finished ones beyond the cap (running tasks stay).
+      statement oldest{db_, "SELECT id FROM tasks WHERE ended_ms > 0 AND "
+                            "ended_ms >= ?1 ORDER BY ordinal LIMIT ?2"};
+      if (!oldest)
+        return failed();
+      oldest.integer(1, cutoff_ms)
+          .integer(2, static_cast<int64_t>(std::min<uint64_t>(
+                          excess - max_tasks, chunk - ids.size())));
+      int rc;
+      while ((rc = oldest.step()) == SQLITE_ROW)
+        ids.push_back(oldest.column_text(0));
+      if (rc != SQLITE_DONE)
+        return failed();
+    }
+  }
+  expired out;
+  if (ids.empty())
+    return out;
+  if (auto err = exec("BEGIN IMMEDIATE"); !err.empty()) {
+    last_error_ = err;
+    return std::nullopt;
+  }
+  statement del_events{db_, "DELETE FROM events WHERE task_id = ?1"};
+  statement del_task{db_, "DELETE FROM tasks WHERE id = ?1"};
+  if (!del_events || !del_task) {
+    failed();
+    exec("ROLLBACK");
+    return std::nullopt;
+  }
+  for (auto& id : ids) {
+    if (del_events.text(1, id).run() != SQLITE_DONE) {
+      failed();
+      exec("ROLLBACK");
+      return std::nullopt;
+    }
+    out.events += static_cast<uint64_t>(sqlite3_changes(db_));
+    if (del_task.text(1, id).run() != SQLITE_DONE) {
+      failed();
+      exec("ROLLBACK");
+      return std::nullopt;
+    }
+    out.tasks += static_cast<uint64_t>(sqlite3_changes(db_));
+  }
+  if (auto err = exec("COMMIT"); !err.empty()) {
+    exec("ROLLBACK");
+    last_error_ = err;
+    return std::nullopt;
+  }
+  events_ -= std::min(events_, out.events);
+  return out;
+}
+
+uint64_t database::max_ordinal() {
+  return static_cast<uint64_t>(
+      query_int(db_, "SELECT coalesce(max(ordinal), 0) FROM tasks")
+          .value_or(0));
+}
+
+sizes database::size() {
+  sizes out;
+  auto pages = query_int(db_, "PRAGMA page_count");
+  auto page_size = query_int(db_, "PRAGMA page_size");
+  if (pages && page_size)
+    out.bytes = static_cast<uint64_t>(*pages * *page_size);
+  std::error_code ec;
+  auto wal = std::filesystem::file_size(path_.string() + "-wal", ec);
+  if (!ec)
+    out.bytes += wal;
+  out.tasks = static_cast<uint64_t>(
+      query_int(db_, "SELECT count(*) FROM tasks").value_or(0));
+  out.events = events_;
   return out;
 }
 

@@ -1,10 +1,13 @@
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -47,6 +50,15 @@ struct task_row {
   int64_t ended_ms = 0;
   /// The seq of its last stored event.
   uint64_t last_seq = 0;
+  /// How it ended, as JSON text: the result, or the `error` or `stopped`
+  /// object; empty while it runs.
+  std::string outcome;
+  /// Its last progress as JSON text (`{"step", "total", "message"}`), or
+  /// "null".
+  std::string progress = "null";
+  /// Its place in start order on this node (the history's key and cursor);
+  /// 0 when inserted: the next free one.
+  uint64_t ordinal = 0;
 };
 
 /// One event of a task's log.
@@ -59,12 +71,70 @@ struct event_row {
   std::string data;
 };
 
-/// One group commit: task records to insert or replace, and events to add.
+/// An event to store: its text is shared with the task's log, not copied.
+struct new_event {
+  /// Its seq.
+  uint64_t seq = 0;
+  /// Its type's wire name (static storage: the protocol's name table).
+  std::string_view type;
+  /// The event as the client receives it (JSON text).
+  std::shared_ptr<const std::string> data;
+};
+
+/// One group commit: task records to write, and events to add.
 struct batch {
-  /// Task records, inserted or replaced whole.
+  /// Task records: a new id is inserted whole; a known one gets its state,
+  /// end, outcome and progress updated (id, kind, params, owner, node and
+  /// creation never change).
   std::vector<task_row> tasks;
-  /// Events, each with the id of its task.
-  std::vector<std::pair<std::string, event_row>> events;
+  /// Events by task id, in seq order.
+  std::vector<std::pair<std::string, std::vector<new_event>>> events;
+
+  /// Appends one event of `task` (a test's convenience).
+  void add(const std::string& task, uint64_t seq, std::string_view type,
+           std::string data);
+
+  /// True when there is nothing to write.
+  bool empty() const {
+    return tasks.empty() && events.empty();
+  }
+};
+
+/// Which tasks a history query returns, newest first.
+struct task_query {
+  /// Only this owner's tasks.
+  std::string owner;
+  /// Only these states (wire names); empty: any.
+  std::vector<std::string> states;
+  /// Only this kind; empty: any.
+  std::string kind;
+  /// Only tasks created at or after this time (ms since the epoch).
+  int64_t since_ms = INT64_MIN;
+  /// Only tasks created before this time (ms since the epoch).
+  int64_t until_ms = INT64_MAX;
+  /// Only tasks started before this one (its ordinal), the last of the
+  /// previous page; unset for the newest.
+  std::optional<uint64_t> before;
+  /// At most this many.
+  size_t limit = 1000;
+};
+
+/// What retention removed in one step.
+struct expired {
+  /// Tasks removed.
+  uint64_t tasks = 0;
+  /// Events removed with them.
+  uint64_t events = 0;
+};
+
+/// Sizes of the history.
+struct sizes {
+  /// Bytes of the database file and its WAL.
+  uint64_t bytes = 0;
+  /// Stored tasks.
+  uint64_t tasks = 0;
+  /// Stored events.
+  uint64_t events = 0;
 };
 
 /// One SQLite database in WAL mode: the task history of one node. Not
@@ -104,6 +174,22 @@ class database {
   /// those a previous process left running; nullopt when reading failed.
   std::optional<std::vector<task_row>> unfinished();
 
+  /// Returns the tasks that `q` selects, newest first, without their params
+  /// and outcome; nullopt when reading failed.
+  std::optional<std::vector<task_row>> list(const task_query& q);
+
+  /// Deletes, in one transaction, up to `chunk` finished tasks (with their
+  /// events) that ended before `cutoff_ms` or, oldest first, exceed
+  /// `max_tasks`; nullopt when that failed.
+  std::optional<expired> expire(int64_t cutoff_ms, uint64_t max_tasks,
+                                size_t chunk);
+
+  /// Returns the history's sizes (the counts are kept since the open).
+  sizes size();
+
+  /// Returns the highest task ordinal stored (0 for none).
+  uint64_t max_ordinal();
+
   /// Why the last read that answered nullopt failed.
   const std::string& last_error() const {
     return last_error_;
@@ -119,6 +205,11 @@ class database {
   sqlite3* db_;
   std::filesystem::path path_;
   std::string last_error_;
+  /// Prepared once: the statements of every commit.
+  struct cached;
+  std::unique_ptr<cached> cached_;
+  uint64_t tasks_ = 0;
+  uint64_t events_ = 0;
 };
 
 } // namespace switchboard::store

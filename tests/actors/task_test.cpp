@@ -423,8 +423,8 @@ TEST_CASE("the manager refuses unknown kinds, bad params and unknown ids",
   CHECK(start_err("ticker", R"({"steps":-1})") == error_code::invalid_params);
   CHECK(start_err("triage", R"({"min_severity":"urgent"})") ==
         error_code::invalid_params);
-  f.self()->send(f.mgr, list_atom::value, std::string{}, uint64_t{1000},
-                 std::string{});
+  f.self()->send(f.mgr, list_atom::value, std::string{},
+                 protocol::task_filter{}, uint64_t{1000}, std::string{});
   f.run();
   CHECK(list_page(f.collect()).empty());
   f.self()->send(f.mgr, get_atom::value, std::string{"t-nope"}, std::string{});
@@ -440,8 +440,8 @@ TEST_CASE("the manager lists tasks and forgets them after retention",
   task_fixture f{registry_kind::real, limits};
   auto t = f.start("ticker", R"({"steps":1,"interval_ms":10})");
   f.advance(10ms);
-  f.self()->send(f.mgr, list_atom::value, std::string{}, uint64_t{1000},
-                 std::string{});
+  f.self()->send(f.mgr, list_atom::value, std::string{},
+                 protocol::task_filter{}, uint64_t{1000}, std::string{});
   f.run();
   auto tasks = list_page(f.collect());
   REQUIRE(tasks.size() == 1);
@@ -551,11 +551,11 @@ TEST_CASE("tasks belong to their owner", "[task_manager][auth]") {
   f.run();
   CHECK(code_of(test::only<caf::error>(f.collect())) == error_code::forbidden);
   f.self()->send(f.mgr, list_atom::value, std::string{"token-2"},
-                 uint64_t{1000}, std::string{});
+                 protocol::task_filter{}, uint64_t{1000}, std::string{});
   f.run();
   CHECK(list_page(f.collect()).empty());
   f.self()->send(f.mgr, list_atom::value, std::string{"token-1"},
-                 uint64_t{1000}, std::string{});
+                 protocol::task_filter{}, uint64_t{1000}, std::string{});
   f.run();
   CHECK(list_page(f.collect()).size() == 1);
 }

@@ -7,9 +7,10 @@ doc="$2"
 workspace="$3"
 
 out=$(mktemp)
-"$binary" --port=0 --workspace="$workspace" >"$out" 2>/dev/null &
+data=$(mktemp -d)
+"$binary" --port=0 --workspace="$workspace" --data-dir="$data" >"$out" 2>/dev/null &
 pid=$!
-trap 'kill $pid 2>/dev/null; rm -f "$out"' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$out" "$data"' EXIT
 for _ in $(seq 100); do
   grep -q "listening on" "$out" && break
   sleep 0.1

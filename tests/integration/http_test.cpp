@@ -256,7 +256,7 @@ TEST_CASE("resume with Last-Event-ID loses and repeats nothing",
 
 TEST_CASE("resume after expiry sends events_expired then the snapshot",
           "[http][sse][resume]") {
-  http_fixture f{{"--max-log-events=5"}};
+  http_fixture f{{"--max-log-events=5", "--history=memory"}};
   auto id = f.start("ticker", R"({"steps":10,"interval_ms":1})");
   for (int i = 0; i < 100; ++i) {
     auto snap = http_fixture::parse(f.get("/api/tasks/" + id).body);
@@ -420,7 +420,7 @@ TEST_CASE("keep-alive serves several requests on one connection", "[http]") {
 
 TEST_CASE("finished tasks stay queryable for the retention period",
           "[http][retention]") {
-  http_fixture f{{"--retention-ms=500"}};
+  http_fixture f{{"--retention-ms=500", "--history=memory"}};
   auto id = f.start("ticker", R"({"steps":1,"interval_ms":1})");
   REQUIRE(test::eventually([&] {
     auto snap = f.get("/api/tasks/" + id);

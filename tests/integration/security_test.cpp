@@ -442,7 +442,7 @@ TEST_CASE("list_tasks and GET /api/tasks are paginated, newest first",
 
 TEST_CASE("finished tasks beyond the byte budget are forgotten, oldest first",
           "[security][memory]") {
-  sec_fixture f{{"--max-retained-bytes=100000"}};
+  sec_fixture f{{"--max-retained-bytes=100000", "--history=memory"}};
   auto c = f.connect();
   std::vector<std::string> ids;
   for (int i = 0; i < 8; ++i) {

@@ -83,7 +83,7 @@ TEST_CASE("the web UI names the same messages, error codes and close codes",
   }
   for (auto x : all_message_types)
     messages.emplace(to_string(x));
-  for (auto i = 1; i <= static_cast<int>(error_code::tool_timeout); ++i) {
+  for (size_t i = 1; i < error_code_count; ++i) {
     auto x = static_cast<error_code>(i);
     codes.emplace(to_string(x));
     CHECK(error_code_from_string(to_string(x)) == x);

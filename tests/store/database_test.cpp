@@ -84,13 +84,12 @@ TEST_CASE("a batch is stored in one commit and read back in seq order",
   CHECK(db->path() == tmp.path / "data" / file_name);
   batch b;
   b.tasks.push_back(ticker("t-1", "running", 2));
-  b.events.push_back({"t-1", {1, "started", R"({"type":"started","seq":1})"}});
-  b.events.push_back(
-      {"t-1", {2, "progress", R"({"type":"progress","seq":2})"}});
+  b.add("t-1", 1, "started", R"({"type":"started","seq":1})");
+  b.add("t-1", 2, "progress", R"({"type":"progress","seq":2})");
   REQUIRE(db->write(b) == "");
   batch more;
   more.tasks.push_back(ticker("t-1", "completed", 3));
-  more.events.push_back({"t-1", {3, "result", R"({"type":"result","seq":3})"}});
+  more.add("t-1", 3, "result", R"({"type":"result","seq":3})");
   REQUIRE(db->write(more) == "");
   auto t = db->task("t-1");
   REQUIRE(t);
@@ -115,7 +114,7 @@ TEST_CASE("the history survives reopening, and running tasks are found",
     b.tasks.push_back(ticker("t-done", "completed", 1));
     b.tasks.push_back(ticker("t-live", "running", 1));
     b.tasks.push_back(ticker("t-asks", "waiting_input", 1));
-    b.events.push_back({"t-live", {1, "started", "{}"}});
+    b.add("t-live", 1, "started", "{}");
     REQUIRE(db->write(b) == "");
   }
   auto db = open_ok(tmp.path);
@@ -130,18 +129,18 @@ TEST_CASE("a failed batch leaves nothing behind", "[store]") {
   auto db = open_ok(tmp.path);
   batch b;
   b.tasks.push_back(ticker("t-1", "running", 1));
-  b.events.push_back({"t-1", {1, "started", "{}"}});
+  b.add("t-1", 1, "started", "{}");
   REQUIRE(db->write(b) == "");
   batch bad;
   bad.tasks.push_back(ticker("t-2", "running", 1));
-  bad.events.push_back({"t-2", {1, "started", "{}"}});
-  bad.events.push_back({"t-1", {1, "started", "{}"}}); // seq 1 again
+  bad.add("t-2", 1, "started", "{}");
+  bad.add("t-1", 1, "started", "{}"); // seq 1 again
   CHECK_FALSE(db->write(bad).empty());
   CHECK_FALSE(db->task("t-2"));
   CHECK(db->events_after("t-2", 0, 10)->empty());
   // And the database still takes the next batch.
   batch next;
-  next.events.push_back({"t-1", {2, "result", "{}"}});
+  next.add("t-1", 2, "result", "{}");
   CHECK(db->write(next) == "");
 }
 

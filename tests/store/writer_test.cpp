@@ -24,7 +24,10 @@ struct writer_fixture : test::actor_fixture {
     auto opened = database::open(dir);
     REQUIRE(std::holds_alternative<std::unique_ptr<database>>(opened));
     db = std::move(std::get<std::unique_ptr<database>>(opened));
-    w = sys().spawn(writer, db);
+    writer_setup ws;
+    ws.db = db;
+    ws.tidy_interval = std::chrono::milliseconds{0};
+    w = sys().spawn(writer, std::move(ws));
   }
 
   ~writer_fixture() {
@@ -45,8 +48,7 @@ struct writer_fixture : test::actor_fixture {
     b.tasks.push_back(
         task_row{task, "ticker", "{}", "", "n", "running", 1, 0, to});
     for (auto s = from; s <= to; ++s)
-      b.events.push_back(
-          {task, {s, "progress", "{\"seq\":" + std::to_string(s) + "}"}});
+      b.add(task, s, "progress", "{\"seq\":" + std::to_string(s) + "}");
     return b;
   }
 };

@@ -43,8 +43,16 @@ server_process::server_process(std::vector<std::string> args,
   std::vector<std::string> argv_strings;
   argv_strings.emplace_back(binary_path);
   argv_strings.emplace_back("--port=0");
-  for (auto& arg : args)
+  auto own_history = true;
+  for (auto& arg : args) {
+    if (arg.rfind("--data-dir=", 0) == 0 || arg.rfind("--history=", 0) == 0)
+      own_history = false;
     argv_strings.push_back(std::move(arg));
+  }
+  if (own_history) {
+    data_ = std::make_unique<temp_dir>();
+    argv_strings.push_back(data_->data_dir_option());
+  }
   std::vector<char*> argv;
   for (auto& arg : argv_strings)
     argv.push_back(arg.data());

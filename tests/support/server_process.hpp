@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -12,10 +13,14 @@
 
 #include <sys/types.h>
 
+#include "tests/support/temp_dir.hpp"
+
 namespace switchboard::test {
 
 /// The switchboard binary (SWITCHBOARD_BINARY) running as a child process
-/// with `--port=0`; its stdout is captured, its stderr is the test's.
+/// with `--port=0`; its stdout is captured, its stderr is the test's. Unless
+/// `args` name `--data-dir` or `--history`, its history goes to a temporary
+/// directory that lives as long as this object.
 class server_process {
  public:
   /// Starts the server with `--port=0` followed by `args` and waits up to
@@ -68,6 +73,7 @@ class server_process {
  private:
   void read_loop();
 
+  std::unique_ptr<temp_dir> data_;
   pid_t pid_ = -1;
   std::optional<int> status_;
   int out_fd_ = -1;

@@ -90,6 +90,8 @@ export const ERROR_CODES = [
   'events_expired',
   'internal',
   'tool_timeout',
+  'interrupted',
+  'storage_unavailable',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
