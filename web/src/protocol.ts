@@ -215,8 +215,9 @@ type EveryEventTypeHasAnInterface = AssertTrue<
   [TaskEventType] extends [TaskEvent['type']] ? true : false
 >
 
-/** The task states as a list, for narrowing (the same names as TaskStateName). */
-const TASK_STATE_LIST = ['running', 'waiting_input', 'completed', 'failed', 'cancelled'] as const
+/** The task states as a list, for narrowing and for pickers, in their usual
+ * order (the same names as TaskStateName). */
+export const TASK_STATE_LIST = ['running', 'waiting_input', 'completed', 'failed', 'cancelled'] as const
 type EveryTaskStateIsListed = AssertTrue<
   [TaskStateName] extends [(typeof TASK_STATE_LIST)[number]] ? true : false
 >
@@ -240,7 +241,7 @@ export type ClientMessage = { id?: string | number } & (
   | { type: 'call_tool'; call_id: string; tool: string; args: Record<string, unknown> }
   | { type: 'subscribe'; task_id: string; after?: number; coalesce?: Coalesce }
   | { type: 'unsubscribe'; task_id: string }
-  | { type: 'list_tasks'; limit?: number; cursor?: string }
+  | ({ type: 'list_tasks' } & TaskListQuery)
   | { type: 'list_kinds' }
   | { type: 'ping' }
 )
@@ -454,12 +455,77 @@ export interface ToolInfo {
   node?: string
 }
 
+/** One entry of the task history (`list_tasks`, `GET /api/tasks`). */
 export interface TaskSummary {
   task_id: string
+  /** The task's kind. */
   task: string
   state: TaskStateName
+  /** Unix ms. */
   created_ms: number
   last_seq: number
+  /** Unix ms when it ended; null while it runs. */
+  ended_ms: number | null
+  /** ended_ms - created_ms; null while it runs. */
+  duration_ms: number | null
+  /** The node that runs (or ran) it. */
+  node: string
+}
+
+/** The filter and page fields of `list_tasks`, as sent: the message's fields
+ * over WebSocket, the query parameters of `GET /api/tasks` over HTTP. */
+export interface TaskListQuery {
+  /** 1 to 1000 (the server's default 1000). */
+  limit?: number
+  /** A previous reply's next_cursor: the next, older page. */
+  cursor?: string
+  /** One state, or a comma-separated list of states. */
+  state?: string
+  /** A task kind, e.g. "audit". */
+  kind?: string
+  /** Unix ms: created_ms >= since. */
+  since?: number
+  /** Unix ms: created_ms < until. */
+  until?: number
+}
+
+/** What a caller of listTasks asks for: states as names or a list of them. */
+export interface TaskListFilter {
+  state?: TaskStateName | readonly TaskStateName[]
+  kind?: string
+  since?: number
+  until?: number
+  limit?: number
+  cursor?: string
+}
+
+/** One page of the task history, newest first. */
+export interface TaskPage {
+  tasks: TaskSummary[]
+  /** Pass as `cursor` for the next, older page; null on the last page. */
+  nextCursor: string | null
+}
+
+/** The wire form of a filter: empty fields left out, states joined by commas. */
+export function taskListQuery(filter: TaskListFilter = {}): TaskListQuery {
+  const q: TaskListQuery = {}
+  const states = typeof filter.state === 'string' ? [filter.state] : (filter.state ?? [])
+  if (states.length > 0) q.state = states.join(',')
+  if (filter.kind) q.kind = filter.kind
+  if (typeof filter.since === 'number' && Number.isFinite(filter.since)) q.since = Math.floor(filter.since)
+  if (typeof filter.until === 'number' && Number.isFinite(filter.until)) q.until = Math.floor(filter.until)
+  if (typeof filter.limit === 'number' && Number.isFinite(filter.limit)) q.limit = Math.min(1000, Math.max(1, Math.floor(filter.limit)))
+  if (filter.cursor) q.cursor = filter.cursor
+  return q
+}
+
+/** A `tasks` reply (or body) as a page; anything missing reads as empty. */
+export function taskPageOf(reply: unknown): TaskPage {
+  const cursor = replyField<TasksMessage>(reply, 'next_cursor')
+  return {
+    tasks: listOf<TaskSummary>(replyField<TasksMessage>(reply, 'tasks')),
+    nextCursor: typeof cursor === 'string' && cursor !== '' ? cursor : null,
+  }
 }
 
 export interface Finding {

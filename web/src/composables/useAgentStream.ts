@@ -8,7 +8,7 @@
 // is dropped, so replays after a reconnect never show twice.
 
 import { getCurrentScope, onScopeDispose, reactive, ref, type Ref } from 'vue'
-import type { KindInfo, TaskEvent, TaskSummary, ToolInfo } from '../protocol'
+import type { KindInfo, TaskEvent, TaskListFilter, TaskPage, ToolInfo } from '../protocol'
 import * as reducer from './taskState'
 import type { TaskView } from './taskState'
 import { createSseTransport } from './transports/sse'
@@ -195,8 +195,11 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
     return transport.callTool(tool, args)
   }
 
-  async function listTasks(): Promise<TaskSummary[]> {
-    return transport.listTasks()
+  /** One page of the task history, newest first: `filter` narrows it by
+   * state, kind and creation time; its `cursor` is a previous page's
+   * nextCursor. */
+  async function listTasks(filter: TaskListFilter = {}): Promise<TaskPage> {
+    return transport.listTasks(filter)
   }
 
   /** Follows a task's events from after the last seq seen. */

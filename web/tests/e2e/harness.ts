@@ -19,19 +19,30 @@ export interface Server {
   url: string
   port: number
   workspace: string
+  /** The directory of the task history's database. */
+  dataDir: string
   output: () => string
-  stop: () => Promise<void>
+  /** SIGTERM (a graceful shutdown) by default; SIGKILL for a crash. */
+  stop: (signal?: NodeJS.Signals) => Promise<void>
 }
 
-/** Starts the server on a free port over a copy of the demo workspace. */
-export async function startServer(extraArgs: string[] = []): Promise<Server> {
+export interface ServerOptions {
+  /** Keep the task history here (it outlives the server: a restart reads
+   * it back); by default a temporary directory removed by stop(). */
+  dataDir?: string
+}
+
+/** Starts the server on a free port over a copy of the demo workspace, with
+ * its task history in a directory of its own (never the current one). */
+export async function startServer(extraArgs: string[] = [], options: ServerOptions = {}): Promise<Server> {
   if (!existsSync(binary)) throw new Error(`no server binary at ${binary}; build it with bash scripts/build.sh`)
   if (!existsSync(path.join(webDir, 'dist/index.html'))) throw new Error('web/dist is missing; run npm run build first')
   const workspace = mkdtempSync(path.join(os.tmpdir(), 'sb-e2e-ws-'))
   cpSync(path.join(repoRoot, 'demo-workspace'), workspace, { recursive: true })
   // One more planted problem: a file others may write.
   chmodSync(path.join(workspace, 'app/settings.py'), 0o666)
-  const child: ChildProcess = spawn(binary, ['--port=0', `--workspace=${workspace}`, ...extraArgs], {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'sb-e2e-data-'))
+  const child: ChildProcess = spawn(binary, ['--port=0', `--workspace=${workspace}`, `--data-dir=${dataDir}`, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -56,16 +67,18 @@ export async function startServer(extraArgs: string[] = []): Promise<Server> {
     url,
     port: Number(new URL(url).port),
     workspace,
+    dataDir,
     output: () => out,
-    stop: async () => {
-      if (child.exitCode === null) {
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r))
-        child.kill('SIGTERM')
+        child.kill(signal)
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
         await exited
         clearTimeout(timer)
       }
       rmSync(workspace, { recursive: true, force: true })
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }

@@ -242,6 +242,62 @@ describe('web UI against the real server', () => {
     await screenshot(page, 'task-list')
   })
 
+  for (const transport of ['ws', 'sse'] as const) {
+    it(`lists a finished task with its state and duration; the state filter hides it (${transport})`, async () => {
+      const { page, frames, errors } = await open(server.url, transport)
+      const asked: string[] = []
+      page.on('request', (r) => {
+        if (new URL(r.url()).pathname === '/api/tasks' && r.method() === 'GET') asked.push(r.url())
+      })
+      const id = await startTask(page, 'ticker', { steps: '3', interval_ms: '20' })
+      await waitState(page, 'completed')
+      const row = `[data-testid=task-row][data-task-id="${id}"]`
+      await page.waitForSelector(`${row}[data-state=completed]`)
+      // Newest first, with the server's node and a duration.
+      expect(await page.getAttribute('[data-testid=task-row]', 'data-task-id')).toBe(id)
+      expect(await page.textContent(`${row} [data-testid=row-state]`)).toBe('completed')
+      expect((await page.textContent(`${row} [data-testid=row-duration]`))!.trim()).toMatch(/^\d+(\.\d)? (ms|s)$/)
+      expect(await page.getAttribute(`${row} [data-testid=row-duration]`, 'data-running')).toBeNull()
+      await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'local', `${row} [data-testid=row-node]`)
+      expect((await page.textContent(`${row} [data-testid=row-created]`))!.trim()).toMatch(/^(just now|\d+ s ago)$/)
+      expect(await page.getAttribute(`${row} [data-testid=row-id]`, 'title')).toBe(id)
+
+      await page.selectOption('[data-testid=filter-state]', 'failed')
+      await page.waitForSelector(row, { state: 'detached' })
+      if (transport === 'ws') {
+        expect(frames.some((f) => f.includes('"type":"list_tasks"') && f.includes('"state":"failed"'))).toBe(true)
+      } else {
+        expect(asked.some((u) => new URL(u).searchParams.get('state') === 'failed')).toBe(true)
+      }
+      const states = await page.$$eval('[data-testid=task-row]', (rows) => rows.map((r) => (r as HTMLElement).dataset.state))
+      expect(states.every((s) => s === 'failed')).toBe(true)
+      if (states.length === 0) {
+        expect(await page.textContent('[data-testid=tasks-empty]')).toContain('No tasks match these filters')
+      }
+
+      await page.selectOption('[data-testid=filter-state]', 'completed')
+      await page.waitForSelector(`${row}[data-state=completed]`)
+      await page.selectOption('[data-testid=filter-state]', '')
+      await page.waitForSelector(`[data-testid=task-row][data-task-id="${auditTaskId}"]`)
+
+      // The keyboard opens a row as a click does.
+      await page.focus(`[data-testid=task-row][data-task-id="${auditTaskId}"]`)
+      await page.keyboard.press('Enter')
+      await page.waitForSelector(`[data-testid=task][data-task-id="${auditTaskId}"] [data-testid=task-state][data-state=completed]`)
+      await page.waitForSelector('[data-testid=finding-row]')
+
+      // A bounded list with its own scroll.
+      const scroll = await page.$eval('[data-testid=task-scroll]', (el) => {
+        const cs = getComputedStyle(el)
+        return { maxHeight: cs.maxHeight, overflowY: cs.overflowY }
+      })
+      expect(scroll.maxHeight).not.toBe('none')
+      expect(scroll.overflowY).toBe('auto')
+      expect(errors).toEqual([])
+      await screenshot(page, `task-history-${transport}`)
+    })
+  }
+
   it('runs the same audit over HTTP and SSE', async () => {
     const { page, frames } = await open(server.url, 'sse')
     const sockets: string[] = []

@@ -184,12 +184,36 @@ describe('HTTP + SSE transport', () => {
     expect(await p).toMatchObject({ code: 'timeout' })
   })
 
+  it('sends the history filters as query parameters of GET /api/tasks', async () => {
+    const { t } = setup()
+    const row = { task_id: 't-3', task: 'ticker', state: 'running', created_ms: 5, last_seq: 2, ended_ms: null, duration_ms: null, node: 'n1' }
+    http.respond('GET', /^\/api\/tasks$/, 200, { type: 'tasks', tasks: [row], next_cursor: 'c 2' })
+    await expect(t.listTasks({ state: 'running', kind: 'tick&er', since: 10, until: 20, limit: 25, cursor: 'c/1' })).resolves.toEqual({
+      tasks: [row],
+      nextCursor: 'c 2',
+    })
+    const url = new URL(http.calls[0].url)
+    expect(url.pathname).toBe('/api/tasks')
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      state: 'running',
+      kind: 'tick&er',
+      since: '10',
+      until: '20',
+      limit: '25',
+      cursor: 'c/1',
+    })
+    await t.listTasks()
+    expect(http.calls[1].url).toBe('http://sb.test:8080/api/tasks')
+    http.respond('GET', /^\/api\/tasks$/, 400, { type: 'error', code: 'bad_message', message: "field 'state' must list states" })
+    await expect(t.listTasks({ state: 'running' })).rejects.toMatchObject({ code: 'bad_message' })
+  })
+
   it('lists over GET and calls a tool with a fresh call_id', async () => {
     const { t } = setup()
     http.respond('GET', /^\/api\/tasks$/, 200, { type: 'tasks', tasks: [{ task_id: 't-1', task: 'ticker', state: 'running', created_ms: 1, last_seq: 2 }] })
     http.respond('GET', /^\/api\/kinds$/, 200, { type: 'kinds', kinds: [{ name: 'ticker', description: '', params_schema: {} }] })
     http.respond('POST', /^\/api\/tools\/fs\.hash\/call$/, 200, { type: 'tool_result', call_id: 'x', result: { sha256: 'ab' } })
-    await expect(t.listTasks()).resolves.toHaveLength(1)
+    await expect(t.listTasks()).resolves.toMatchObject({ tasks: [{ task_id: 't-1' }], nextCursor: null })
     await expect(t.listKinds()).resolves.toEqual([{ name: 'ticker', description: '', params_schema: {} }])
     await expect(t.callTool('fs.hash', { path: 'a' })).resolves.toEqual({ sha256: 'ab' })
     await t.callTool('fs.hash', { path: 'b' })

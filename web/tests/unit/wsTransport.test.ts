@@ -69,7 +69,36 @@ describe('WebSocket transport', () => {
     await expect(started).resolves.toEqual({ taskId: 't-2', subscribed: true })
     await expect(call).resolves.toEqual({ sha256: 'ab' })
     await expect(stop).resolves.toBe('cancelled')
-    await expect(tasks).resolves.toEqual([{ task_id: 't-1', task: 'ticker', state: 'cancelled', created_ms: 1, last_seq: 3 }])
+    await expect(tasks).resolves.toEqual({
+      tasks: [{ task_id: 't-1', task: 'ticker', state: 'cancelled', created_ms: 1, last_seq: 3 }],
+      nextCursor: null,
+    })
+  })
+
+  it('sends the history filters as list_tasks fields and returns the page with its cursor', async () => {
+    const { t } = setup()
+    t.connect()
+    const ws = FakeWebSocket.last
+    ws.accept()
+    const first = t.listTasks({ state: ['completed', 'failed'], kind: 'audit', since: 1000, until: 2000.7, limit: 5000 })
+    expect(ws.lastSent('list_tasks')).toEqual({
+      type: 'list_tasks',
+      id: ws.lastSent('list_tasks').id,
+      state: 'completed,failed',
+      kind: 'audit',
+      since: 1000,
+      until: 2000,
+      limit: 1000,
+    })
+    const row = { task_id: 't-9', task: 'audit', state: 'failed', created_ms: 1500, last_seq: 4, ended_ms: 1600, duration_ms: 100, node: 'local' }
+    ws.reply('list_tasks', { type: 'tasks', tasks: [row], next_cursor: '9' })
+    await expect(first).resolves.toEqual({ tasks: [row], nextCursor: '9' })
+
+    // Empty filter fields are left out; the cursor goes as it came.
+    const next = t.listTasks({ state: [], kind: '', cursor: '9', limit: 50 })
+    expect(ws.lastSent('list_tasks')).toEqual({ type: 'list_tasks', id: ws.lastSent('list_tasks').id, cursor: '9', limit: 50 })
+    ws.reply('list_tasks', { type: 'tasks', tasks: [] })
+    await expect(next).resolves.toEqual({ tasks: [], nextCursor: null })
   })
 
   it('rejects only the command an error replies to, with its code', async () => {

@@ -15,9 +15,10 @@ import {
   type KindsMessage,
   type SnapshotLike,
   type StartSuccess,
+  taskListQuery,
+  taskPageOf,
   type StopSuccess,
-  type TasksMessage,
-  type TaskSummary,
+  type TaskPage,
   type ToolInfo,
   type ToolResultMessage,
   type ToolsMessage,
@@ -249,8 +250,11 @@ export function createSseTransport(settings: TransportSettings, host: TransportH
 
     following: (taskId) => !!streams.get(taskId)?.es || host.isTerminal(taskId),
 
-    async listTasks(): Promise<TaskSummary[]> {
-      return listOf<TaskSummary>(replyField<TasksMessage>(await http('GET', '/api/tasks'), 'tasks'))
+    async listTasks(filter): Promise<TaskPage> {
+      const params = new URLSearchParams()
+      for (const [key, value] of Object.entries(taskListQuery(filter))) params.set(key, String(value))
+      const q = params.toString()
+      return taskPageOf(await http('GET', `/api/tasks${q ? '?' + q : ''}`))
     },
 
     async listTools(): Promise<ToolInfo[]> {

@@ -6,7 +6,7 @@
 // reducer's task map in useAgentStream) and reports everything it receives
 // through the host's callbacks.
 
-import type { KindInfo, SnapshotLike, TaskEvent, TaskStateName, TaskSummary, ToolInfo } from '../../protocol'
+import type { KindInfo, SnapshotLike, TaskEvent, TaskListFilter, TaskPage, TaskStateName, ToolInfo } from '../../protocol'
 
 export type TransportKind = 'ws' | 'sse'
 
@@ -185,7 +185,9 @@ export interface Transport {
   unsubscribe(taskId: string): Promise<void>
   /** True when the task's events come, or will without another subscribe(). */
   following(taskId: string): boolean
-  listTasks(): Promise<TaskSummary[]>
+  /** One page of the task history, newest first, filtered (list_tasks /
+   * GET /api/tasks with the same fields: protocol.ts taskListQuery). */
+  listTasks(filter?: TaskListFilter): Promise<TaskPage>
   listTools(): Promise<ToolInfo[]>
   listKinds(): Promise<KindInfo[]>
   /** Calls a tool; resolves with its result. */

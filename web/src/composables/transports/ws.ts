@@ -17,9 +17,10 @@ import {
   type KindsMessage,
   type StartSuccess,
   type StopSuccess,
+  taskListQuery,
+  taskPageOf,
   type SubscribeSuccess,
-  type TasksMessage,
-  type TaskSummary,
+  type TaskPage,
   type ToolInfo,
   type ToolResultMessage,
   type ToolsMessage,
@@ -308,9 +309,8 @@ export function createWsTransport(settings: TransportSettings, host: TransportHo
     // The session keeps every subscription, and each hello renews them.
     following: () => true,
 
-    async listTasks(): Promise<TaskSummary[]> {
-      const reply = await request({ type: 'list_tasks' })
-      return listOf<TaskSummary>(replyField<TasksMessage>(reply, 'tasks'))
+    async listTasks(filter): Promise<TaskPage> {
+      return taskPageOf(await request({ type: 'list_tasks', ...taskListQuery(filter) }))
     },
 
     listTools,

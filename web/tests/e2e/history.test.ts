@@ -1,0 +1,109 @@
+// End-to-end: the task history outlives the server. Tasks run on one server
+// process; a second one over the same data directory lists them, and the UI
+// opens each with its whole event log.
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchBrowser, screenshot, startServer, type Browser, type Server } from './harness'
+
+let browser: Browser
+let dataDir = ''
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'sb-e2e-history-'))
+  browser = await launchBrowser()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+})
+
+async function api<T>(server: Server, method: string, p: string, body?: unknown): Promise<T> {
+  const res = await fetch(server.url + p, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  return (await res.json()) as T
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v !== undefined) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+type Snapshot = { state: string; last_seq: number }
+
+const eventSeqs = (page: Page) =>
+  page.$$eval('[data-testid=event-row]', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.seq)))
+
+describe('task history across a restart', () => {
+  it('lists the tasks of the last process and opens each: a finished one whole, an unfinished one interrupted', async () => {
+    // The first process: one ticker finishes, another is still running when the process dies.
+    let server = await startServer([], { dataDir })
+    let done = ''
+    let cut = ''
+    let doneSeq = 0
+    try {
+      done = (await api<{ task_id: string }>(server, 'POST', '/api/tasks', { task: 'ticker', params: { steps: 5, interval_ms: 10 } })).task_id
+      doneSeq = await waitFor('the ticker to complete', async () => {
+        const s = await api<Snapshot>(server, 'GET', `/api/tasks/${done}`)
+        return s.state === 'completed' ? s.last_seq : undefined
+      })
+      cut = (await api<{ task_id: string }>(server, 'POST', '/api/tasks', { task: 'ticker', params: { steps: 1000, interval_ms: 50 } })).task_id
+      await waitFor('the long ticker to progress', async () => {
+        const s = await api<Snapshot>(server, 'GET', `/api/tasks/${cut}`)
+        return s.last_seq >= 3 ? true : undefined
+      })
+    } finally {
+      await server.stop('SIGKILL')
+    }
+
+    server = await startServer([], { dataDir })
+    try {
+      const page = await browser.newPage()
+      const errors: string[] = []
+      page.on('pageerror', (e) => errors.push(String(e)))
+      await page.goto(`${server.url}/?transport=ws`)
+      await page.waitForSelector('[data-testid=connection-status][data-status=open]')
+
+      const doneRow = `[data-testid=task-row][data-task-id="${done}"]`
+      const cutRow = `[data-testid=task-row][data-task-id="${cut}"]`
+      await page.waitForSelector(`${doneRow}[data-state=completed]`)
+      await page.waitForSelector(`${cutRow}[data-state=failed]`)
+      // Newest first.
+      expect(await page.$$eval('[data-testid=task-row]', (rows) => rows.map((r) => (r as HTMLElement).dataset.taskId))).toEqual([cut, done])
+      expect((await page.textContent(`${doneRow} [data-testid=row-duration]`))!.trim()).toMatch(/^\d+(\.\d)? (ms|s)$/)
+      expect((await page.textContent(`${cutRow} [data-testid=row-duration]`))!.trim()).not.toBe('–')
+
+      await page.selectOption('[data-testid=filter-state]', 'failed')
+      await page.waitForSelector(doneRow, { state: 'detached' })
+      expect(await page.$$eval('[data-testid=task-row]', (rows) => rows.map((r) => (r as HTMLElement).dataset.taskId))).toEqual([cut])
+      await page.click(cutRow)
+      await page.waitForSelector(`[data-testid=task][data-task-id="${cut}"] [data-testid=task-state][data-state=failed]`)
+      expect(await page.textContent('[data-testid=task-error]')).toContain('interrupted')
+      const cutSnap = await api<Snapshot>(server, 'GET', `/api/tasks/${cut}`)
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=event-row]').length === n, cutSnap.last_seq)
+      expect(await eventSeqs(page)).toEqual(Array.from({ length: cutSnap.last_seq }, (_, i) => i + 1))
+
+      await page.selectOption('[data-testid=filter-state]', '')
+      await page.click(doneRow)
+      await page.waitForSelector(`[data-testid=task][data-task-id="${done}"] [data-testid=task-state][data-state=completed]`)
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=event-row]').length === n, doneSeq)
+      expect(await eventSeqs(page)).toEqual(Array.from({ length: doneSeq }, (_, i) => i + 1))
+      await page.waitForSelector('[data-testid=task-result][data-view=tree]')
+      expect(errors).toEqual([])
+      await screenshot(page, 'history-after-restart')
+    } finally {
+      await server.stop()
+    }
+  })
+})
