@@ -155,6 +155,8 @@ void task_state::save() {
               return storage_failed(err);
             durable_seq = upto;
             deliver();
+            for (auto& f : std::exchange(first_commit, {}))
+              f();
             // A flow held back while the store was behind goes on.
             if (auto token = std::exchange(held_resume, std::nullopt);
                 token && !terminal && *token == wait_token &&
@@ -187,6 +189,8 @@ void task_state::storage_failed(const std::string& why) {
           flows::flow_failure{error_code::storage_unavailable,
                               "the task history cannot be written: " + why});
   deliver();
+  for (auto& f : std::exchange(first_commit, {}))
+    f();
 }
 
 void task_state::read_from_store(subscriber& s) {
@@ -482,6 +486,13 @@ void task_state::finish() {
   }
 }
 
+protocol::task_info task_state::info() const {
+  return protocol::task_info{
+      setup.id,         kind_name, std::string{protocol::to_string(state)},
+      setup.created_ms, visible(), ended_ms,
+      setup.node};
+}
+
 std::string task_state::snapshot() const {
   message_writer w{"task"};
   w.str("task_id", setup.id)
@@ -515,6 +526,59 @@ std::string task_state::snapshot() const {
   else if (state == task_status::cancelled)
     w.raw("stopped", end_json);
   return w.finish();
+}
+
+subscription task_state::subscribe(const event_sink& sink, uint64_t after,
+                                   bool coalesce) {
+  subscription sub;
+  sub.task_id = setup.id;
+  sub.task = caf::actor_cast<caf::strong_actor_ptr>(self);
+  sub.state = protocol::to_string(state);
+  auto first = events.empty() ? next_seq : events.front().seq;
+  auto cursor = after;
+  // Written so that after = 2^64-1 cannot overflow into a bogus gap.
+  auto behind = first > 0 && after < first - 1;
+  // The store has what fell out of the log: the subscriber reads it
+  // from there as it grants credit.
+  auto from_store = behind && stored();
+  if (behind && !from_store) {
+    sub.expired = true;
+    sub.snapshot = snapshot();
+    cursor = first - 1;
+  } else if (terminal && after > last_seq()) {
+    // Resumed past the end of a finished task: the snapshot tells the
+    // client how it ended.
+    sub.snapshot = snapshot();
+  }
+  // One window now; the rest as the subscriber grants credit.
+  task_state::subscriber cur{sink, cursor, event_window, coalesce};
+  if (!from_store)
+    collect(cur, sub.backlog);
+  sub.last_seq = cur.sent;
+  sub.ended = terminal && cur.sent >= last_seq();
+  if (!sub.ended) {
+    auto* s = find_subscriber(sink);
+    if (!s) {
+      self->monitor(sink);
+      subscribers.push_back(task_state::subscriber{sink});
+      s = &subscribers.back();
+    }
+    // A cursor past the end follows from the end: the subscriber
+    // skips what it has, but sees the terminal event go by.
+    s->sent = std::min(cur.sent, last_seq());
+    s->credit = cur.credit;
+    s->coalesce = coalesce;
+    s->skipped = 0;
+    s->reading = false;
+    ++s->read_token;
+    if (from_store)
+      push(*s);
+  } else if (auto* s = find_subscriber(sink)) {
+    // This reply ends the subscription: the old cursor is done.
+    s->sent = last_seq();
+    drop_finished_subscribers();
+  }
+  return sub;
 }
 
 task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
@@ -567,57 +631,19 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       self->state.unwatched_since = self->clock().now();
   });
   return {
-      [=](subscribe_atom, event_sink sink, uint64_t after, bool coalesce) {
+      [=](subscribe_atom, event_sink& sink, uint64_t after,
+          bool coalesce) -> caf::result<subscription> {
         auto& st = self->state;
-        subscription sub;
-        sub.task_id = st.setup.id;
-        sub.task = caf::actor_cast<caf::strong_actor_ptr>(self);
-        sub.state = protocol::to_string(st.state);
-        auto first = st.events.empty() ? st.next_seq : st.events.front().seq;
-        auto cursor = after;
-        // Written so that after = 2^64-1 cannot overflow into a bogus gap.
-        auto behind = first > 0 && after < first - 1;
-        // The store has what fell out of the log: the subscriber reads it
-        // from there as it grants credit.
-        auto from_store = behind && st.stored();
-        if (behind && !from_store) {
-          sub.expired = true;
-          sub.snapshot = st.snapshot();
-          cursor = first - 1;
-        } else if (st.terminal && after > st.last_seq()) {
-          // Resumed past the end of a finished task: the snapshot tells the
-          // client how it ended.
-          sub.snapshot = st.snapshot();
+        if (st.stored() && st.durable_seq == 0) {
+          // Not committed yet: the task becomes visible (its `started`
+          // event, its record in the history) with its first commit.
+          auto promise = self->make_response_promise<subscription>();
+          st.first_commit.push_back([=]() mutable {
+            promise.deliver(self->state.subscribe(sink, after, coalesce));
+          });
+          return promise;
         }
-        // One window now; the rest as the subscriber grants credit.
-        task_state::subscriber cur{sink, cursor, event_window, coalesce};
-        if (!from_store)
-          st.collect(cur, sub.backlog);
-        sub.last_seq = cur.sent;
-        sub.ended = st.terminal && cur.sent >= st.last_seq();
-        if (!sub.ended) {
-          auto* s = st.find_subscriber(sink);
-          if (!s) {
-            self->monitor(sink);
-            st.subscribers.push_back(task_state::subscriber{sink});
-            s = &st.subscribers.back();
-          }
-          // A cursor past the end follows from the end: the subscriber
-          // skips what it has, but sees the terminal event go by.
-          s->sent = std::min(cur.sent, st.last_seq());
-          s->credit = cur.credit;
-          s->coalesce = coalesce;
-          s->skipped = 0;
-          s->reading = false;
-          ++s->read_token;
-          if (from_store)
-            st.push(*s);
-        } else if (auto* s = st.find_subscriber(sink)) {
-          // This reply ends the subscription: the old cursor is done.
-          s->sent = st.last_seq();
-          st.drop_finished_subscribers();
-        }
-        return sub;
+        return st.subscribe(sink, after, coalesce);
       },
       [=](credit_atom, const event_sink& sink, uint64_t n) {
         auto& st = self->state;
@@ -675,15 +701,15 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
         st.resume(st.ctx->slot().handle);
         return ok_atom::value;
       },
-      [=](get_atom) {
+      [=](get_atom) -> caf::result<protocol::task_info> {
         auto& st = self->state;
-        return protocol::task_info{st.setup.id,
-                                   st.kind_name,
-                                   std::string{protocol::to_string(st.state)},
-                                   st.setup.created_ms,
-                                   st.visible(),
-                                   st.ended_ms,
-                                   st.setup.node};
+        if (st.stored() && st.durable_seq == 0) {
+          auto promise = self->make_response_promise<protocol::task_info>();
+          st.first_commit.push_back(
+              [=]() mutable { promise.deliver(self->state.info()); });
+          return promise;
+        }
+        return st.info();
       },
       [=](snapshot_atom) { return self->state.snapshot(); },
       [=](resume_atom, uint64_t token) {

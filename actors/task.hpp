@@ -118,6 +118,9 @@ struct task_state : flows::host {
   bool saving = false;
   /// A resume held back until the store catches up.
   std::optional<uint64_t> held_resume;
+  /// Answers that wait for the task's first commit (a task becomes visible
+  /// with it).
+  std::vector<std::function<void()>> first_commit;
   protocol::task_status state = protocol::task_status::running;
   bool terminal = false;
   bool started = false;
@@ -166,6 +169,10 @@ struct task_state : flows::host {
   /// Appends an event of `type`; `fill` adds the type-specific fields.
   template<class F>
   void emit(protocol::event_type type, F&& fill);
+
+  /// Subscribes `sink` from seq `after`: answers the subscription with the
+  /// first window of events, and keeps a cursor while more follow.
+  subscription subscribe(const event_sink& sink, uint64_t after, bool coalesce);
 
   /// Sends subscriber `s` what its credit allows, from its cursor on, in
   /// one batch (and a gap first if it fell behind the log).
@@ -235,6 +242,9 @@ struct task_state : flows::host {
 
   /// Returns the task's snapshot as JSON text.
   std::string snapshot() const;
+
+  /// Returns the task as listed.
+  protocol::task_info info() const;
 
   /// Returns the seq of the last event.
   uint64_t last_seq() const {

@@ -285,8 +285,19 @@ task_manager_actor::behavior_type task_manager(self_ptr self,
         auto launched = launch(self, kind, params, owner);
         if (auto* err = std::get_if<caf::error>(&launched))
           return std::move(*err);
-        auto& [id, handle] = std::get<launched_task>(launched);
-        return {std::move(id), std::move(handle)};
+        auto [id, handle] = std::get<launched_task>(std::move(launched));
+        if (!self->state.setup.store)
+          return {std::move(id), std::move(handle)};
+        // Answer once the task is in the history (its first commit), so
+        // that a list right after the start shows it.
+        auto promise = self->make_response_promise<std::string, task_actor>();
+        self->request(handle, caf::infinite, get_atom::value)
+            .then(
+                [=](protocol::task_info&) mutable {
+                  promise.deliver(id, handle);
+                },
+                [=](caf::error& err) mutable { promise.deliver(err); });
+        return promise;
       },
       [=](start_atom, std::string& kind, std::string& params,
           std::string& owner, event_sink& sink,

@@ -176,8 +176,13 @@ struct history_fixture : test::actor_fixture {
 TEST_CASE("events reach subscribers only once the store committed them",
           "[actors][history]") {
   history_fixture f{store_kind::gated};
-  auto id = f.start("ticker", R"({"steps":3,"interval_ms":0})");
-  // The `started` event is emitted but not committed: nothing is out.
+  f.self()->send(f.mgr, start_atom::value, std::string{"ticker"},
+                 std::string{R"({"steps":3,"interval_ms":0})"}, std::string{},
+                 f.sink(), false);
+  f.run();
+  // The `started` event is emitted but not committed: the start is not
+  // answered yet, and nothing is out.
+  CHECK(f.collect().empty());
   CHECK(f.log.empty());
   REQUIRE(f.g.held.size() == 1);
   // Each commit lets what it holds out, and the flow goes on.
@@ -199,7 +204,10 @@ TEST_CASE("a store that fails its commit ends the task with "
           "storage_unavailable, and its watcher sees the end",
           "[actors][history]") {
   history_fixture f{store_kind::gated};
-  f.start("ticker", R"({"steps":1000,"interval_ms":10})");
+  f.self()->send(f.mgr, start_atom::value, std::string{"ticker"},
+                 std::string{R"({"steps":1000,"interval_ms":10})"},
+                 std::string{}, f.sink(), false);
+  f.run();
   f.g.result = "database or disk is full";
   f.self()->send(f.writer, store::commit_atom::value);
   f.run();

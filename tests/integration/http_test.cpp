@@ -8,6 +8,7 @@
 #include "tests/support/fixture_tree.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
+#include "tests/support/sse_reader.hpp"
 #include "tests/support/ws_client.hpp"
 
 using namespace switchboard;
@@ -65,89 +66,12 @@ std::string code_of(const test::http_reply& r) {
   return doc["code"].GetString();
 }
 
-// One parsed SSE event.
-struct sse_event {
-  std::string id;
-  std::string event;
-  std::string data;
-};
-
-// Incrementally parses an SSE stream.
-struct sse_reader {
-  test::http_stream stream;
-  std::string buffer;
-  std::vector<std::string> comments;
-  std::string retry;
-
-  // Returns the next event, or nullopt when the stream ended or timed out.
-  std::optional<sse_event> next(std::chrono::milliseconds timeout = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      auto pos = buffer.find("\n\n");
-      while (pos != std::string::npos) {
-        auto block = buffer.substr(0, pos);
-        buffer.erase(0, pos + 2);
-        sse_event ev;
-        bool any = false;
-        size_t i = 0;
-        while (i <= block.size()) {
-          auto j = block.find('\n', i);
-          if (j == std::string::npos)
-            j = block.size();
-          auto line = block.substr(i, j - i);
-          i = j + 1;
-          if (line.empty())
-            continue;
-          if (line[0] == ':') {
-            comments.push_back(line);
-          } else if (line.rfind("retry: ", 0) == 0) {
-            retry = line.substr(7);
-          } else if (line.rfind("id: ", 0) == 0) {
-            ev.id = line.substr(4);
-            any = true;
-          } else if (line.rfind("event: ", 0) == 0) {
-            ev.event = line.substr(7);
-            any = true;
-          } else if (line.rfind("data: ", 0) == 0) {
-            ev.data = line.substr(6);
-            any = true;
-          }
-        }
-        if (any)
-          return ev;
-        pos = buffer.find("\n\n");
-      }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0)
-        return std::nullopt;
-      auto chunk = stream.read_some(left);
-      if (!chunk)
-        return std::nullopt;
-      buffer += *chunk;
-    }
-  }
-
-  // Reads events until one of type `type`; returns all read.
-  std::vector<sse_event> until(const std::string& type,
-                               std::chrono::milliseconds timeout = 10s) {
-    std::vector<sse_event> out;
-    while (auto ev = next(timeout)) {
-      out.push_back(*ev);
-      if (ev->event == type)
-        return out;
-    }
-    FAIL("stream ended before an event of type " << type);
-    return out;
-  }
-};
-
 } // namespace
 
 TEST_CASE("audit over HTTP and SSE end to end", "[http][sse]") {
   http_fixture f;
   auto id = f.start("audit", R"({"path":".","large_file_bytes":1024})");
-  sse_reader sse;
+  test::sse_reader sse;
   REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events") ==
           200);
   CHECK(sse.stream.header("content-type").rfind("text/event-stream", 0) == 0);
@@ -181,7 +105,7 @@ TEST_CASE("triage answered over HTTP while watched over SSE",
           "[http][sse][triage]") {
   http_fixture f;
   auto id = f.start("triage", R"({"path":".","min_severity":"high"})");
-  sse_reader sse;
+  test::sse_reader sse;
   REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events") ==
           200);
   auto req = http_fixture::parse(sse.until("input_request").back().data);
@@ -219,7 +143,7 @@ TEST_CASE("resume with Last-Event-ID loses and repeats nothing",
   std::vector<uint64_t> seen;
   std::string last_id;
   {
-    sse_reader sse;
+    test::sse_reader sse;
     REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events") ==
             200);
     for (int i = 0; i < 8; ++i) {
@@ -237,7 +161,7 @@ TEST_CASE("resume with Last-Event-ID loses and repeats nothing",
            http_fixture::parse(snap.body)["last_seq"].GetUint64() >
                std::stoull(last_id) + 2;
   }));
-  sse_reader sse;
+  test::sse_reader sse;
   REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events",
                           {{"Last-Event-ID", last_id}}) == 200);
   for (auto& ev : sse.until("result"))
@@ -246,7 +170,7 @@ TEST_CASE("resume with Last-Event-ID loses and repeats nothing",
   for (size_t i = 0; i < seen.size(); ++i)
     CHECK(seen[i] == i + 1);
   // ?after= works the same way.
-  sse_reader again;
+  test::sse_reader again;
   REQUIRE(again.stream.open(f.server.port(),
                             "/api/tasks/" + id + "/events?after=40") == 200);
   auto rest = again.until("result");
@@ -264,7 +188,7 @@ TEST_CASE("resume after expiry sends events_expired then the snapshot",
       break;
     std::this_thread::sleep_for(20ms);
   }
-  sse_reader sse;
+  test::sse_reader sse;
   REQUIRE(sse.stream.open(f.server.port(),
                           "/api/tasks/" + id + "/events?after=2") == 200);
   auto err = sse.next();
@@ -299,7 +223,7 @@ TEST_CASE("start on WebSocket, finish watching on SSE", "[http][sse][ws]") {
     last = ev["seq"].GetUint64();
   }
   ws.close();
-  sse_reader sse;
+  test::sse_reader sse;
   REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events",
                           {{"Last-Event-ID", std::to_string(last)}}) == 200);
   auto rest = sse.until("result");
@@ -429,7 +353,7 @@ TEST_CASE("finished tasks stay queryable for the retention period",
                "completed";
   }));
   // The log is still replayable.
-  sse_reader sse;
+  test::sse_reader sse;
   REQUIRE(sse.stream.open(f.server.port(), "/api/tasks/" + id + "/events") ==
           200);
   CHECK(sse.until("result").size() == 3);
