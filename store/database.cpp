@@ -28,12 +28,15 @@ const char* const migrations[] = {
     ");"
     "CREATE INDEX tasks_by_owner ON tasks(owner, ordinal);"
     "CREATE INDEX tasks_by_end ON tasks(ended_ms);"
-    "CREATE TABLE events ("
+    // One row per task and commit: the events' types (space-separated) and
+    // texts (each ended by a newline, which JSON text never holds raw).
+    "CREATE TABLE event_blocks ("
     "  task_id TEXT NOT NULL,"
-    "  seq INTEGER NOT NULL,"
-    "  type TEXT NOT NULL,"
-    "  data TEXT NOT NULL,"
-    "  PRIMARY KEY (task_id, seq)"
+    "  first_seq INTEGER NOT NULL,"
+    "  last_seq INTEGER NOT NULL,"
+    "  types TEXT NOT NULL,"
+    "  data BLOB NOT NULL,"
+    "  PRIMARY KEY (task_id, first_seq)"
     ") WITHOUT ROWID;",
 };
 
@@ -59,6 +62,12 @@ class statement {
 
   statement& text(int i, std::string_view s) {
     sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()),
+                      SQLITE_STATIC);
+    return *this;
+  }
+
+  statement& blob(int i, std::string_view s) {
+    sqlite3_bind_blob(stmt_, i, s.data(), static_cast<int>(s.size()),
                       SQLITE_STATIC);
     return *this;
   }
@@ -163,6 +172,17 @@ database::open(const std::filesystem::path& dir, durability d) {
   sqlite3_busy_timeout(raw, 5000);
   // Read before anything writes: a file that is not ours stays untouched.
   auto version = query_int(raw, "PRAGMA user_version");
+  auto in_use = [&] {
+    return refuse("is in use by another process",
+                  "stop the other Switchboard that uses it, or pass another "
+                  "--data-dir");
+  };
+  auto busy = [&] {
+    auto rc = sqlite3_errcode(raw);
+    return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+  };
+  if (!version && busy())
+    return in_use();
   if (!version)
     return refuse(std::string{"not a Switchboard database ("} +
                       sqlite3_errmsg(raw) + ")",
@@ -178,6 +198,8 @@ database::open(const std::filesystem::path& dir, durability d) {
     statement check{raw, "PRAGMA quick_check"};
     auto result = check && check.step() == SQLITE_ROW ? check.column_text(0)
                                                       : std::string{"failed"};
+    if (result != "ok" && busy())
+      return in_use();
     if (result != "ok")
       return refuse("fails its integrity check (" + result + ")",
                     "restore it from a backup or move it away; it was not "
@@ -188,6 +210,8 @@ database::open(const std::filesystem::path& dir, durability d) {
     // another process may have migrated the file meanwhile, and a version 0
     // file with tables is another program's, to be left as it is.
     auto err = db->exec("BEGIN IMMEDIATE");
+    if (!err.empty() && busy())
+      return in_use();
     auto v = err.empty() ? query_int(raw, "PRAGMA user_version")
                          : std::optional<int64_t>{};
     auto tables = err.empty() ? query_int(raw, "SELECT count(*) FROM "
@@ -227,6 +251,8 @@ database::open(const std::filesystem::path& dir, durability d) {
     statement wal{raw, "PRAGMA journal_mode=WAL"};
     auto mode =
         wal && wal.step() == SQLITE_ROW ? wal.column_text(0) : std::string{};
+    if (mode != "wal" && busy())
+      return in_use();
     if (mode != "wal")
       return refuse("cannot switch to WAL (" +
                         (mode.empty() ? std::string{sqlite3_errmsg(raw)}
@@ -237,8 +263,16 @@ database::open(const std::filesystem::path& dir, durability d) {
   }
   db->exec(d == durability::full ? "PRAGMA synchronous=FULL"
                                  : "PRAGMA synchronous=NORMAL");
+  // One server per data directory: it holds the file for its whole life,
+  // which also spares every transaction its lock and shared-memory calls.
+  db->exec("PRAGMA locking_mode=EXCLUSIVE");
+  if (auto err = db->exec("BEGIN EXCLUSIVE"); !err.empty())
+    return in_use();
+  db->exec("COMMIT");
   db->events_ = static_cast<uint64_t>(
-      query_int(raw, "SELECT count(*) FROM events").value_or(0));
+      query_int(raw, "SELECT coalesce(sum(last_seq - first_seq + 1), 0) FROM "
+                     "event_blocks")
+          .value_or(0));
   return db;
 }
 
@@ -263,6 +297,7 @@ struct database::cached {
   statement put_task;
   statement add_event;
   statement bump_seq;
+  statement last_block;
 
   explicit cached(sqlite3* db)
       : put_task(db, "INSERT INTO tasks (id, kind, params, owner, node, "
@@ -273,10 +308,12 @@ struct database::cached {
                      "last_seq = max(last_seq, excluded.last_seq), "
                      "outcome = excluded.outcome, "
                      "progress = excluded.progress"),
-        add_event(db, "INSERT INTO events (task_id, seq, type, data) "
-                      "VALUES (?1, ?2, ?3, ?4)"),
+        add_event(db, "INSERT INTO event_blocks (task_id, first_seq, "
+                      "last_seq, types, data) VALUES (?1, ?2, ?3, ?4, ?5)"),
         bump_seq(db, "UPDATE tasks SET last_seq = ?2 WHERE id = ?1 AND "
-                     "last_seq < ?2") {}
+                     "last_seq < ?2"),
+        last_block(db, "SELECT last_seq FROM event_blocks WHERE task_id = ?1 "
+                       "AND first_seq <= ?2 ORDER BY first_seq DESC LIMIT 1") {}
 };
 
 void batch::add(const std::string& task, uint64_t seq, std::string_view type,
@@ -291,7 +328,7 @@ std::string database::write(const batch& b) {
   if (!cached_)
     cached_ = std::make_unique<cached>(db_);
   auto& c = *cached_;
-  if (!c.put_task || !c.add_event || !c.bump_seq)
+  if (!c.put_task || !c.add_event || !c.bump_seq || !c.last_block)
     return sqlite3_errmsg(db_);
   if (auto err = exec("BEGIN IMMEDIATE"); !err.empty())
     return err;
@@ -320,22 +357,51 @@ std::string database::write(const batch& b) {
     if (c.put_task.run() != SQLITE_DONE)
       return fail(c.put_task);
   }
+  std::string types;
+  std::string data;
   for (auto& [task_id, events] : b.events) {
+    if (events.empty())
+      continue;
+    types.clear();
+    data.clear();
+    size_t bytes = 0;
+    for (auto& e : events)
+      bytes += e.data->size() + 1;
+    data.reserve(bytes);
     for (auto& e : events) {
-      c.add_event.text(1, task_id)
-          .integer(2, static_cast<int64_t>(e.seq))
-          .text(3, e.type)
-          .text(4, *e.data);
-      if (c.add_event.run() != SQLITE_DONE)
-        return fail(c.add_event);
-      ++new_events;
+      if (!types.empty())
+        types += ' ';
+      types += e.type;
+      data += *e.data;
+      data += '\n';
     }
-    if (!events.empty()) {
-      c.bump_seq.text(1, task_id)
-          .integer(2, static_cast<int64_t>(events.back().seq));
-      if (c.bump_seq.run() != SQLITE_DONE)
-        return fail(c.bump_seq);
+    // A seq is stored once: a block must not overlap the one before it.
+    c.last_block.text(1, task_id).integer(
+        2, static_cast<int64_t>(events.back().seq));
+    auto rc = c.last_block.step();
+    auto overlaps =
+        rc == SQLITE_ROW && static_cast<uint64_t>(c.last_block.column_int(0)) >=
+                                events.front().seq;
+    c.last_block.reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      return fail(c.last_block);
+    if (overlaps) {
+      exec("ROLLBACK");
+      return "task " + task_id + " has seq " +
+             std::to_string(events.front().seq) + " stored already";
     }
+    c.add_event.text(1, task_id)
+        .integer(2, static_cast<int64_t>(events.front().seq))
+        .integer(3, static_cast<int64_t>(events.back().seq))
+        .text(4, types)
+        .blob(5, data);
+    if (c.add_event.run() != SQLITE_DONE)
+      return fail(c.add_event);
+    new_events += events.size();
+    c.bump_seq.text(1, task_id).integer(
+        2, static_cast<int64_t>(events.back().seq));
+    if (c.bump_seq.run() != SQLITE_DONE)
+      return fail(c.bump_seq);
   }
   if (auto err = exec("COMMIT"); !err.empty()) {
     exec("ROLLBACK");
@@ -357,19 +423,36 @@ std::optional<task_row> database::task(const std::string& id) {
 std::optional<std::vector<event_row>>
 database::events_after(const std::string& id, uint64_t after, size_t limit) {
   std::vector<event_row> out;
-  statement st{db_, "SELECT seq, type, data FROM events WHERE task_id = ?1 "
-                    "AND seq > ?2 ORDER BY seq LIMIT ?3"};
+  int rc = SQLITE_DONE;
+  // From the block that holds seq after + 1 (found through the key).
+  statement st{db_, "SELECT first_seq, types, data FROM event_blocks WHERE "
+                    "task_id = ?1 AND first_seq >= coalesce((SELECT "
+                    "max(first_seq) FROM event_blocks WHERE task_id = ?1 AND "
+                    "first_seq <= ?2 + 1), 0) ORDER BY first_seq"};
   if (!st)
     return failed();
-  st.text(1, id)
-      .integer(2, static_cast<int64_t>(after))
-      .integer(3, static_cast<int64_t>(limit));
-  int rc;
-  while ((rc = st.step()) == SQLITE_ROW)
-    out.push_back(event_row{static_cast<uint64_t>(st.column_int(0)),
-                            st.column_text(1), st.column_text(2)});
+  st.text(1, id).integer(2, static_cast<int64_t>(after));
+  while (out.size() < limit && (rc = st.step()) == SQLITE_ROW) {
+    auto seq = static_cast<uint64_t>(st.column_int(0));
+    auto types = st.column_text(1);
+    auto data = st.column_text(2);
+    size_t t = 0, d = 0;
+    for (; d < data.size() && out.size() < limit; ++seq) {
+      auto t_end = types.find(' ', t);
+      if (t_end == std::string::npos)
+        t_end = types.size();
+      auto d_end = data.find('\n', d);
+      if (d_end == std::string::npos)
+        d_end = data.size();
+      if (seq > after)
+        out.push_back(event_row{seq, types.substr(t, t_end - t),
+                                data.substr(d, d_end - d)});
+      t = t_end + 1;
+      d = d_end + 1;
+    }
+  }
   // An error ends the rows too: a replay must not end early unnoticed.
-  if (rc != SQLITE_DONE)
+  if (out.size() < limit && rc != SQLITE_DONE)
     return failed();
   return out;
 }
@@ -468,20 +551,25 @@ std::optional<expired> database::expire(int64_t cutoff_ms, uint64_t max_tasks,
     last_error_ = err;
     return std::nullopt;
   }
-  statement del_events{db_, "DELETE FROM events WHERE task_id = ?1"};
+  statement count_events{db_, "SELECT coalesce(sum(last_seq - first_seq + "
+                              "1), 0) FROM event_blocks WHERE task_id = ?1"};
+  statement del_events{db_, "DELETE FROM event_blocks WHERE task_id = ?1"};
   statement del_task{db_, "DELETE FROM tasks WHERE id = ?1"};
-  if (!del_events || !del_task) {
+  if (!count_events || !del_events || !del_task) {
     failed();
     exec("ROLLBACK");
     return std::nullopt;
   }
   for (auto& id : ids) {
+    count_events.text(1, id);
+    if (count_events.step() == SQLITE_ROW)
+      out.events += static_cast<uint64_t>(count_events.column_int(0));
+    count_events.reset();
     if (del_events.text(1, id).run() != SQLITE_DONE) {
       failed();
       exec("ROLLBACK");
       return std::nullopt;
     }
-    out.events += static_cast<uint64_t>(sqlite3_changes(db_));
     if (del_task.text(1, id).run() != SQLITE_DONE) {
       failed();
       exec("ROLLBACK");
