@@ -106,7 +106,14 @@ def fill(binary, workspace, data_dir, n_events, n_tasks, n_unfinished):
             text = json.dumps({"type": etype, "task_id": tid, "seq": seq,
                                "ts": now, **body}, separators=(",", ":"))
             rows.append((tid, seq, etype, text))
-        db.executemany("INSERT INTO events(task_id, seq, type, data) VALUES (?,?,?,?)", rows)
+        # One block per commit, as a task writes them (here 256 events).
+        blocks = []
+        for i in range(0, len(rows), 256):
+            part = rows[i:i + 256]
+            blocks.append((tid, part[0][1], part[-1][1], " ".join(r[2] for r in part),
+                           "".join(r[3] + "\n" for r in part).encode()))
+        db.executemany("INSERT INTO event_blocks(task_id, first_seq, last_seq, types, data)"
+                       " VALUES (?,?,?,?,?)", blocks)
         db.execute(
             "INSERT INTO tasks(ordinal, id, kind, params, owner, node, state, created_ms,"
             " ended_ms, last_seq, outcome, progress) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
