@@ -146,8 +146,10 @@ std::string application::start() {
         else
           log::error("task history not writable");
       }
-      reg->store_commit(events, tasks,
-                        std::chrono::duration<double>(took).count(), ok);
+      // A probe of a full disk (nothing in it) counts only as an error.
+      if (events > 0 || tasks > 0 || !ok)
+        reg->store_commit(events, tasks,
+                          std::chrono::duration<double>(took).count(), ok);
     };
     ws.hooks.expired = [reg](const store::expired& x) {
       reg->store_expired(x.tasks, x.events);

@@ -37,7 +37,9 @@ const char* const migrations[] = {
     "  types TEXT NOT NULL,"
     "  data BLOB NOT NULL,"
     "  PRIMARY KEY (task_id, first_seq)"
-    ") WITHOUT ROWID;",
+    ") WITHOUT ROWID;"
+    // Written by the probe that tells whether the disk takes writes again.
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 };
 
 static_assert(std::size(migrations) == schema_version);
@@ -136,6 +138,14 @@ constexpr const char* task_columns = "id, kind, params, owner, node, state, "
 constexpr const char* list_columns = "id, kind, '', owner, node, state, "
                                      "created_ms, ended_ms, last_seq, '', "
                                      "progress, ordinal";
+
+// Reads every row of `st` as a task into `out`; false when a step failed.
+bool read_tasks(statement& st, std::vector<task_row>& out) {
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW)
+    out.push_back(read_task(st));
+  return rc == SQLITE_DONE;
+}
 
 // Reads one integer from a pragma or query; nullopt when it fails (as
 // reading any page of a file that is not a database does).
@@ -318,7 +328,8 @@ struct database::cached {
                      "last_seq < ?2"),
         last_block(db, "SELECT last_seq FROM event_blocks WHERE task_id = ?1 "
                        "AND first_seq <= ?2 ORDER BY first_seq DESC LIMIT 1"),
-        begin(db, "BEGIN IMMEDIATE"), commit(db, "COMMIT") {}
+        begin(db, "BEGIN IMMEDIATE"),
+        commit(db, "COMMIT") {}
 };
 
 void batch::add(const std::string& task, uint64_t seq, std::string_view type,
@@ -333,8 +344,8 @@ std::string database::write(const batch& b) {
   if (!cached_)
     cached_ = std::make_unique<cached>(db_);
   auto& c = *cached_;
-  if (!c.put_task || !c.add_event || !c.bump_seq || !c.last_block ||
-      !c.begin || !c.commit)
+  if (!c.put_task || !c.add_event || !c.bump_seq || !c.last_block || !c.begin ||
+      !c.commit)
     return sqlite3_errmsg(db_);
   // Prepared once: parsing BEGIN and COMMIT is a measurable part of a small
   // commit.
@@ -384,12 +395,12 @@ std::string database::write(const batch& b) {
       data += '\n';
     }
     // A seq is stored once: a block must not overlap the one before it.
-    c.last_block.text(1, task_id).integer(
-        2, static_cast<int64_t>(events.back().seq));
+    c.last_block.text(1, task_id)
+        .integer(2, static_cast<int64_t>(events.back().seq));
     auto rc = c.last_block.step();
     auto overlaps =
-        rc == SQLITE_ROW && static_cast<uint64_t>(c.last_block.column_int(0)) >=
-                                events.front().seq;
+        rc == SQLITE_ROW &&
+        static_cast<uint64_t>(c.last_block.column_int(0)) >= events.front().seq;
     c.last_block.reset();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
       return fail(c.last_block);
@@ -406,8 +417,8 @@ std::string database::write(const batch& b) {
     if (c.add_event.run() != SQLITE_DONE)
       return fail(c.add_event);
     new_events += events.size();
-    c.bump_seq.text(1, task_id).integer(
-        2, static_cast<int64_t>(events.back().seq));
+    c.bump_seq.text(1, task_id)
+        .integer(2, static_cast<int64_t>(events.back().seq));
     if (c.bump_seq.run() != SQLITE_DONE)
       return fail(c.bump_seq);
   }
@@ -472,12 +483,7 @@ std::optional<std::vector<task_row>> database::unfinished() {
                      " FROM tasks WHERE state NOT IN ('completed', "
                      "'failed', 'cancelled') ORDER BY created_ms")
                         .c_str()};
-  if (!st)
-    return failed();
-  int rc;
-  while ((rc = st.step()) == SQLITE_ROW)
-    out.push_back(read_task(st));
-  if (rc != SQLITE_DONE)
+  if (!st || !read_tasks(st, out))
     return failed();
   return out;
 }
@@ -509,10 +515,7 @@ std::optional<std::vector<task_row>> database::list(const task_query& q) {
     st.text(static_cast<int>(10 + i), q.states[i]);
   st.integer(7, static_cast<int64_t>(q.limit));
   std::vector<task_row> out;
-  int rc;
-  while ((rc = st.step()) == SQLITE_ROW)
-    out.push_back(read_task(st));
-  if (rc != SQLITE_DONE)
+  if (!read_tasks(st, out))
     return failed();
   return out;
 }
@@ -593,6 +596,17 @@ std::optional<expired> database::expire(int64_t cutoff_ms, uint64_t max_tasks,
   }
   events_ -= std::min(events_, out.events);
   return out;
+}
+
+std::string database::probe(int64_t now_ms) {
+  statement st{db_, "INSERT OR REPLACE INTO meta (key, value) VALUES "
+                    "('probe', ?1)"};
+  if (!st)
+    return sqlite3_errmsg(db_);
+  st.text(1, std::to_string(now_ms));
+  if (st.run() != SQLITE_DONE)
+    return sqlite3_errmsg(db_);
+  return {};
 }
 
 uint64_t database::max_ordinal() {

@@ -190,6 +190,10 @@ class database {
   /// Returns the highest task ordinal stored (0 for none).
   uint64_t max_ordinal();
 
+  /// Writes one small row (in a transaction of its own); returns why that
+  /// failed, or empty: whether the disk takes writes again.
+  std::string probe(int64_t now_ms);
+
   /// Why the last read that answered nullopt failed.
   const std::string& last_error() const {
     return last_error_;

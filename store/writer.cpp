@@ -78,6 +78,7 @@ writer(writer_actor::stateful_pointer<writer_state> self, writer_setup setup) {
                                    std::chrono::steady_clock::now() - t0,
                                    result.empty());
         ++st.commits;
+        st.writable = result.empty();
         st.pending = batch{};
         auto waiting = std::move(st.waiting);
         st.waiting.clear();
@@ -87,6 +88,15 @@ writer(writer_actor::stateful_pointer<writer_state> self, writer_setup setup) {
       [=](tidy_atom) {
         auto& st = self->state;
         auto& s = st.setup;
+        if (!st.writable) {
+          // Nothing may be writing now: find out whether the disk takes
+          // writes again, so that readiness does not wait for a task.
+          auto t0 = std::chrono::steady_clock::now();
+          st.writable = s.db->probe(s.now_ms()).empty();
+          if (s.hooks.committed)
+            s.hooks.committed(0, 0, std::chrono::steady_clock::now() - t0,
+                              st.writable);
+        }
         auto done = s.db->expire(s.now_ms() - s.retention.count(), s.max_tasks,
                                  s.tidy_chunk);
         if (done && s.hooks.expired && done->tasks > 0)

@@ -112,6 +112,8 @@ struct writer_state {
   bool commit_scheduled = false;
   /// Commits so far (one per group).
   uint64_t commits = 0;
+  /// Whether the last commit succeeded.
+  bool writable = true;
 
   static inline const char* name = "store_writer";
 };

@@ -345,7 +345,9 @@ TEST_CASE("a full disk fails the writing tasks with storage_unavailable, "
       ::umount2(path.c_str(), MNT_DETACH);
     }
   } guard{data.path().string()};
-  history_server s{tree, data};
+  // Retention of 4 s: the writer tidies up, and probes a full disk, every
+  // second.
+  history_server s{tree, data, {"--retention-ms=4000"}};
   auto c = s.connect();
   // About 100 bytes per event: a fast ticker fills 2 MB within seconds.
   auto r0 = c->request(
@@ -363,9 +365,13 @@ TEST_CASE("a full disk fails the writing tasks with storage_unavailable, "
   CHECK(test::request(s.port(), "GET", "/readyz").status == 503);
   CHECK(test::request(s.port(), "GET", "/healthz").status == 200);
   CHECK(test::metric(s.port(), "switchboard_store_write_errors_total") >= 1);
-  // Space comes back: the next task commits and readiness returns.
+  // Space comes back: the writer's probe finds out without a task, and the
+  // next task commits.
   REQUIRE(::mount("tmpfs", data.path().c_str(), "tmpfs", MS_REMOUNT,
                   "size=64m") == 0);
+  CHECK(test::eventually(
+      [&] { return test::request(s.port(), "GET", "/readyz").status == 200; },
+      5s));
   auto r = c->request(
       R"({"type":"start","id":"s2","task":"ticker","params":{"steps":3,"interval_ms":0}})",
       "s2", 10s);
