@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <variant>
@@ -164,6 +165,31 @@ T only(const std::vector<received>& rs) {
     throw std::runtime_error("expected exactly one value of the type, got " +
                              std::to_string(found.size()));
   return found.front();
+}
+
+/// Sorts what a probe received: events, live or in a subscription's
+/// backlog, go into `log` by seq (`ended` is set when the terminal event or
+/// an ended subscription came); returns the rest, subscriptions included.
+inline std::vector<received> sort_events(std::vector<received> rs,
+                                         std::map<uint64_t, std::string>& log,
+                                         bool* ended = nullptr) {
+  std::vector<received> others;
+  for (auto& r : rs) {
+    if (auto* e = std::get_if<received_event>(&r)) {
+      log[e->seq] = e->json;
+      if (ended && e->terminal)
+        *ended = true;
+      continue;
+    }
+    if (auto* sub = std::get_if<actors::subscription>(&r)) {
+      for (auto& f : sub->backlog)
+        log[f.seq] = *f.data;
+      if (ended && sub->ended)
+        *ended = true;
+    }
+    others.push_back(std::move(r));
+  }
+  return others;
 }
 
 /// Parses `json` (test helper).

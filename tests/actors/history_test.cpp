@@ -117,21 +117,7 @@ struct history_fixture : test::actor_fixture {
 
   // Takes what arrived: events into `log`, the rest returned.
   std::vector<test::received> collect() {
-    std::vector<test::received> others;
-    for (auto& r : drain()) {
-      if (auto* e = std::get_if<test::received_event>(&r)) {
-        log[e->seq] = e->json;
-        ended = ended || e->terminal;
-      } else if (auto* sub = std::get_if<subscription>(&r)) {
-        for (auto& f : sub->backlog)
-          log[f.seq] = *f.data;
-        ended = ended || sub->ended;
-        others.push_back(r);
-      } else {
-        others.push_back(r);
-      }
-    }
-    return others;
+    return test::sort_events(drain(), log, &ended);
   }
 
   // Starts a task with the probe subscribed from seq 0; returns its id.

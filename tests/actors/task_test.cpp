@@ -100,19 +100,7 @@ struct task_fixture : test::actor_fixture {
   // Collects everything received; events go to `log` (deduplicated by seq),
   // the rest is returned.
   std::vector<test::received> collect() {
-    std::vector<test::received> others;
-    for (auto& r : drain()) {
-      if (auto* e = std::get_if<test::received_event>(&r)) {
-        log[e->seq] = e->json;
-      } else if (auto* sub = std::get_if<subscription>(&r)) {
-        for (auto& f : sub->backlog)
-          log[f.seq] = *f.data;
-        others.push_back(r);
-      } else {
-        others.push_back(r);
-      }
-    }
-    return others;
+    return test::sort_events(drain(), log);
   }
 
   // Starts a task and subscribes the probe from seq 0.
