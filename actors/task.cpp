@@ -214,17 +214,34 @@ void task_state::on_store_rows(const event_sink& sink, uint64_t token,
     return;
   s->reading = false;
   auto upto = visible();
+  auto start = s->sent;
   std::vector<event_frame> out;
-  for (auto& r : rows) {
-    auto type = protocol::event_type_from_string(r.type);
-    if (r.seq != s->sent + 1 || r.seq > upto || s->credit == 0 || !type)
+  auto usable = [&](size_t i) {
+    return i < rows.size() && rows[i].seq <= upto &&
+           protocol::event_type_from_string(rows[i].type).has_value();
+  };
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto& r = rows[i];
+    if (r.seq != s->sent + 1 || s->credit == 0 || !usable(i))
       break;
-    out.push_back(
-        event_frame{r.seq, *type, protocol::make_frame(std::move(r.data))});
+    auto type = *protocol::event_type_from_string(r.type);
     s->sent = r.seq;
+    // A reader this far behind is behind by definition: with coalescing,
+    // of a run of progress events only the last one read goes out.
+    if (s->coalesce && type == event_type::progress && usable(i + 1) &&
+        rows[i + 1].type == protocol::to_string(event_type::progress)) {
+      ++s->skipped;
+      continue;
+    }
+    auto frame = protocol::make_frame(std::move(r.data));
+    if (s->skipped > 0) {
+      frame = with_skipped(frame, s->skipped);
+      s->skipped = 0;
+    }
+    out.push_back(event_frame{r.seq, type, std::move(frame)});
     --s->credit;
   }
-  if (out.empty()) {
+  if (rows.empty() || rows.front().seq != start + 1) {
     // Retention deleted what it had not seen, or the store failed: say so
     // and go on from the oldest event in memory.
     auto first = events.empty() ? next_seq : events.front().seq;
@@ -233,7 +250,7 @@ void task_state::on_store_rows(const event_sink& sink, uint64_t token,
       s->sent = first - 1;
       s->skipped = 0;
     }
-  } else {
+  } else if (!out.empty()) {
     self->send(s->sink, event_atom::value, setup.id, std::move(out),
                terminal && s->sent == last_seq());
   }

@@ -233,6 +233,47 @@ TEST_CASE("a resume behind the in-memory log reads the store, in order and "
     CHECK_FALSE(std::holds_alternative<test::received_gap>(r));
 }
 
+TEST_CASE("a coalescing subscriber resuming from the store gets the last of "
+          "each run of progress events, with skipped",
+          "[actors][history]") {
+  task_limits limits;
+  limits.max_log = 5;
+  history_fixture f{store_kind::sqlite, limits};
+  auto id = f.start("ticker", R"({"steps":2000,"interval_ms":0})");
+  auto t = f.lookup(id);
+  f.read_to_end(t);
+  REQUIRE(f.log.size() == 2002);
+  f.log.clear();
+  f.ended = false;
+  f.self()->send(t, subscribe_atom::value, f.sink(), uint64_t{0}, true);
+  f.run();
+  f.collect();
+  f.read_to_end(t);
+  // Every event but progress arrives; the progress events sent plus their
+  // `skipped` account for all 2,000, and the last one is step 2,000.
+  uint64_t progress = 0, accounted = 0, last_step = 0;
+  std::vector<std::string> others;
+  uint64_t prev = 0;
+  for (auto& [seq, json] : f.log) {
+    CHECK(seq > prev);
+    prev = seq;
+    auto doc = test::parse(json);
+    std::string type = doc["type"].GetString();
+    if (type != "progress") {
+      others.push_back(type);
+      continue;
+    }
+    ++progress;
+    accounted +=
+        1 + (doc.HasMember("skipped") ? doc["skipped"].GetUint64() : 0);
+    last_step = doc["step"].GetUint64();
+  }
+  CHECK(others == std::vector<std::string>{"started", "result"});
+  CHECK(accounted == 2000);
+  CHECK(last_step == 2000);
+  CHECK(progress < 100);
+}
+
 TEST_CASE("a finished task leaves memory and comes back from the history",
           "[actors][history]") {
   task_limits limits;
