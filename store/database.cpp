@@ -607,7 +607,9 @@ std::string database::probe(int64_t now_ms) {
                     "('probe', ?1)"};
   if (!st)
     return sqlite3_errmsg(db_);
-  st.text(1, std::to_string(now_ms));
+  // Bound without a copy: the text must outlive the step.
+  auto value = std::to_string(now_ms);
+  st.text(1, value);
   if (st.run() != SQLITE_DONE)
     return sqlite3_errmsg(db_);
   return {};
