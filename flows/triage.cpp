@@ -36,6 +36,17 @@ flow run_triage(context& ctx) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> out{buf};
   out.StartArray();
+  // Findings left without a decision when a question timed out.
+  rapidjson::StringBuffer left_buf;
+  rapidjson::Writer<rapidjson::StringBuffer> left{left_buf};
+  left.StartArray();
+  std::string timed_out;
+  auto describe = [](auto& w, const rapidjson::Value& f) {
+    for (auto key : {"rule", "path", "line", "severity"}) {
+      w.Key(key);
+      f[key].Accept(w);
+    }
+  };
   int64_t fix = 0;
   int64_t accept = 0;
   int64_t false_positive = 0;
@@ -51,6 +62,12 @@ flow run_triage(context& ctx) {
     std::string_view severity = f["severity"].GetString();
     if (rank(severity) < min_rank)
       continue;
+    if (!timed_out.empty()) {
+      left.StartObject();
+      describe(left, f);
+      left.EndObject();
+      continue;
+    }
     ++asked;
     std::string prompt = "Finding " + std::to_string(asked) + " of " +
                          std::to_string(to_ask) + ": " + f["rule"].GetString() +
@@ -59,8 +76,25 @@ flow run_triage(context& ctx) {
     if (f["line"].GetInt64() > 0)
       prompt += ":" + std::to_string(f["line"].GetInt64());
     prompt += ". Fix, accept or mark as false positive?";
-    auto value = co_await ctx.ask(std::move(prompt),
-                                  std::string{decision_schema}, timeout);
+    std::string value;
+    try {
+      value = co_await ctx.ask(std::move(prompt), std::string{decision_schema},
+                               timeout);
+    } catch (const flow_failure& e) {
+      // An unanswered question ends the questions, not the triage: the
+      // decisions made so far are its result, the rest listed as undecided.
+      if (e.code != protocol::error_code::timeout)
+        throw;
+      timed_out = e.message;
+    }
+    if (!timed_out.empty()) {
+      ctx.log("warn", timed_out + "; " + std::to_string(to_ask - asked + 1) +
+                          " findings left undecided");
+      left.StartObject();
+      describe(left, f);
+      left.EndObject();
+      continue;
+    }
     rapidjson::Document v;
     protocol::parse_json(value, v);
     std::string_view decision = v.GetString();
@@ -71,18 +105,23 @@ flow run_triage(context& ctx) {
     else
       ++false_positive;
     out.StartObject();
-    for (auto key : {"rule", "path", "line", "severity"}) {
-      out.Key(key);
-      f[key].Accept(out);
-    }
+    describe(out, f);
     out.Key("decision");
     out.String(decision.data(),
                static_cast<rapidjson::SizeType>(decision.size()));
     out.EndObject();
   }
   out.EndArray();
-  co_return protocol::object_writer{}
-      .raw("decisions", std::string_view{buf.GetString(), buf.GetSize()})
+  left.EndArray();
+  protocol::object_writer result;
+  result.raw("decisions", std::string_view{buf.GetString(), buf.GetSize()})
+      .raw("undecided",
+           std::string_view{left_buf.GetString(), left_buf.GetSize()});
+  if (timed_out.empty())
+    result.null("timed_out");
+  else
+    result.str("timed_out", timed_out);
+  co_return result
       .raw("counts", protocol::object_writer{}
                          .num("fix", fix)
                          .num("accept", accept)

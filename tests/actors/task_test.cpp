@@ -313,18 +313,32 @@ TEST_CASE("triage validates input and keeps the request pending",
   CHECK(code_of(err) == error_code::no_pending_input);
 }
 
-TEST_CASE("an unanswered input request times out", "[task][input]") {
+TEST_CASE("an unanswered input request times out; a triage keeps the "
+          "decisions made and lists the rest as undecided",
+          "[task][input]") {
   task_fixture f;
   auto t = f.start("triage", R"({"path":".","input_timeout_ms":1000})");
+  CHECK(f.last()["type"].GetString() == std::string{"input_request"});
+  auto rid = std::string{f.last()["request_id"].GetString()};
+  f.ask<ok_atom>(t, input_atom::value, rid, std::string{R"("fix")"});
+  f.run();
+  f.collect();
   CHECK(f.last()["type"].GetString() == std::string{"input_request"});
   f.advance(999ms);
   CHECK(f.state_of(t) == "waiting_input");
   f.advance(1ms);
   auto types = f.types();
-  CHECK(types.back() == "error");
+  CHECK(types.back() == "result");
   CHECK(terminal_events(types) == 1);
-  CHECK(std::string{f.last()["code"].GetString()} == "timeout");
-  CHECK(f.state_of(t) == "failed");
+  CHECK(f.state_of(t) == "completed");
+  auto& data = f.last()["data"];
+  REQUIRE(data["decisions"].Size() == 1);
+  CHECK(std::string{data["decisions"][0]["decision"].GetString()} == "fix");
+  // The fixture tree has 5 findings at or above medium: 1 decided, 4 not.
+  CHECK(data["undecided"].Size() == 4);
+  CHECK(std::string{data["timed_out"].GetString()}.find("within 1000 ms") !=
+        std::string::npos);
+  CHECK(data["counts"]["fix"].GetInt64() == 1);
 }
 
 TEST_CASE("stop while waiting for input", "[task][input]") {
