@@ -25,6 +25,9 @@ export interface TaskView {
   params: Record<string, unknown> | null
   progress: { step: number; total: number | null; message: string } | null
   events: TaskEvent[]
+  /** How many of the oldest events were let go to bound memory
+   * (useAgentStream keeps the last MAX_EVENTS). */
+  droppedEvents: number
   lastSeq: number
   pendingInput: PendingInput | null
   result: unknown
@@ -47,6 +50,7 @@ export function newTask(id: string): TaskView {
     params: null,
     progress: null,
     events: [],
+    droppedEvents: 0,
     lastSeq: 0,
     pendingInput: null,
     result: undefined,

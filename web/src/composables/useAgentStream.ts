@@ -6,9 +6,16 @@
 // state built by the reducer (taskState.ts) from the task's events. Events are
 // applied strictly by seq: an event whose seq is not above the last one seen
 // is dropped, so replays after a reconnect never show twice.
+//
+// Events are reduced at once, on the plain objects behind the reactive state
+// (so seq order, duplicates and what the transports ask are exact at every
+// moment), but Vue is told of them once per animation frame (frame.ts): a task
+// sending thousands of events a second costs one render a frame. The log of a
+// task keeps its last MAX_EVENTS events.
 
-import { getCurrentScope, onScopeDispose, reactive, ref, type Ref } from 'vue'
+import { getCurrentScope, markRaw, onScopeDispose, reactive, ref, toRaw, type Ref } from 'vue'
 import type { KindInfo, TaskEvent, TaskListFilter, TaskPage, ToolInfo } from '../protocol'
+import { requestFrame as defaultRequestFrame, type RequestFrame } from './frame'
 import * as reducer from './taskState'
 import type { TaskView } from './taskState'
 import { createSseTransport } from './transports/sse'
@@ -38,6 +45,11 @@ export type {
   WebSocketLike,
 } from './transports/transport'
 export type { PendingInput, TaskView } from './taskState'
+export type { RequestFrame } from './frame'
+
+/** The most events a task's log keeps; older ones are let go (counted in
+ * TaskView.droppedEvents). */
+export const MAX_EVENTS = 100_000
 
 export interface AgentStreamOptions {
   transport?: TransportKind
@@ -57,7 +69,20 @@ export interface AgentStreamOptions {
   /** A bearer token for servers that require one (sent as access_token on
    *  /ws and SSE streams, where browsers cannot set headers). */
   token?: string
+  /** How events wait for the next frame (default requestAnimationFrame). */
+  requestFrame?: RequestFrame
+  /** The most events a task's log keeps (default MAX_EVENTS). */
+  maxEvents?: number
 }
+
+/** A task's fields as Vue last saw them, and how many events it had then. */
+interface Unseen {
+  fields: Omit<TaskView, 'events'>
+  eventCount: number
+}
+
+/** Largest run of events pushed with one call (spread arguments are bounded). */
+const PUSH_CHUNK = 8192
 
 const EXPIRED_NOTICE = 'some early events expired and are not shown'
 const UNKNOWN_NOTICE = 'the server no longer knows this task'
@@ -87,16 +112,73 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
     return reducer.ensureTask(tasks, id)
   }
 
-  /** Applies one task event; returns false when it was a duplicate. */
+  const requestFrame = options.requestFrame ?? defaultRequestFrame
+  const maxEvents = Math.max(1, options.maxEvents ?? MAX_EVENTS)
+  /** Tasks changed since the last frame, as Vue last saw them. */
+  const unseen = new Map<string, Unseen>()
+  let cancelFrame: (() => void) | null = null
+
+  /** Applies one task event; returns false when it was a duplicate. The
+   * event is in the task's state at once; Vue hears of it at the next frame. */
   function applyEvent(ev: TaskEvent): boolean {
-    const applied = reducer.applyEvent(tasks, ev)
+    // Events never change once sent: no deep reactivity for them.
+    const event = markRaw(ev)
+    const known = tasks[ev.task_id]
+    let applied: boolean
+    if (!known) {
+      // The first of a task this client did not know: reactive at once.
+      applied = reducer.applyEvent(tasks, event)
+    } else {
+      const raw = toRaw(known)
+      if (!unseen.has(raw.id)) {
+        const { events, ...fields } = raw
+        unseen.set(raw.id, { fields, eventCount: events.length })
+      }
+      applied = reducer.applyEvent(toRaw(tasks), event)
+      if (applied && cancelFrame === null) cancelFrame = requestFrame(flushEvents)
+    }
     if (!applied) connection.duplicatesDropped++
     return applied
   }
 
+  /** Tells Vue of every event applied since the last frame: each changed
+   * field is set again through the reactive proxy, the new events pushed in
+   * one go, and the oldest past maxEvents let go. */
+  function flushEvents() {
+    cancelFrame?.()
+    cancelFrame = null
+    for (const [id, before] of unseen) {
+      const view = tasks[id]
+      if (!view) continue
+      const raw = toRaw(view)
+      const fields = before.fields as unknown as Record<string, unknown>
+      const rawFields = raw as unknown as Record<string, unknown>
+      const viewFields = view as unknown as Record<string, unknown>
+      for (const key of Object.keys(fields)) {
+        const now = rawFields[key]
+        if (Object.is(now, fields[key])) continue
+        rawFields[key] = fields[key] // as Vue saw it, so that setting it again tells Vue
+        viewFields[key] = now
+      }
+      let added = raw.events.splice(before.eventCount)
+      const over = raw.events.length + added.length - maxEvents
+      if (over > 0) {
+        const fromOld = Math.min(over, raw.events.length)
+        raw.events.splice(0, fromOld) // before the push below tells Vue of the new length
+        if (over > fromOld) added = added.slice(over - fromOld)
+        view.droppedEvents += over
+      }
+      for (let i = 0; i < added.length; i += PUSH_CHUNK) view.events.push(...added.slice(i, i + PUSH_CHUNK))
+    }
+    unseen.clear()
+  }
+
   const host: TransportHost = {
     onEvent: applyEvent,
-    onSnapshot: (s) => reducer.applySnapshot(tasks, s),
+    onSnapshot: (s) => {
+      flushEvents()
+      reducer.applySnapshot(tasks, s)
+    },
     onEventsExpired: (id) => {
       ensureTask(id).notice = EXPIRED_NOTICE
     },
@@ -160,6 +242,7 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
   /** Closes everything (WebSocket: with 1000); nothing reconnects until connect(). */
   function disconnect() {
     transport.close()
+    flushEvents()
   }
 
   async function start(task: string, params: Record<string, unknown> = {}): Promise<string> {
@@ -238,6 +321,8 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
     unwatch,
     /** For tests and tools: feed an event as if it came from the server. */
     applyEvent,
+    /** Tells Vue now of the events waiting for the next frame. */
+    flushEvents,
   }
 }
 

@@ -172,3 +172,36 @@ export async function screenshot(page: Page, name: string) {
   mkdirSync(resultsDir, { recursive: true })
   await page.screenshot({ path: path.join(resultsDir, `${name}.png`), fullPage: true })
 }
+
+/** Every row of the event log, by seq: the log renders only the rows in view,
+ * so this scrolls its box from top to bottom and collects them, then returns
+ * to the bottom. Throws when a row shows twice with different types or the
+ * log holds a number of events other than the rows seen. */
+export async function eventLogRows(page: Page): Promise<{ seq: number; type: string; details: string }[]> {
+  return page.$eval('[data-testid=event-scroll]', async (box) => {
+    const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))
+    const seen = new Map<number, { type: string; details: string }>()
+    const collect = () => {
+      for (const r of box.querySelectorAll<HTMLElement>('[data-testid=event-row]')) {
+        const seq = Number(r.dataset.seq)
+        const type = r.dataset.type ?? ''
+        const before = seen.get(seq)
+        if (before && before.type !== type) throw new Error(`row ${seq} shown as ${before.type} and ${type}`)
+        seen.set(seq, { type, details: r.querySelector('.details')?.textContent ?? '' })
+      }
+    }
+    box.scrollTop = 0
+    await frame()
+    for (;;) {
+      collect()
+      if (box.scrollTop + box.clientHeight >= box.scrollHeight - 1) break
+      box.scrollTop += Math.max(1, box.clientHeight - 24)
+      await frame()
+    }
+    box.scrollTop = box.scrollHeight
+    await frame()
+    const count = Number(box.closest<HTMLElement>('[data-testid=event-log]')!.dataset.count)
+    if (count !== seen.size) throw new Error(`the log holds ${count} events, ${seen.size} rows seen`)
+    return [...seen].sort((a, b) => a[0] - b[0]).map(([seq, row]) => ({ seq, ...row }))
+  })
+}

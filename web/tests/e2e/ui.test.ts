@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, screenshot, startProxy, startServer, type Browser, type Server } from './harness'
+import { eventLogRows, launchBrowser, screenshot, startProxy, startServer, type Browser, type Server } from './harness'
 
 let server: Server
 let browser: Browser
@@ -44,11 +44,10 @@ async function startTask(page: Page, kind: string, params: Record<string, string
 const waitState = (page: Page, state: string, timeout = 30000) =>
   page.waitForSelector(`[data-testid=task-state][data-state=${state}]`, { timeout })
 
-const eventSeqs = (page: Page) =>
-  page.$$eval('[data-testid=event-row]', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.seq)))
+// The log renders only the rows in view: these scroll it through.
+const eventSeqs = async (page: Page) => (await eventLogRows(page)).map((r) => r.seq)
 
-const eventTypes = (page: Page) =>
-  page.$$eval('[data-testid=event-row]', (rows) => rows.map((r) => (r as HTMLElement).dataset.type))
+const eventTypes = async (page: Page) => (await eventLogRows(page)).map((r) => r.type)
 
 async function findings(page: Page) {
   return page.$$eval('[data-testid=finding-row]', (rows) =>
@@ -139,6 +138,8 @@ describe('web UI against the real server', () => {
     await page.selectOption('[data-testid=kind]', 'triage')
     await page.selectOption('[data-testid=param-min_severity]', 'medium')
     const id = await startTask(page, 'triage')
+    // Only the input_received rows: the log renders only the rows in view.
+    await page.selectOption('[data-testid=event-filter]', 'input_received')
     const answers = ['fix', 'false_positive', 'accept', 'fix', 'accept', 'fix']
     for (let i = 0; i < answers.length; i++) {
       await page.waitForSelector('[data-testid=input-form]')

@@ -6,7 +6,7 @@ import TaskList from '../../src/components/TaskList.vue'
 import App from '../../src/App.vue'
 import { useAgentStream, type AgentStream } from '../../src/composables/useAgentStream'
 import type { TaskSummary } from '../../src/protocol'
-import { FakeWebSocket } from './fakes'
+import { FakeWebSocket, nextFrame } from './fakes'
 import kinds from './kinds.json'
 
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0)
@@ -306,7 +306,7 @@ describe('opening a task from the list', () => {
     ws.event('t-past', 1, 'started', { task: 'ticker', params: { steps: 1 } })
     ws.event('t-past', 2, 'progress', { step: 1, total: 1, message: 'tick' })
     ws.event('t-past', 3, 'result', { data: { steps: 1 } })
-    await flushPromises()
+    await nextFrame()
     expect(w.get('[data-testid=task]').attributes('data-task-id')).toBe('t-past')
     expect(w.get('[data-testid=task-state]').attributes('data-state')).toBe('completed')
     expect(w.findAll('[data-testid=event-row]').map((r) => r.attributes('data-seq'))).toEqual(['1', '2', '3'])

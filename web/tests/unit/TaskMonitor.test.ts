@@ -4,7 +4,7 @@ import { defineComponent, h, ref } from 'vue'
 import TaskMonitor from '../../src/components/TaskMonitor.vue'
 import InputForm from '../../src/components/InputForm.vue'
 import { useAgentStream, type AgentStream } from '../../src/composables/useAgentStream'
-import { FakeWebSocket } from './fakes'
+import { FakeWebSocket, nextFrame } from './fakes'
 // A recorded `GET /api/kinds` of the server: the forms are built from it.
 import kinds from './kinds.json'
 
@@ -151,7 +151,7 @@ describe('TaskMonitor', () => {
     await startTask(w, 'ticker', 't-5')
     ws.event('t-5', 1, 'started', { task: 'ticker', params: { steps: 3, interval_ms: 10 } })
     ws.event('t-5', 2, 'result', { data: { steps: 3 } })
-    await flushPromises()
+    await nextFrame()
     expect(w.get('[data-testid=task-result]').attributes('data-view')).toBe('tree')
     const steps = w.get("[data-testid=result-tree] [data-testid=tree-node][data-path='steps']")
     expect(steps.get('[data-testid=tree-value]').text()).toBe('3')
@@ -170,7 +170,7 @@ describe('TaskMonitor', () => {
     ws.event('t-6', 2, 'result', {
       data: { files_scanned: 1, bytes_scanned: 1, findings: [], counts: {}, decisions: [] },
     })
-    await flushPromises()
+    await nextFrame()
     expect(w.get('[data-testid=task-result]').attributes('data-view')).toBe('tree')
     expect(w.find('[data-testid=audit-result]').exists()).toBe(false)
     expect(w.find('[data-testid=decisions-table]').exists()).toBe(false)
@@ -182,7 +182,7 @@ describe('TaskMonitor', () => {
     await startTask(w, 'audit', 't-7')
     ws.event('t-7', 1, 'started', { task: 'audit', params: {} })
     ws.event('t-7', 2, 'result', { data: { files_scanned: 2, findings: 'not a list' } })
-    await flushPromises()
+    await nextFrame()
     expect(state(w)).toBe('completed')
     expect(w.get('[data-testid=task-result]').attributes('data-view')).toBe('tree')
     expect(w.get("[data-testid=tree-node][data-path='findings'] [data-testid=tree-value]").text()).toBe('"not a list"')
@@ -196,7 +196,7 @@ describe('TaskMonitor', () => {
 
     ws.event('t-1', 1, 'started', { task: 'triage', params: { path: '.' } })
     ws.event('t-1', 2, 'progress', { step: 1, total: 4, message: 'scanning' })
-    await flushPromises()
+    await nextFrame()
     expect(w.get('[data-testid=progress-text]').text()).toContain('1 / 4')
     expect(w.get('[data-testid=progress]').attributes('value')).toBe('25')
 
@@ -206,7 +206,7 @@ describe('TaskMonitor', () => {
       schema: { type: 'string', enum: ['fix', 'accept', 'false_positive'] },
       timeout_ms: 300000,
     })
-    await flushPromises()
+    await nextFrame()
     expect(state(w)).toBe('waiting_input')
     expect(w.get('[data-testid=task-state]').text()).toBe('waiting for input')
     expect(w.get('[data-testid=input-prompt]').text()).toContain('aws_access_key')
@@ -217,7 +217,7 @@ describe('TaskMonitor', () => {
     expect(ws.lastSent('input')).toMatchObject({ task_id: 't-1', request_id: 'r-1', value: 'false_positive' })
     ws.reply('input', { type: 'input_success', task_id: 't-1', request_id: 'r-1' })
     ws.event('t-1', 4, 'input_received', { request_id: 'r-1', value: 'false_positive' })
-    await flushPromises()
+    await nextFrame()
     expect(w.find('[data-testid=input-form]').exists()).toBe(false)
     expect(state(w)).toBe('running')
 
@@ -227,7 +227,7 @@ describe('TaskMonitor', () => {
         counts: { fix: 0, accept: 0, false_positive: 1 },
       },
     })
-    await flushPromises()
+    await nextFrame()
     expect(state(w)).toBe('completed')
     expect(w.find('[data-testid=stop]').exists()).toBe(false)
     const rows = w.findAll('[data-testid=decision-row]')
@@ -252,7 +252,7 @@ describe('TaskMonitor', () => {
         counts: { high: 1, medium: 1, low: 1 },
       },
     })
-    await flushPromises()
+    await nextFrame()
     expect(state(w)).toBe('completed')
     expect(w.get('[data-testid=audit-summary]').text()).toContain('6 files scanned')
     const rows = w.findAll('[data-testid=finding-row]')
@@ -266,12 +266,12 @@ describe('TaskMonitor', () => {
     const w = await mountMonitor()
     await startTask(w, 'ticker', 't-3')
     ws.event('t-3', 1, 'started', { task: 'ticker', params: {} })
-    await flushPromises()
+    await nextFrame()
     await w.get('[data-testid=stop]').trigger('click')
     expect(ws.lastSent('stop')).toMatchObject({ task_id: 't-3' })
     ws.reply('stop', { type: 'stop_success', task_id: 't-3', state: 'cancelled' })
     ws.event('t-3', 2, 'stopped', { reason: 'stopped by user' })
-    await flushPromises()
+    await nextFrame()
     expect(state(w)).toBe('cancelled')
     expect(w.get('[data-testid=task-cancelled]').text()).toContain('stopped by user')
   })
@@ -287,7 +287,7 @@ describe('TaskMonitor', () => {
     await startTask(w, 'audit', 't-4')
     ws.event('t-4', 1, 'started', { task: 'audit', params: {} })
     ws.event('t-4', 2, 'error', { code: 'tool_failed', message: 'scanner crashed' })
-    await flushPromises()
+    await nextFrame()
     expect(state(w)).toBe('failed')
     expect(w.get('[data-testid=task-error]').text()).toContain('scanner crashed')
     expect(w.get('[data-testid=task-error]').text()).toContain('tool_failed')

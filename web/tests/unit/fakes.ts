@@ -147,3 +147,10 @@ export function fakeFetch() {
     },
   }
 }
+
+/** Waits for the next animation frame, when the UI takes the events that
+ * came since the last one (useAgentStream), then for what it rendered. */
+export async function nextFrame(): Promise<void> {
+  await new Promise<void>((resolve) => requestAnimationFrame(() => resolve()))
+  await new Promise<void>((resolve) => setTimeout(resolve, 0))
+}
