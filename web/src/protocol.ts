@@ -550,3 +550,11 @@ export interface Decision {
   severity: string
   decision: string
 }
+
+/** A finding a triage did not decide on (its question timed out). */
+export interface UndecidedFinding {
+  rule: string
+  path: string
+  line: number
+  severity: string
+}

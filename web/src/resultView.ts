@@ -3,11 +3,11 @@
 // decisions table, every other kind (ticker, a plugin's kind, an unknown
 // one) the JSON tree. An audit or triage result without the fields its
 // table needs falls back to the tree too.
-import { isRecord, type AuditResult, type Decision, type Finding } from './protocol'
+import { isRecord, type AuditResult, type Decision, type Finding, type UndecidedFinding } from './protocol'
 
 export type ResultView =
   | { view: 'audit'; result: AuditResult }
-  | { view: 'triage'; decisions: Decision[] }
+  | { view: 'triage'; decisions: Decision[]; undecided: UndecidedFinding[]; timedOut: string | null }
   | { view: 'tree'; result: unknown }
 
 const isString = (v: unknown): v is string => typeof v === 'string'
@@ -58,6 +58,18 @@ export function asDecisions(r: unknown): Decision[] | null {
   return isRecord(r) ? arrayOf(r.decisions, isDecision) : null
 }
 
+/** Why a triage ended before every finding was decided (its `timed_out`),
+ * or null: also for older results without the field. */
+export function triageTimedOut(r: unknown): string | null {
+  return isRecord(r) && isString(r.timed_out) && r.timed_out ? r.timed_out : null
+}
+
+/** The findings a triage left undecided; [] when absent or malformed. */
+export function triageUndecided(r: unknown): UndecidedFinding[] {
+  if (!isRecord(r)) return []
+  return (arrayOf(r.undecided, isLocated) ?? []).map(({ rule, path, line, severity }) => ({ rule, path, line, severity }))
+}
+
 /** The view of a result of a task of kind `kind` (null while unknown). */
 export function chooseResultView(kind: string | null, result: unknown): ResultView {
   if (kind === 'audit') {
@@ -65,7 +77,8 @@ export function chooseResultView(kind: string | null, result: unknown): ResultVi
     if (audit) return { view: 'audit', result: audit }
   } else if (kind === 'triage') {
     const decisions = asDecisions(result)
-    if (decisions) return { view: 'triage', decisions }
+    if (decisions)
+      return { view: 'triage', decisions, undecided: triageUndecided(result), timedOut: triageTimedOut(result) }
   }
   return { view: 'tree', result }
 }

@@ -36,6 +36,8 @@ export interface TaskView {
   watched: boolean
   /** Something the user should know about the stream, e.g. events_expired. */
   notice: string | null
+  /** The server does not know the task (never did, or its history was deleted). */
+  missing: boolean
 }
 
 /** The tasks a client knows, by id. */
@@ -58,6 +60,7 @@ export function newTask(id: string): TaskView {
     stopReason: null,
     watched: false,
     notice: null,
+    missing: false,
   }
 }
 

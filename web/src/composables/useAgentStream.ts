@@ -85,7 +85,7 @@ interface Unseen {
 const PUSH_CHUNK = 8192
 
 const EXPIRED_NOTICE = 'some early events expired and are not shown'
-const UNKNOWN_NOTICE = 'the server no longer knows this task'
+export const UNKNOWN_NOTICE = 'This task is unknown to the server or its history was deleted'
 
 export function useAgentStream(options: AgentStreamOptions = {}) {
   const kind: TransportKind = options.transport ?? 'ws'
@@ -188,6 +188,7 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
     onError: (message) => {
       connection.lastError = message
     },
+    onUnknownTask: (id) => markUnknown(ensureTask(id)),
     onTools: (list) => {
       tools.value = list
     },
@@ -217,6 +218,13 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
     host,
   )
 
+  /** The server does not know the task: say so, and stop following it. */
+  function markUnknown(t: TaskView) {
+    t.notice = UNKNOWN_NOTICE
+    t.missing = true
+    t.watched = false
+  }
+
   /** Subscribes a task after its last seq; takes the state the server tells. */
   function follow(t: TaskView): Promise<void> {
     return transport.subscribe(t.id, t.lastSeq).then(
@@ -224,11 +232,9 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
         if (t.state === 'unknown' && state) t.state = state
       },
       (err: unknown) => {
-        if (err instanceof StreamError && err.code === 'unknown_task') {
-          t.notice = UNKNOWN_NOTICE
-          t.watched = false
-        }
-        throw err
+        // Not an error to report: the task view says so, and nothing retries.
+        if (err instanceof StreamError && err.code === 'unknown_task') markUnknown(t)
+        else throw err
       },
     )
   }

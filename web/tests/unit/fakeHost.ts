@@ -31,6 +31,7 @@ export function fakeHost() {
     expired: [] as string[],
     errors: [] as string[],
     tools: [] as ToolInfo[][],
+    unknown: [] as string[],
     opens: 0,
     /** What each resume subscribe() resolved with, or its error. */
     resumed: [] as Array<Promise<TaskStateName | undefined | Error>>,
@@ -50,6 +51,10 @@ export function fakeHost() {
     onState: (patch) => void Object.assign(state, patch),
     onError: (m) => void seen.errors.push(m),
     onTools: (t) => void seen.tools.push(t),
+    onUnknownTask(id) {
+      seen.unknown.push(id)
+      ensureTask(tasks, id).watched = false
+    },
     // As useAgentStream does: resume every watched task that has not ended.
     onOpen() {
       seen.opens++

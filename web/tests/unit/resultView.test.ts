@@ -20,8 +20,14 @@ describe('chooseResultView', () => {
       view: 'audit',
       result: { files_scanned: 6, bytes_scanned: 512, findings: audit.findings, counts: audit.counts },
     })
-    expect(chooseResultView('triage', triage)).toEqual({ view: 'triage', decisions: triage.decisions })
-    expect(chooseResultView('triage', { decisions: [] })).toEqual({ view: 'triage', decisions: [] })
+    // An older result, without undecided and timed_out.
+    expect(chooseResultView('triage', triage)).toEqual({
+      view: 'triage',
+      decisions: triage.decisions,
+      undecided: [],
+      timedOut: null,
+    })
+    expect(chooseResultView('triage', { decisions: [] })).toEqual({ view: 'triage', decisions: [], undecided: [], timedOut: null })
   })
 
   it('shows every other kind as a tree, whatever its result looks like', () => {
@@ -54,6 +60,32 @@ describe('chooseResultView', () => {
       { decisions: [{ rule: 'x', path: 'a', line: 1, severity: 'high', decision: 3 }] },
     ]
     for (const r of badTriage) expect(chooseResultView('triage', r)).toEqual({ view: 'tree', result: r })
+  })
+
+  it('tells why a triage stopped early and what it left undecided', () => {
+    const timedOut = {
+      ...triage,
+      undecided: [{ rule: 'private_key', path: 'b.pem', line: 1, severity: 'high' }],
+      timed_out: 'no answer to r-3 within 300000 ms',
+      skipped: [],
+    }
+    expect(chooseResultView('triage', timedOut)).toEqual({
+      view: 'triage',
+      decisions: triage.decisions,
+      undecided: timedOut.undecided,
+      timedOut: 'no answer to r-3 within 300000 ms',
+    })
+    // Finished in time: timed_out is null and nothing is undecided.
+    expect(chooseResultView('triage', { ...triage, undecided: [], timed_out: null })).toMatchObject({
+      undecided: [],
+      timedOut: null,
+    })
+    // A malformed undecided list does not hide the decisions.
+    expect(chooseResultView('triage', { ...triage, undecided: [{ rule: 1 }], timed_out: 'late' })).toMatchObject({
+      view: 'triage',
+      undecided: [],
+      timedOut: 'late',
+    })
   })
 
   it('accepts an audit without counts', () => {

@@ -132,6 +132,7 @@ export function createSseTransport(settings: TransportSettings, host: TransportH
       `${base}${taskPath(id)}/events?after=${after}&coalesce=${COALESCE}${query ? '&' + query : ''}`,
     )
     st.es = es
+    let openedNow = false
     const handle = (e: SseEventLike) => {
       if (st.es !== es || typeof e.data !== 'string') return
       let msg: unknown
@@ -167,18 +168,24 @@ export function createSseTransport(settings: TransportSettings, host: TransportH
         updateStatus()
         return
       }
-      const delay = backoffDelay(st.attempt, backoff, random)
-      st.attempt++
-      host.onState({ attempt: st.attempt, nextRetryMs: delay })
-      st.retry = setTimeout(() => {
-        st.retry = null
-        if (!stopped && host.isWatched(id)) openStream(id, host.lastSeq(id))
-        updateStatus()
-      }, delay)
-      updateStatus()
+      scheduleRetry(id, st)
+      if (openedNow) return
+      // It never opened: EventSource cannot tell a 404 from a broken
+      // network. Ask for the task; an unknown one is never retried.
+      http('GET', taskPath(id)).then(
+        () => {},
+        (err: unknown) => {
+          if (streams.get(id) !== st) return
+          if (err instanceof StreamError && err.code === 'unknown_task') {
+            closeStream(id)
+            host.onUnknownTask(id)
+          }
+        },
+      )
     })
     es.onopen = () => {
       if (st.es !== es) return
+      openedNow = true
       if (st.opened) host.onState({ reconnects: ++reconnects })
       st.opened = true
       st.stable = clearTimer(st.stable)
@@ -189,6 +196,19 @@ export function createSseTransport(settings: TransportSettings, host: TransportH
       }, backoff.stableMs)
       updateStatus()
     }
+  }
+
+  /** Reopens the task's stream after backoff, from the last seq applied. */
+  function scheduleRetry(id: string, st: SseStream) {
+    const delay = backoffDelay(st.attempt, backoff, random)
+    st.attempt++
+    host.onState({ attempt: st.attempt, nextRetryMs: delay })
+    st.retry = setTimeout(() => {
+      st.retry = null
+      if (!stopped && host.isWatched(id)) openStream(id, host.lastSeq(id))
+      updateStatus()
+    }, delay)
+    updateStatus()
   }
 
   function closeStream(id: string) {

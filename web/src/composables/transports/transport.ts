@@ -145,6 +145,9 @@ export interface TransportHost {
   onState(patch: Partial<TransportState>): void
   /** An error not tied to a command (watchdog, shutdown, an unsolicited error). */
   onError(message: string): void
+  /** The server does not know the task (never did, or its history was
+   * deleted): the transport stops following it and never retries. */
+  onUnknownTask(taskId: string): void
   /** The server's tool list changed (tools_changed, or a relist after a reconnect). */
   onTools(tools: ToolInfo[]): void
   /** The transport is (again) ready for commands: the host resumes its
