@@ -216,20 +216,21 @@ void task_state::on_store_rows(const event_sink& sink, uint64_t token,
   auto upto = visible();
   auto start = s->sent;
   std::vector<event_frame> out;
-  auto usable = [&](size_t i) {
-    return i < rows.size() && rows[i].seq <= upto &&
-           protocol::event_type_from_string(rows[i].type).has_value();
-  };
+  // Each row's type, parsed once; rows past the end or past what may be
+  // sent have none.
+  std::vector<std::optional<event_type>> types(rows.size() + 1);
+  for (size_t i = 0; i < rows.size() && rows[i].seq <= upto; ++i)
+    types[i] = protocol::event_type_from_string(rows[i].type);
   for (size_t i = 0; i < rows.size(); ++i) {
     auto& r = rows[i];
-    if (r.seq != s->sent + 1 || s->credit == 0 || !usable(i))
+    if (r.seq != s->sent + 1 || s->credit == 0 || !types[i])
       break;
-    auto type = *protocol::event_type_from_string(r.type);
+    auto type = *types[i];
     s->sent = r.seq;
     // A reader this far behind is behind by definition: with coalescing,
     // of a run of progress events only the last one read goes out.
-    if (s->coalesce && type == event_type::progress && usable(i + 1) &&
-        rows[i + 1].type == protocol::to_string(event_type::progress)) {
+    if (s->coalesce && type == event_type::progress &&
+        types[i + 1] == event_type::progress) {
       ++s->skipped;
       continue;
     }
@@ -651,7 +652,7 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       [=](subscribe_atom, event_sink& sink, uint64_t after,
           bool coalesce) -> caf::result<subscription> {
         auto& st = self->state;
-        if (st.stored() && st.durable_seq == 0) {
+        if (!st.visible_yet()) {
           // Not committed yet: the task becomes visible (its `started`
           // event, its record in the history) with its first commit.
           auto promise = self->make_response_promise<subscription>();
@@ -720,7 +721,7 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       },
       [=](get_atom) -> caf::result<protocol::task_info> {
         auto& st = self->state;
-        if (st.stored() && st.durable_seq == 0) {
+        if (!st.visible_yet()) {
           auto promise = self->make_response_promise<protocol::task_info>();
           st.first_commit.push_back(
               [=]() mutable { promise.deliver(self->state.info()); });

@@ -188,6 +188,12 @@ struct task_state : flows::host {
     return setup.store && !store_failed;
   }
 
+  /// False until the task's first commit: it becomes visible (its start
+  /// reply, its first subscribes, its record in the list) with it.
+  bool visible_yet() const {
+    return !stored() || durable_seq > 0;
+  }
+
   /// Seq up to which subscribers may be sent events.
   uint64_t visible() const {
     return stored() ? durable_seq : last_seq();

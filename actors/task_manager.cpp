@@ -206,10 +206,7 @@ caf::result<page_t, std::string> list_stored(self_ptr self,
                                              const std::string& cursor) {
   store::task_query q;
   q.owner = principal;
-  q.states = std::move(filter.states);
-  q.kind = std::move(filter.kind);
-  q.since_ms = filter.since_ms;
-  q.until_ms = filter.until_ms;
+  q.filter = std::move(filter);
   q.limit = static_cast<size_t>(limit) + 1;
   if (!cursor.empty()) {
     uint64_t before = 0;

@@ -493,16 +493,17 @@ std::optional<std::vector<task_row>> database::unfinished() {
 }
 
 std::optional<std::vector<task_row>> database::list(const task_query& q) {
+  auto& f = q.filter;
   std::string sql = std::string{"SELECT "} + list_columns +
                     " FROM tasks WHERE owner = ?1 AND created_ms >= ?2 AND "
                     "created_ms < ?3";
-  if (!q.kind.empty())
+  if (!f.kind.empty())
     sql += " AND kind = ?4";
   if (q.before)
     sql += " AND ordinal < ?5";
-  if (!q.states.empty()) {
+  if (!f.states.empty()) {
     sql += " AND state IN (";
-    for (size_t i = 0; i < q.states.size(); ++i)
+    for (size_t i = 0; i < f.states.size(); ++i)
       sql += (i ? ", ?" : "?") + std::to_string(10 + i);
     sql += ")";
   }
@@ -510,13 +511,13 @@ std::optional<std::vector<task_row>> database::list(const task_query& q) {
   statement st{db_, sql.c_str()};
   if (!st)
     return failed();
-  st.text(1, q.owner).integer(2, q.since_ms).integer(3, q.until_ms);
-  if (!q.kind.empty())
-    st.text(4, q.kind);
+  st.text(1, q.owner).integer(2, f.since_ms).integer(3, f.until_ms);
+  if (!f.kind.empty())
+    st.text(4, f.kind);
   if (q.before)
     st.integer(5, static_cast<int64_t>(*q.before));
-  for (size_t i = 0; i < q.states.size(); ++i)
-    st.text(static_cast<int>(10 + i), q.states[i]);
+  for (size_t i = 0; i < f.states.size(); ++i)
+    st.text(static_cast<int>(10 + i), f.states[i]);
   st.integer(7, static_cast<int64_t>(q.limit));
   std::vector<task_row> out;
   if (!read_tasks(st, out))

@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include "protocol/records.hpp"
+
 struct sqlite3;
 
 namespace switchboard::store {
@@ -104,14 +106,8 @@ struct batch {
 struct task_query {
   /// Only this owner's tasks.
   std::string owner;
-  /// Only these states (wire names); empty: any.
-  std::vector<std::string> states;
-  /// Only this kind; empty: any.
-  std::string kind;
-  /// Only tasks created at or after this time (ms since the epoch).
-  int64_t since_ms = INT64_MIN;
-  /// Only tasks created before this time (ms since the epoch).
-  int64_t until_ms = INT64_MAX;
+  /// Which states, kind and creation times (the protocol's filter).
+  protocol::task_filter filter;
   /// Only tasks started before this one (its ordinal), the last of the
   /// previous page; unset for the newest.
   std::optional<uint64_t> before;

@@ -108,14 +108,14 @@ TEST_CASE("history queries filter by owner, state, kind and time, newest "
   q.owner = "a";
   CHECK(ids(q) == std::vector<std::string>{"t-3", "t-2", "t-1"});
   auto states = q;
-  states.states = {"completed", "failed"};
+  states.filter.states = {"completed", "failed"};
   CHECK(ids(states) == std::vector<std::string>{"t-2", "t-1"});
   auto kind = q;
-  kind.kind = "ticker";
+  kind.filter.kind = "ticker";
   CHECK(ids(kind) == std::vector<std::string>{"t-3", "t-1"});
   auto window = q;
-  window.since_ms = 2000;
-  window.until_ms = 3000;
+  window.filter.since_ms = 2000;
+  window.filter.until_ms = 3000;
   CHECK(ids(window) == std::vector<std::string>{"t-2"});
   auto page = q;
   page.limit = 1;
