@@ -603,7 +603,7 @@ std::optional<expired> database::expire(int64_t cutoff_ms, uint64_t max_tasks,
   return out;
 }
 
-std::string database::probe(int64_t now_ms) {
+std::string database::probe(int64_t now_ms, uint64_t min_free) {
   statement st{db_, "INSERT OR REPLACE INTO meta (key, value) VALUES "
                     "('probe', ?1)"};
   if (!st)
@@ -613,6 +613,15 @@ std::string database::probe(int64_t now_ms) {
   st.text(1, value);
   if (st.run() != SQLITE_DONE)
     return sqlite3_errmsg(db_);
+  // A failed transaction leaves its pages in the WAL for the next one to
+  // reuse, so one small row fits even on a disk that is still full.
+  std::error_code ec;
+  auto space = std::filesystem::space(path_.parent_path(), ec);
+  if (ec)
+    return ec.message();
+  if (space.available < min_free)
+    return std::to_string(space.available) + " bytes free, " +
+           std::to_string(min_free) + " wanted";
   return {};
 }
 

@@ -186,9 +186,10 @@ class database {
   /// Returns the highest task ordinal stored (0 for none).
   uint64_t max_ordinal();
 
-  /// Writes one small row (in a transaction of its own); returns why that
+  /// Writes one small row (in a transaction of its own) and checks that the
+  /// file system keeps at least `min_free` bytes free; returns why either
   /// failed, or empty: whether the disk takes writes again.
-  std::string probe(int64_t now_ms);
+  std::string probe(int64_t now_ms, uint64_t min_free);
 
   /// Why the last read that answered nullopt failed.
   const std::string& last_error() const {

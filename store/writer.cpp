@@ -92,7 +92,7 @@ writer(writer_actor::stateful_pointer<writer_state> self, writer_setup setup) {
           // Nothing may be writing now: find out whether the disk takes
           // writes again, so that readiness does not wait for a task.
           auto t0 = std::chrono::steady_clock::now();
-          st.writable = s.db->probe(s.now_ms()).empty();
+          st.writable = s.db->probe(s.now_ms(), s.min_free_bytes).empty();
           if (s.hooks.committed)
             s.hooks.committed(0, 0, std::chrono::steady_clock::now() - t0,
                               st.writable);

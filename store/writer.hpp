@@ -94,6 +94,9 @@ struct writer_setup {
   std::chrono::milliseconds tidy_interval{10000};
   /// Tasks deleted per transaction, so that appends wait little.
   size_t tidy_chunk = 256;
+  /// After a failed commit, the history counts as writable again only when
+  /// its file system has this many bytes free.
+  uint64_t min_free_bytes = 16 * 1024 * 1024;
   /// Returns the wall-clock time in ms since the epoch.
   std::function<int64_t()> now_ms;
   /// What the writer reports.

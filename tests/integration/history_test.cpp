@@ -362,7 +362,14 @@ TEST_CASE("a full disk fails the writing tasks with storage_unavailable, "
       60s);
   CHECK(str(terminal, "type") == "error");
   CHECK(str(terminal, "code") == "storage_unavailable");
-  CHECK(test::request(s.port(), "GET", "/readyz").status == 503);
+  // The failed transaction's pages stay in the WAL, so a small write fits
+  // again at once; readiness still waits for real headroom. Two probes'
+  // time, polled: it must say 503 throughout.
+  auto until = std::chrono::steady_clock::now() + 2500ms;
+  while (std::chrono::steady_clock::now() < until) {
+    REQUIRE(test::request(s.port(), "GET", "/readyz").status == 503);
+    std::this_thread::sleep_for(100ms);
+  }
   CHECK(test::request(s.port(), "GET", "/healthz").status == 200);
   CHECK(test::metric(s.port(), "switchboard_store_write_errors_total") >= 1);
   // Space comes back: the writer's probe finds out without a task, and the
