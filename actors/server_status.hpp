@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
+#include <string>
 
 namespace switchboard::actors {
 
@@ -15,6 +17,18 @@ struct server_status {
   /// Cleared while the task history cannot be written: `/readyz` answers
   /// 503 until a write succeeds again.
   std::atomic<bool> storage_ok{true};
+  /// This node's name (set before the server starts, then constant, as
+  /// are the fields below).
+  std::string node = "local";
+  /// "switchboard/<version>".
+  std::string server;
+  /// Where finished tasks are kept: "sqlite" or "memory".
+  std::string history = "memory";
+  /// How long finished tasks are kept after they end, in ms.
+  int64_t retention_ms = 0;
+  /// The most finished tasks the history keeps (none in memory, where
+  /// the bytes their logs pin decide).
+  std::optional<uint64_t> max_tasks_kept;
 };
 
 } // namespace switchboard::actors

@@ -38,6 +38,7 @@ void task_state::emit(event_type type, F&& fill) {
   w.str("task_id", setup.id).unum("seq", seq).num("ts", protocol::now_ms());
   fill(w);
   events.push_back(log_entry{seq, type, protocol::make_frame(w.finish())});
+  probe.emitted();
   if (stored()) {
     if (unsaved.events.empty())
       unsaved.events.emplace_back(setup.id, std::vector<store::new_event>{});
@@ -346,21 +347,32 @@ void task_state::call_tool(std::string tool, std::string args,
 }
 
 void task_state::ask(std::string prompt, std::string schema_text,
-                     std::chrono::milliseconds timeout,
+                     std::chrono::milliseconds timeout, std::string context,
                      flows::wait_slot& slot) {
   auto compiled = protocol::schema::compile(schema_text);
   auto request_id = "r-" + std::to_string(++request_counter);
   auto token = ++wait_token;
-  if (auto* reason = std::get_if<std::string>(&compiled)) {
+  auto bad = [&](std::string why) {
     // A flow's own bug: fail the task rather than wait forever.
-    slot.failure = flows::flow_failure{error_code::internal,
-                                       "bad input schema: " + *reason};
+    slot.failure = flows::flow_failure{error_code::internal, std::move(why)};
     self->send(self, resume_atom::value, token);
-    return;
+  };
+  if (auto* reason = std::get_if<std::string>(&compiled))
+    return bad("bad input schema: " + *reason);
+  if (!context.empty()) {
+    // It goes on the wire as is: it must be one JSON object.
+    rapidjson::Document doc;
+    if (protocol::parse_json(context, doc).code != error_code::none ||
+        !doc.IsObject())
+      return bad("bad input context: it must be a JSON object");
   }
-  input = pending_input{request_id, prompt, schema_text,
+  input = pending_input{request_id,
+                        prompt,
+                        schema_text,
                         std::get<protocol::schema>(compiled),
-                        static_cast<int64_t>(timeout.count())};
+                        static_cast<int64_t>(timeout.count()),
+                        std::move(context),
+                        protocol::now_ms()};
   state = task_status::waiting_input;
   probe.waiting();
   emit(event_type::input_request, [&](message_writer& w) {
@@ -368,6 +380,8 @@ void task_state::ask(std::string prompt, std::string schema_text,
         .str("prompt", prompt)
         .raw("schema", schema_text)
         .num("timeout_ms", timeout.count());
+    if (!input->context.empty())
+      w.raw("context", input->context);
   });
   self->delayed_send(self, timeout, timeout_atom::value, token);
 }
@@ -533,6 +547,13 @@ std::string task_state::snapshot() const {
                  rapidjson::kObjectType);
     raw.Key("timeout_ms");
     raw.Int64(input->timeout_ms);
+    if (!input->context.empty()) {
+      raw.Key("context");
+      raw.RawValue(input->context.data(), input->context.size(),
+                   rapidjson::kObjectType);
+    }
+    raw.Key("ts");
+    raw.Int64(input->ts);
     raw.EndObject();
   } else {
     w.null("pending_input");

@@ -94,6 +94,10 @@ struct task_state : flows::host {
     std::string schema_text;
     protocol::schema schema;
     int64_t timeout_ms;
+    /// What the question is about (a JSON object), or empty.
+    std::string context;
+    /// When the request was made (unix ms).
+    int64_t ts;
   };
 
   task_actor::stateful_pointer<task_state> self = nullptr;
@@ -264,7 +268,8 @@ struct task_state : flows::host {
   void call_tool(std::string tool, std::string args,
                  flows::wait_slot& slot) override;
   void ask(std::string prompt, std::string schema,
-           std::chrono::milliseconds timeout, flows::wait_slot& slot) override;
+           std::chrono::milliseconds timeout, std::string context,
+           flows::wait_slot& slot) override;
   void sleep(std::chrono::milliseconds delay, flows::wait_slot& slot) override;
   const std::optional<std::string>& stop_requested() const override {
     return stop_reason;

@@ -16,4 +16,32 @@ reply start_success(std::string_view reply_to, const std::string& task_id,
   return r;
 }
 
+reply status_reply(std::string_view reply_to, const scope& sc) {
+  using protocol::message_type;
+  auto now = protocol::now_ms();
+  metrics::totals t;
+  if (sc.metrics)
+    t = sc.metrics->read_totals(now);
+  actors::server_status none;
+  auto& st = sc.status ? *sc.status : none;
+  protocol::message_writer w{message_type::status, reply_to};
+  w.str("node", st.node)
+      .str("server", st.server)
+      .str("history", st.history)
+      .num("retention_ms", st.retention_ms);
+  if (st.max_tasks_kept)
+    w.unum("max_tasks_kept", *st.max_tasks_kept);
+  else
+    w.null("max_tasks_kept");
+  w.raw("tasks", protocol::object_writer{}
+                     .num("running", t.running)
+                     .num("waiting_input", t.waiting_input)
+                     .unum("failed_last_hour", t.failed_last_hour)
+                     .finish())
+      .unum("events_total", t.events)
+      .num("ts", now)
+      .boolean("draining", st.draining);
+  return success(message_type::status, w.finish());
+}
+
 } // namespace switchboard::api

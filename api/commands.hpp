@@ -12,6 +12,7 @@
 #include "actors/server_status.hpp"
 #include "api/reply.hpp"
 #include "flows/catalog.hpp"
+#include "metrics/registry.hpp"
 #include "protocol/command.hpp"
 #include "protocol/encoder.hpp"
 
@@ -25,8 +26,10 @@ struct scope {
   actors::tool_registry_actor registry;
   /// How long to wait for the other actors.
   std::chrono::milliseconds request_timeout{30000};
-  /// Shared drain state (may be null in tests).
+  /// Shared drain state and the node's description (may be null in tests).
   std::shared_ptr<const actors::server_status> status;
+  /// Where the node's task totals are read (null: all zero).
+  metrics::registry_ptr metrics;
   /// Who sends the commands (derived from the token; empty without auth).
   std::string principal;
   /// The key under which the registry keeps this caller's tool-call ids.
@@ -40,6 +43,9 @@ inline constexpr std::chrono::minutes tool_call_timeout{10};
 /// SSE stream; it created the task's resource.
 reply start_success(std::string_view reply_to, const std::string& task_id,
                     std::string_view kind);
+
+/// Returns the reply to `get_status`: the node at a glance.
+reply status_reply(std::string_view reply_to, const scope& sc);
 
 /// Runs `cmd` for `sc` from the actor `self` without blocking it, and calls
 /// `done(reply)` exactly once with its reply. The one implementation of the
@@ -164,6 +170,7 @@ void run(Self* self, const scope& sc, const protocol::command& cmd, Done done,
                                          .num("ts", protocol::now_ms())
                                          .finish()));
     return;
+  case command_type::get_status: done(status_reply(id, sc)); return;
   case command_type::subscribe:
   case command_type::unsubscribe: break;
   }

@@ -190,6 +190,12 @@ std::string application::start() {
   gs.access = std::make_shared<const access_policy>(
       access_policy::config{d.opts.tokens, d.opts.allowed_origins,
                             d.opts.allowed_hosts, d.opts.host});
+  d.status->node = d.opts.node;
+  d.status->server = gs.server;
+  d.status->history = d.opts.history ? "sqlite" : "memory";
+  d.status->retention_ms = d.opts.retention_ms;
+  if (d.opts.history)
+    d.status->max_tasks_kept = d.opts.max_tasks_kept;
   gs.status = d.status;
   gs.rate_limit = d.opts.rate_limit;
   gs.metrics = d.metrics;

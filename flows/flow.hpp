@@ -190,10 +190,12 @@ class host {
   virtual void call_tool(std::string tool, std::string args,
                          wait_slot& slot) = 0;
 
-  /// Sends an input request; the host fills `slot.value` (or `failure`)
-  /// and resumes later.
+  /// Sends an input request (`context`: a JSON object saying what the
+  /// question is about, or empty); the host fills `slot.value` (or
+  /// `failure`) and resumes later.
   virtual void ask(std::string prompt, std::string schema,
-                   std::chrono::milliseconds timeout, wait_slot& slot) = 0;
+                   std::chrono::milliseconds timeout, std::string context,
+                   wait_slot& slot) = 0;
 
   /// Resumes the flow after `delay`.
   virtual void sleep(std::chrono::milliseconds delay, wait_slot& slot) = 0;
@@ -288,12 +290,15 @@ class context {
   }
 
   /// Asks a person for a value matching `schema` (JSON Schema text); returns
-  /// the value as JSON text or throws `flow_failure{timeout}`.
+  /// the value as JSON text or throws `flow_failure{timeout}`. `context`, a
+  /// JSON object (text), tells clients what the question is about (the
+  /// request's `context` field); empty for none.
   auto ask(std::string prompt, std::string schema,
-           std::chrono::milliseconds timeout) {
+           std::chrono::milliseconds timeout, std::string context = {}) {
     auto start = [this, prompt = std::move(prompt), schema = std::move(schema),
-                  timeout](wait_slot& s) mutable {
-      host_.ask(std::move(prompt), std::move(schema), timeout, s);
+                  timeout, context = std::move(context)](wait_slot& s) mutable {
+      host_.ask(std::move(prompt), std::move(schema), timeout,
+                std::move(context), s);
     };
     auto result = [](wait_slot& s) { return std::move(s.value); };
     return awaiter<decltype(start), decltype(result)>{*this, std::move(start),

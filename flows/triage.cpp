@@ -76,10 +76,30 @@ flow run_triage(context& ctx) {
     if (f["line"].GetInt64() > 0)
       prompt += ":" + std::to_string(f["line"].GetInt64());
     prompt += ". Fix, accept or mark as false positive?";
+    // The finding itself (its excerpt redacted by the scan), so that a
+    // client can show what the question is about.
+    rapidjson::StringBuffer about_buf;
+    rapidjson::Writer<rapidjson::StringBuffer> about{about_buf};
+    about.StartObject();
+    about.Key("finding");
+    about.StartObject();
+    describe(about, f);
+    about.Key("excerpt");
+    if (auto e = f.FindMember("excerpt"); e != f.MemberEnd())
+      e->value.Accept(about);
+    else
+      about.String("");
+    about.EndObject();
+    about.Key("index");
+    about.Uint64(asked);
+    about.Key("count");
+    about.Uint64(to_ask);
+    about.EndObject();
     std::string value;
     try {
-      value = co_await ctx.ask(std::move(prompt), std::string{decision_schema},
-                               timeout);
+      value = co_await ctx.ask(
+          std::move(prompt), std::string{decision_schema}, timeout,
+          std::string{about_buf.GetString(), about_buf.GetSize()});
     } catch (const flow_failure& e) {
       // An unanswered question ends the questions, not the triage: the
       // decisions made so far are its result, the rest listed as undecided.

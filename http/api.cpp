@@ -129,6 +129,7 @@ api::scope make_scope(const api_setup& setup, std::string principal) {
   sc.registry = setup.registry;
   sc.request_timeout = setup.request_timeout;
   sc.status = setup.status;
+  sc.metrics = setup.metrics;
   // HTTP callers share one call-id space per principal.
   sc.caller = "http:" + principal;
   sc.principal = std::move(principal);

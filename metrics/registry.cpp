@@ -167,6 +167,27 @@ struct registry::impl {
   std::array<std::array<prometheus::Counter*, 2>, 3> disconnects{};
   prometheus::Gauge* queue = nullptr;
   std::array<prometheus::Gauge*, 3> open{};
+  // The totals of `get_status`: atomics, since every task updates them.
+  std::atomic<int64_t> running{0};
+  std::atomic<int64_t> waiting{0};
+  std::atomic<uint64_t> events{0};
+  // Failures per minute over the last hour, a ring by minute; failures are
+  // rare, so a lock is cheap here.
+  struct minute_count {
+    int64_t minute = -1;
+    uint64_t count = 0;
+  };
+  std::array<minute_count, 60> failures{};
+  mutable std::mutex failures_mtx;
+
+  void failed(int64_t now_ms) {
+    auto minute = now_ms / 60000;
+    std::lock_guard<std::mutex> guard{failures_mtx};
+    auto& slot = failures[static_cast<size_t>(minute % 60)];
+    if (slot.minute != minute)
+      slot = minute_count{minute, 0};
+    ++slot.count;
+  }
 };
 
 registry::registry(build_info info, const std::vector<std::string>& kinds,
@@ -490,6 +511,20 @@ void registry::closed(channel c) {
     g->Decrement();
 }
 
+totals registry::read_totals(int64_t now_ms) const {
+  auto& d = *impl_;
+  totals out;
+  out.running = d.running.load(std::memory_order_relaxed);
+  out.waiting_input = d.waiting.load(std::memory_order_relaxed);
+  out.events = d.events.load(std::memory_order_relaxed);
+  auto minute = now_ms / 60000;
+  std::lock_guard<std::mutex> guard{d.failures_mtx};
+  for (auto& slot : d.failures)
+    if (slot.minute > minute - 60 && slot.minute <= minute)
+      out.failed_last_hour += slot.count;
+  return out;
+}
+
 // -- task_probe ---------------------------------------------------------------
 
 namespace {
@@ -515,6 +550,7 @@ void task_probe::start(registry_ptr reg, std::string_view kind) {
   start_ = std::chrono::steady_clock::now();
   k_->started->Increment();
   k_->running->Increment();
+  ++reg_->impl_->running;
   phase_ = phase::running;
 }
 
@@ -523,11 +559,18 @@ void task_probe::progress() {
     k_->progress->Increment();
 }
 
+void task_probe::emitted() {
+  if (k_)
+    reg_->impl_->events.fetch_add(1, std::memory_order_relaxed);
+}
+
 void task_probe::waiting() {
   if (!k_ || phase_ != phase::running)
     return;
   k_->running->Decrement();
   k_->waiting->Increment();
+  --reg_->impl_->running;
+  ++reg_->impl_->waiting;
   wait_start_ = std::chrono::steady_clock::now();
   phase_ = phase::waiting;
 }
@@ -539,6 +582,8 @@ void task_probe::resumed(input_outcome outcome) {
       seconds_since(wait_start_));
   k_->waiting->Decrement();
   k_->running->Increment();
+  --reg_->impl_->waiting;
+  ++reg_->impl_->running;
   phase_ = phase::running;
 }
 
@@ -554,15 +599,22 @@ void task_probe::finished(protocol::task_status state) {
                                                        : 2;
   k_->finished[i]->Increment();
   k_->duration->observe(seconds_since(start_));
+  if (state == protocol::task_status::failed)
+    reg_->impl_->failed(std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count());
 }
 
 void task_probe::leave_phase() {
   if (!k_)
     return;
-  if (phase_ == phase::running)
+  if (phase_ == phase::running) {
     k_->running->Decrement();
-  else if (phase_ == phase::waiting)
+    --reg_->impl_->running;
+  } else if (phase_ == phase::waiting) {
     k_->waiting->Decrement();
+    --reg_->impl_->waiting;
+  }
   phase_ = phase::done;
 }
 

@@ -49,6 +49,18 @@ struct build_info {
   static build_info current(std::string version);
 };
 
+/// This node's tasks at a glance: what `get_status` answers.
+struct totals {
+  /// Tasks running now (not waiting for input).
+  int64_t running = 0;
+  /// Tasks waiting for input now.
+  int64_t waiting_input = 0;
+  /// Tasks that failed within the last hour.
+  uint64_t failed_last_hour = 0;
+  /// Task events emitted since the process started.
+  uint64_t events = 0;
+};
+
 /// The metrics of one task kind, resolved once at start.
 struct kind_metrics {
   prometheus::Counter* started = nullptr;
@@ -95,6 +107,10 @@ class registry {
 
   /// Returns the metrics of task kind `name`, or nullptr for an unknown one.
   const kind_metrics* kind(std::string_view name) const;
+
+  /// Returns this node's task totals (`now_ms`: the wall clock, to count
+  /// failures within the last hour).
+  totals read_totals(int64_t now_ms) const;
 
   // -- tools -----------------------------------------------------------------
 
@@ -155,6 +171,7 @@ class registry {
   void store_size(uint64_t bytes, uint64_t tasks, uint64_t events);
 
  private:
+  friend class task_probe;
   struct impl;
   std::unique_ptr<impl> impl_;
 };
@@ -178,6 +195,9 @@ class task_probe {
 
   /// The task emitted a progress event.
   void progress();
+
+  /// The task emitted an event (of any type).
+  void emitted();
 
   /// The task waits for input.
   void waiting();

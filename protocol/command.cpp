@@ -14,6 +14,7 @@ std::string_view to_string(command_type x) {
   case command_type::list_tasks: return "list_tasks";
   case command_type::list_kinds: return "list_kinds";
   case command_type::ping: return "ping";
+  case command_type::get_status: return "get_status";
   }
   return "unknown";
 }

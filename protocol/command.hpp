@@ -22,15 +22,18 @@ enum class command_type {
   list_tasks,
   list_kinds,
   ping,
+  /// The node at a glance (reply `status`).
+  get_status,
 };
 
 /// Every command type, in declaration order.
-inline constexpr std::array<command_type, 10> all_command_types{
+inline constexpr std::array<command_type, 11> all_command_types{
     command_type::start,       command_type::stop,
     command_type::input,       command_type::list_tools,
     command_type::call_tool,   command_type::subscribe,
     command_type::unsubscribe, command_type::list_tasks,
     command_type::list_kinds,  command_type::ping,
+    command_type::get_status,
 };
 
 /// Returns the wire name of `x`, e.g. "call_tool".

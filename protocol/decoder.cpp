@@ -226,7 +226,8 @@ decode_fields(command_type type, const rapidjson::Value& obj, std::string id) {
     break;
   case command_type::list_tools:
   case command_type::list_kinds:
-  case command_type::ping: break;
+  case command_type::ping:
+  case command_type::get_status: break;
   }
   if (err)
     return std::move(*err);

@@ -13,6 +13,7 @@ std::string_view to_string(http_operation x) {
   case http_operation::list_kinds: return "list_kinds";
   case http_operation::list_tools: return "list_tools";
   case http_operation::call_tool: return "call_tool";
+  case http_operation::get_status: return "get_status";
   case http_operation::metrics: return "metrics";
   case http_operation::health: return "health";
   case http_operation::other: return "other";
@@ -27,7 +28,7 @@ using ct = command_type;
 
 } // namespace
 
-const std::array<http_route, 15> http_routes{{
+const std::array<http_route, 16> http_routes{{
     {"GET", "/api/tasks", op::list_tasks, ct::list_tasks},
     {"POST", "/api/tasks", op::start, ct::start, true},
     {"GET", "/api/tasks/{task_id}", op::get_task, std::nullopt},
@@ -37,6 +38,7 @@ const std::array<http_route, 15> http_routes{{
     {"GET", "/api/kinds", op::list_kinds, ct::list_kinds},
     {"GET", "/api/tools", op::list_tools, ct::list_tools},
     {"POST", "/api/tools/{tool}/call", op::call_tool, ct::call_tool, true},
+    {"GET", "/api/status", op::get_status, ct::get_status},
     {"GET", "/metrics", op::metrics, std::nullopt},
     {"HEAD", "/metrics", op::metrics, std::nullopt},
     {"GET", "/healthz", op::health, std::nullopt},

@@ -21,6 +21,7 @@ enum class http_operation : uint8_t {
   list_kinds,
   list_tools,
   call_tool,
+  get_status,
   metrics,
   health,
   /// No route matches the path.
@@ -28,13 +29,14 @@ enum class http_operation : uint8_t {
 };
 
 /// Every operation, in declaration order.
-inline constexpr std::array<http_operation, 12> all_http_operations{
+inline constexpr std::array<http_operation, 13> all_http_operations{
     http_operation::start,      http_operation::list_tasks,
     http_operation::get_task,   http_operation::events,
     http_operation::input,      http_operation::stop,
     http_operation::list_kinds, http_operation::list_tools,
-    http_operation::call_tool,  http_operation::metrics,
-    http_operation::health,     http_operation::other,
+    http_operation::call_tool,  http_operation::get_status,
+    http_operation::metrics,    http_operation::health,
+    http_operation::other,
 };
 
 /// Returns the name of `x`, e.g. "get_task".
@@ -58,7 +60,7 @@ struct http_route {
 };
 
 /// The route table: every endpoint of the HTTP API.
-extern const std::array<http_route, 15> http_routes;
+extern const std::array<http_route, 16> http_routes;
 
 /// A request matched against the route table.
 struct http_match {

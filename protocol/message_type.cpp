@@ -16,6 +16,7 @@ std::string_view to_string(message_type x) {
   case message_type::tool_result: return "tool_result";
   case message_type::tasks: return "tasks";
   case message_type::kinds: return "kinds";
+  case message_type::status: return "status";
   case message_type::shutdown: return "shutdown";
   case message_type::error: return "error";
   case message_type::task: return "task";

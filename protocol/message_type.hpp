@@ -22,6 +22,8 @@ enum class message_type : uint8_t {
   tool_result,
   tasks,
   kinds,
+  /// Reply to `get_status`, and `GET /api/status`.
+  status,
   shutdown,
   error,
   /// `GET /api/tasks/ID`: a task's snapshot.
@@ -31,7 +33,7 @@ enum class message_type : uint8_t {
 };
 
 /// Every message type, in declaration order.
-inline constexpr std::array<message_type, 16> all_message_types{
+inline constexpr std::array<message_type, 17> all_message_types{
     message_type::hello,
     message_type::heartbeat,
     message_type::pong,
@@ -44,6 +46,7 @@ inline constexpr std::array<message_type, 16> all_message_types{
     message_type::tool_result,
     message_type::tasks,
     message_type::kinds,
+    message_type::status,
     message_type::shutdown,
     message_type::error,
     message_type::task,

@@ -351,8 +351,13 @@ void subscribe(self_ptr self, const std::string& task_id, uint64_t after,
 // Returns the scope in which this session runs its commands.
 api::scope command_scope(self_ptr self) {
   auto& st = self->state;
-  return {st.setup.manager, st.setup.registry,  st.setup.request_timeout,
-          st.setup.status,  st.setup.principal, st.id};
+  return {st.setup.manager,
+          st.setup.registry,
+          st.setup.request_timeout,
+          st.setup.status,
+          st.setup.metrics,
+          st.setup.principal,
+          st.id};
 }
 
 // Serves `start`, `subscribe` and `unsubscribe`, which attach this

@@ -383,6 +383,44 @@ TEST_CASE("an exception inside a flow fails the task with internal", "[task]") {
   caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
 }
 
+TEST_CASE("an input request's context goes out as given, and a context "
+          "that is not a JSON object fails the task",
+          "[task][input]") {
+  task_fixture f;
+  flows::flow_kind k;
+  k.name = "asker";
+  k.run = [](flows::context& ctx) -> flows::flow {
+    auto v = co_await ctx.ask("first?", R"({"type":"boolean"})", 10s,
+                              R"({"index":1,"count":2})");
+    co_await ctx.ask("second?", R"({"type":"boolean"})", 10s, "[1,2]");
+    co_return v;
+  };
+  task_setup ts;
+  ts.id = "t-test";
+  ts.kind = &k;
+  ts.params = "{}";
+  ts.registry = f.reg;
+  ts.workspace = f.ws;
+  auto t = f.sys().spawn(task, std::move(ts));
+  f.self()->send(t, subscribe_atom::value, f.sink(), uint64_t{0}, false);
+  f.run();
+  auto req = f.last();
+  REQUIRE(std::string{req["type"].GetString()} == "input_request");
+  CHECK(req["context"]["index"].GetInt() == 1);
+  CHECK(req["context"]["count"].GetInt() == 2);
+  f.self()->send(t, input_atom::value,
+                 std::string{req["request_id"].GetString()},
+                 std::string{"true"});
+  f.run();
+  auto types = f.types();
+  CHECK(types.back() == "error");
+  auto err = f.last();
+  CHECK(std::string{err["code"].GetString()} == "internal");
+  CHECK(std::string{err["message"].GetString()} ==
+        "bad input context: it must be a JSON object");
+  caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE("subscribe with after replays the rest, and evicted events expire",
           "[task][resume]") {
   task_limits limits;

@@ -21,6 +21,7 @@
 #include "protocol/json.hpp"
 #include "tests/support/fixture_tree.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/json.hpp"
 #include "tests/support/server_fixture.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/ws_client.hpp"
@@ -30,11 +31,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document doc;
-  protocol::parse_json(text, doc);
-  return doc;
-}
+using test::parse;
 
 // Resident set size of process `pid` in bytes, from /proc.
 size_t rss_of(pid_t pid) {

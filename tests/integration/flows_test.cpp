@@ -7,6 +7,8 @@
 
 #include "protocol/json.hpp"
 #include "tests/support/fixture_tree.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/json.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -31,11 +33,8 @@ struct flow_fixture {
   }
 };
 
-std::string str(const rapidjson::Value& v, const char* key) {
-  REQUIRE(v.HasMember(key));
-  REQUIRE(v[key].IsString());
-  return v[key].GetString();
-}
+using test::parse;
+using test::str;
 
 // Collects the events of one task from a connection until its terminal
 // event, checking that seqs run without gaps or duplicates from `first`.
@@ -161,6 +160,24 @@ TEST_CASE("triage takes a wrong then a right answer", "[flows][triage]") {
   CHECK(req["schema"]["enum"].Size() == 3);
   CHECK(req["timeout_ms"].GetInt() == 300000);
   CHECK_FALSE(str(req, "prompt").empty());
+  // The context says what the question is about: the finding, its excerpt
+  // redacted, and its place among the questions (two high findings).
+  REQUIRE(req.HasMember("context"));
+  auto& about = req["context"];
+  CHECK(about["index"].GetInt() == 1);
+  CHECK(about["count"].GetInt() == 2);
+  CHECK(str(about["finding"], "severity") == "high");
+  CHECK_FALSE(str(about["finding"], "rule").empty());
+  CHECK_FALSE(str(about["finding"], "path").empty());
+  CHECK(about["finding"]["line"].IsInt());
+  CHECK(str(about["finding"], "excerpt").find("*") != std::string::npos);
+  // The snapshot's pending input carries it too, with the request's time.
+  auto snap = test::request(f.server.port(), "GET", "/api/tasks/" + task_id);
+  auto snap_doc = parse(snap.body);
+  REQUIRE(snap_doc["pending_input"].IsObject());
+  CHECK(snap_doc["pending_input"]["context"] == about);
+  CHECK(snap_doc["pending_input"]["ts"].GetInt64() >=
+        req["ts"].GetInt64() - 1000);
   auto input = [&](const std::string& id, const std::string& request_id,
                    const std::string& value) {
     return c->request(R"({"type":"input","id":")" + id + R"(","task_id":")" +
@@ -178,6 +195,7 @@ TEST_CASE("triage takes a wrong then a right answer", "[flows][triage]") {
   auto req2 = log.until(*c, "input_request");
   auto rid2 = str(req2, "request_id");
   CHECK(rid2 != rid);
+  CHECK(req2["context"]["index"].GetInt() == 2);
   CHECK(test::type_of(input("i3", rid2, R"("false_positive")")) ==
         "input_success");
   auto result = log.until(*c, "result");

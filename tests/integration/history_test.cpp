@@ -21,6 +21,7 @@
 #include "tests/support/eventually.hpp"
 #include "tests/support/fixture_tree.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/json.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/sse_reader.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -31,15 +32,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document doc;
-  protocol::parse_json(text, doc);
-  return doc;
-}
+using test::parse;
 
-std::string str(const rapidjson::Value& v, const char* key) {
-  return v.HasMember(key) && v[key].IsString() ? v[key].GetString() : "";
-}
+// Lenient: the predicates below read every message, whatever its type.
+const auto str = &test::text_of;
 
 bool is_terminal(const std::string& type) {
   return type == "result" || type == "error" || type == "stopped";

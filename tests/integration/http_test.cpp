@@ -445,3 +445,65 @@ TEST_CASE("both doors answer the same command with the same reply",
   CHECK(f.get("/healthz").status == 200);
   CHECK(ws.request(R"({"type":"ping","id":"last"})", "last")["type"] == "pong");
 }
+
+TEST_CASE("get_status and GET /api/status describe the node and count its "
+          "tasks and events",
+          "[http][status]") {
+  http_fixture f{{"--history=memory", "--retention-ms=90000"}};
+  test::ws_client c;
+  REQUIRE(c.connect(f.server.port()));
+  REQUIRE(test::type_of(c.read_json()) == "hello");
+  auto status = [&] {
+    auto r = f.get("/api/status");
+    REQUIRE(r.status == 200);
+    return http_fixture::parse(r.body);
+  };
+  auto first = status();
+  CHECK(std::string{first["type"].GetString()} == "status");
+  CHECK_FALSE(first.HasMember("reply_to"));
+  CHECK(std::string{first["node"].GetString()} == "local");
+  CHECK(std::string{first["server"].GetString()}.rfind("switchboard/", 0) == 0);
+  CHECK(std::string{first["history"].GetString()} == "memory");
+  CHECK(first["retention_ms"].GetInt64() == 90000);
+  CHECK(first["max_tasks_kept"].IsNull());
+  CHECK(first["tasks"]["running"].GetInt64() == 0);
+  CHECK(first["tasks"]["waiting_input"].GetInt64() == 0);
+  CHECK(first["tasks"]["failed_last_hour"].GetUint64() == 0);
+  CHECK(first["events_total"].GetUint64() == 0);
+  CHECK_FALSE(first["draining"].GetBool());
+  // A long ticker runs; a triage waits for its first answer.
+  f.start("ticker", R"({"steps":100,"interval_ms":60000})");
+  f.start("triage", R"({"path":"."})");
+  CHECK(test::eventually(
+      [&] {
+        auto s = status();
+        return s["tasks"]["running"].GetInt64() == 1 &&
+               s["tasks"]["waiting_input"].GetInt64() == 1;
+      },
+      10s));
+  // The same over WebSocket, as a reply; events counted: the ticker's
+  // started and first progress at least, the triage's up to its question.
+  auto ws = c.request(R"({"type":"get_status","id":"g"})", "g");
+  CHECK(test::type_of(ws) == "status");
+  CHECK(std::string{ws["reply_to"].GetString()} == "g");
+  CHECK(ws["tasks"]["running"].GetInt64() == 1);
+  CHECK(ws["tasks"]["waiting_input"].GetInt64() == 1);
+  CHECK(ws["events_total"].GetUint64() >= 4);
+  CHECK(ws["ts"].GetInt64() >= first["ts"].GetInt64());
+  // Fields of the command are ignored like any other unknown field.
+  auto extra = c.request(R"({"type":"get_status","id":"h","x":1})", "h");
+  CHECK(test::type_of(extra) == "status");
+  // The route allows GET only.
+  auto post = f.post("/api/status", "{}");
+  CHECK(post.status == 405);
+  CHECK(post.header("allow") == "GET");
+}
+
+TEST_CASE("get_status with the history describes what it keeps",
+          "[http][status]") {
+  http_fixture f{{"--max-tasks-kept=500"}};
+  auto doc = http_fixture::parse(f.get("/api/status").body);
+  CHECK(std::string{doc["history"].GetString()} == "sqlite");
+  CHECK(doc["retention_ms"].GetInt64() == 7LL * 24 * 3600 * 1000);
+  CHECK(doc["max_tasks_kept"].GetUint64() == 500);
+}

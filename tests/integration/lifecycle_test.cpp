@@ -11,6 +11,7 @@
 #include "tests/support/eventually.hpp"
 #include "tests/support/fixture_tree.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/json.hpp"
 #include "tests/support/server_fixture.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/ws_client.hpp"
@@ -22,16 +23,9 @@ namespace {
 
 using life_fixture = test::server_fixture;
 
-rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document doc;
-  protocol::parse_json(text, doc);
-  return doc;
-}
+using test::parse;
 
-std::string str(const rapidjson::Value& v, const char* key) {
-  REQUIRE(v.HasMember(key));
-  return v[key].GetString();
-}
+using test::str;
 
 // Reads everything until the connection ends; returns the messages.
 std::vector<std::string> read_to_end(test::ws_client& c,

@@ -22,6 +22,7 @@
 #include "protocol/json.hpp"
 #include "tests/support/fixture_tree.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/json.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -215,9 +216,8 @@ struct metrics_server {
   }
 };
 
-std::string str(const rapidjson::Value& v, const char* k) {
-  return v.HasMember(k) && v[k].IsString() ? v[k].GetString() : "";
-}
+// Lenient: the predicates below read every message, whatever its type.
+const auto str = &test::text_of;
 
 // A WebSocket client that tallies every message it reads.
 struct tallying_client {

@@ -21,6 +21,7 @@
 #include "protocol/json.hpp"
 #include "tests/support/fixture_tree.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/json.hpp"
 #include "tests/support/server_fixture.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/ws_client.hpp"
@@ -58,11 +59,7 @@ struct sec_fixture : test::server_fixture {
   }
 };
 
-rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document doc;
-  protocol::parse_json(text, doc);
-  return doc;
-}
+using test::parse;
 
 std::string code_of(const std::string& body) {
   auto doc = parse(body);
@@ -71,11 +68,7 @@ std::string code_of(const std::string& body) {
   return doc["code"].GetString();
 }
 
-std::string str(const rapidjson::Value& v, const char* key) {
-  REQUIRE(v.HasMember(key));
-  REQUIRE(v[key].IsString());
-  return v[key].GetString();
-}
+using test::str;
 
 // Runs the binary with `args` until it exits (it must refuse to start);
 // returns its exit status and everything it printed.

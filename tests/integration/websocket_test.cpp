@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "tests/support/fixture_tree.hpp"
+#include "tests/support/json.hpp"
 #include "tests/support/server_fixture.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/ws_client.hpp"
@@ -21,11 +22,7 @@ namespace {
 
 using test::server_fixture;
 
-std::string str(const rapidjson::Value& v, const char* key) {
-  REQUIRE(v.HasMember(key));
-  REQUIRE(v[key].IsString());
-  return v[key].GetString();
-}
+using test::str;
 
 // Sends `text` and expects an error reply with `code`; then checks that the
 // connection still serves a ping.

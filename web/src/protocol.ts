@@ -39,6 +39,7 @@ export const CLIENT_MESSAGE_TYPES = [
   'list_tasks',
   'list_kinds',
   'ping',
+  'get_status',
 ] as const
 
 export type ClientMessageType = (typeof CLIENT_MESSAGE_TYPES)[number]
@@ -57,6 +58,7 @@ export const SERVER_MESSAGE_TYPES = [
   'tool_result',
   'tasks',
   'kinds',
+  'status',
   'shutdown',
   'error',
   'task',
@@ -169,6 +171,21 @@ export interface TaskInputRequestEvent extends TaskEventBase<'input_request'> {
   prompt: string
   schema: JsonSchema
   timeout_ms: number
+  /** What the question is about, when the flow says (optional). */
+  context?: InputContext
+}
+
+/** An input request's `context`: what the question is about. Triage sends
+ * the finding and its place among the questions; other flows may send
+ * other fields or none. */
+export interface InputContext {
+  /** The finding a triage question is about (excerpt redacted). */
+  finding?: { rule: string; severity: string; path: string; line: number; excerpt: string }
+  /** This question's number among the flow's questions, from 1. */
+  index?: number
+  /** How many questions the flow will ask in all. */
+  count?: number
+  [key: string]: unknown
 }
 
 export interface TaskInputReceivedEvent extends TaskEventBase<'input_received'> {
@@ -244,6 +261,7 @@ export type ClientMessage = { id?: string | number } & (
   | ({ type: 'list_tasks' } & TaskListQuery)
   | { type: 'list_kinds' }
   | { type: 'ping' }
+  | { type: 'get_status' }
 )
 
 // ---------------------------------------------------------------- server messages
@@ -324,6 +342,33 @@ export interface KindsMessage extends Correlated {
   kinds: KindInfo[]
 }
 
+/** Reply to `get_status`; also the body of GET /api/status (without
+ * reply_to). A node's state at a glance. */
+export interface StatusMessage extends Correlated {
+  type: 'status'
+  /** This node's name. */
+  node: string
+  /** "switchboard/<version>". */
+  server: string
+  /** Where finished tasks are kept: "sqlite" or "memory". */
+  history: 'sqlite' | 'memory'
+  /** Finished tasks are deleted this long after they end. */
+  retention_ms: number
+  /** At most this many finished tasks are kept (oldest deleted first);
+   * null in memory, where the bytes their logs pin decide. */
+  max_tasks_kept: number | null
+  /** Tasks on this node now: running, waiting for input, and those that
+   * failed within the last hour. */
+  tasks: { running: number; waiting_input: number; failed_last_hour: number }
+  /** Task events emitted since the process started (a rate is the
+   * difference of two readings over their time apart). */
+  events_total: number
+  /** Unix ms when this reading was taken. */
+  ts: number
+  /** True while the server drains. */
+  draining: boolean
+}
+
 export interface ShutdownMessage {
   type: 'shutdown'
   grace_ms: number
@@ -355,7 +400,15 @@ export interface TaskSnapshot {
   created_ms: number
   last_seq: number
   progress: { step: number; total: number | null; message: string } | null
-  pending_input: { request_id: string; prompt: string; schema: JsonSchema; timeout_ms: number } | null
+  pending_input: {
+    request_id: string
+    prompt: string
+    schema: JsonSchema
+    timeout_ms: number
+    context?: InputContext
+    /** Unix ms when the request was made. */
+    ts?: number
+  } | null
   /** completed */
   result?: unknown
   /** failed */
@@ -381,6 +434,7 @@ export type ServerMessage =
   | ToolResultMessage
   | TasksMessage
   | KindsMessage
+  | StatusMessage
   | ShutdownMessage
   | ToolsChangedMessage
   | ErrorMessage
