@@ -470,10 +470,16 @@ tool fs_list_tool() {
   t.description = "Lists the entries of a workspace directory, optionally "
                   "recursively, sorted by path.";
   t.schema = R"({"type":"object","properties":{)"
-             R"("path":{"type":"string","maxLength":4096},)"
-             R"("recursive":{"type":"boolean"},)"
+             R"("path":{"type":"string","maxLength":4096,"default":".",)"
+             R"("description":"Directory to list, relative to the )"
+             R"(workspace."},)"
+             R"("recursive":{"type":"boolean","default":false,)"
+             R"("description":"Also list every subdirectory's )"
+             R"(entries."},)"
              R"("max_entries":{"type":"integer","minimum":1,)"
-             R"("maximum":100000}},)"
+             R"("maximum":100000,"default":1000,)"
+             R"("description":"Most entries to return; the listing )"
+             R"(says truncated when there are more."}},)"
              R"("additionalProperties":false})";
   t.blocking = true;
   t.run = run_list;
@@ -485,10 +491,14 @@ tool fs_read_tool() {
   t.name = "fs.read";
   t.description = "Reads a range of a workspace file as text.";
   t.schema = R"({"type":"object","properties":{)"
-             R"("path":{"type":"string","maxLength":4096},)"
-             R"("offset":{"type":"integer","minimum":0},)"
+             R"("path":{"type":"string","maxLength":4096,)"
+             R"("description":"File to read, relative to the )"
+             R"(workspace."},)"
+             R"("offset":{"type":"integer","minimum":0,"default":0,)"
+             R"("description":"Byte to start reading at."},)"
              R"("max_bytes":{"type":"integer","minimum":1,)"
-             R"("maximum":1048576}},)"
+             R"("maximum":1048576,"default":65536,)"
+             R"("description":"Most bytes to read."}},)"
              R"("required":["path"],"additionalProperties":false})";
   t.blocking = true;
   t.run = run_read;
@@ -500,7 +510,9 @@ tool fs_hash_tool() {
   t.name = "fs.hash";
   t.description = "Computes the SHA-256 digest of a workspace file.";
   t.schema = R"({"type":"object","properties":{)"
-             R"("path":{"type":"string","maxLength":4096}},)"
+             R"("path":{"type":"string","maxLength":4096,)"
+             R"("description":"File to hash (SHA-256), relative to the )"
+             R"(workspace."}},)"
              R"("required":["path"],"additionalProperties":false})";
   t.blocking = true;
   t.run = run_hash;

@@ -418,10 +418,17 @@ tool secrets_scan_tool() {
   t.description = "Scans workspace files for leaked secrets and risky files; "
                   "excerpts are redacted.";
   t.schema = R"({"type":"object","properties":{)"
-             R"("path":{"type":"string","maxLength":4096},)"
+             R"("path":{"type":"string","maxLength":4096,)"
+             R"("description":"One file to scan, relative to the )"
+             R"(workspace (or give paths)."},)"
              R"("paths":{"type":"array","minItems":1,"maxItems":256,)"
-             R"("items":{"type":"string","maxLength":4096}},)"
-             R"("large_file_bytes":{"type":"integer","minimum":1}},)"
+             R"("items":{"type":"string","maxLength":4096},)"
+             R"("description":"Files to scan, relative to the )"
+             R"(workspace (or give path)."},)"
+             R"("large_file_bytes":{"type":"integer","minimum":1,)"
+             R"("default":10485760,)"
+             R"("description":"Files at least this big are reported )"
+             R"(as large_file."}},)"
              R"("additionalProperties":false,)"
              R"("oneOf":[{"required":["path"]},{"required":["paths"]}]})";
   t.blocking = true;

@@ -214,11 +214,16 @@ tool text_search_tool() {
   t.description = "Searches workspace text files line by line for an RE2 "
                   "regular expression.";
   t.schema = R"({"type":"object","properties":{)"
-             R"("pattern":{"type":"string","minLength":1,"maxLength":4096},)"
-             R"("path":{"type":"string","maxLength":4096},)"
+             R"("pattern":{"type":"string","minLength":1,"maxLength":4096,)"
+             R"("description":"Regular expression (RE2 syntax)."},)"
+             R"("path":{"type":"string","maxLength":4096,"default":".",)"
+             R"("description":"File or directory to search, relative )"
+             R"(to the workspace."},)"
              R"("max_matches":{"type":"integer","minimum":1,)"
-             R"("maximum":10000},)"
-             R"("case_insensitive":{"type":"boolean"}},)"
+             R"("maximum":10000,"default":100,)"
+             R"("description":"Most matching lines to return."},)"
+             R"("case_insensitive":{"type":"boolean","default":false,)"
+             R"("description":"Match letters in either case."}},)"
              R"("required":["pattern"],"additionalProperties":false})";
   t.blocking = true;
   t.run = run_search;
