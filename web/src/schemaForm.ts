@@ -165,6 +165,17 @@ export function enumOptionValue(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v)
 }
 
+export interface CollectOptions {
+  /** Leave out an optional checkbox that is not ticked and has no default:
+   * a checkbox cannot be empty, so "unticked" stands for "not set" (tool
+   * arguments, where the tool's own default then applies). */
+  omitUnsetBooleans?: boolean
+}
+
+function isUnsetBoolean(schema: JsonSchema, name: string, s: JsonSchema): boolean {
+  return fieldType(s) === 'boolean' && s.default === undefined && !isRequired(schema, name)
+}
+
 /** The object an object schema's form describes: every field that is not
  * blank, coerced; or, by property name, why a field is not valid (a blank
  * required field included). A field missing from `values` counts as its
@@ -172,11 +183,13 @@ export function enumOptionValue(v: unknown): string {
 export function collectValues(
   schema: JsonSchema,
   values: FieldValues,
+  options: CollectOptions = {},
 ): { ok: true; value: Record<string, unknown> } | { ok: false; errors: Record<string, string> } {
   const out: Record<string, unknown> = {}
   const errors: Record<string, string> = {}
   for (const [name, s] of schemaProperties(schema)) {
     const raw = values[name] ?? initialValue(s)
+    if (options.omitUnsetBooleans && raw === false && isUnsetBoolean(schema, name, s)) continue
     if (isBlank(s, raw)) {
       if (isRequired(schema, name)) errors[name] = 'is required'
       continue
@@ -186,4 +199,67 @@ export function collectValues(
     else errors[name] = r.error
   }
   return Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, value: out }
+}
+
+/** The text a control shows for a JSON value, or null when the control
+ * cannot hold it (a number in a text field, a value outside the enum). */
+export function fieldValueOf(s: JsonSchema, v: unknown): FieldValue | null {
+  switch (fieldType(s)) {
+    case 'boolean':
+      return typeof v === 'boolean' ? v : null
+    case 'integer':
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v) ? String(v) : null
+    case 'string':
+      return typeof v === 'string' ? v : null
+    case 'enum': {
+      const text = enumOptionValue(v)
+      return (s.enum ?? []).some((e) => enumOptionValue(e) === text) ? text : null
+    }
+    default:
+      return v === undefined ? null : JSON.stringify(v)
+  }
+}
+
+/** The form values of a JSON object (raw arguments typed as JSON), the
+ * inverse of collectValues: a property it leaves out is a blank field (a
+ * checkbox shows its default). Fails, naming the property, when one is not in the
+ * schema or its value does not fit its control, so that switching from JSON
+ * to the form never drops or changes what was typed. */
+export function valuesFromObject(
+  schema: JsonSchema,
+  obj: unknown,
+): { ok: true; values: FieldValues } | { ok: false; error: string } {
+  if (!isRecord(obj)) return { ok: false, error: 'the arguments must be a JSON object' }
+  const props = new Map(schemaProperties(schema))
+  for (const name of Object.keys(obj)) {
+    if (!props.has(name)) return { ok: false, error: `"${name}" is not a field of the form` }
+  }
+  const values: FieldValues = {}
+  for (const [name, s] of props) {
+    if (!(name in obj)) {
+      // Left out means the default applies: a checkbox shows it.
+      values[name] = fieldType(s) === 'boolean' ? s.default === true : ''
+      continue
+    }
+    const v = fieldValueOf(s, obj[name])
+    if (v === null) return { ok: false, error: `the value of "${name}" does not fit its field` }
+    values[name] = v
+  }
+  return { ok: true, values }
+}
+
+/** What the form holds as a JSON object, whether or not it is valid: the
+ * fields that coerce as their values, any other non-blank field as the text
+ * typed. For showing the form as JSON to edit further. */
+export function looseValues(schema: JsonSchema, values: FieldValues, options: CollectOptions = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [name, s] of schemaProperties(schema)) {
+    const raw = values[name] ?? initialValue(s)
+    if (options.omitUnsetBooleans && raw === false && isUnsetBoolean(schema, name, s)) continue
+    if (isBlank(s, raw)) continue
+    const r = coerceValue(s, raw)
+    out[name] = r.ok ? r.value : raw
+  }
+  return out
 }

@@ -11,6 +11,8 @@ import {
   initialValue,
   initialValues,
   isBlank,
+  looseValues,
+  valuesFromObject,
 } from '../../src/schemaForm'
 import kinds from './kinds.json'
 
@@ -137,5 +139,64 @@ describe('schemaForm', () => {
     expect(collectValues(ticker, { steps: '3' })).toEqual({ ok: true, value: { steps: 3, interval_ms: 100 } })
     expect(collectValues(ticker, { steps: '' })).toEqual({ ok: true, value: { interval_ms: 100 } })
     expect(collectValues({ type: 'object' }, {})).toEqual({ ok: true, value: {} })
+  })
+
+  it('leaves out an unticked optional checkbox without a default only when asked (tool arguments)', () => {
+    const schema: JsonSchema = {
+      type: 'object',
+      properties: { recursive: { type: 'boolean' }, keep: { type: 'boolean', default: true }, must: { type: 'boolean' } },
+      required: ['must'],
+    }
+    const values = { recursive: false, keep: false, must: false }
+    expect(collectValues(schema, values)).toEqual({ ok: true, value: { recursive: false, keep: false, must: false } })
+    expect(collectValues(schema, values, { omitUnsetBooleans: true })).toEqual({ ok: true, value: { keep: false, must: false } })
+    expect(collectValues(schema, { ...values, recursive: true }, { omitUnsetBooleans: true })).toEqual({
+      ok: true,
+      value: { recursive: true, keep: false, must: false },
+    })
+  })
+
+  it('reads a JSON object back into form values, or says why the form cannot hold it', () => {
+    const schema: JsonSchema = {
+      type: 'object',
+      properties: {
+        path: { type: 'string' },
+        n: { type: 'integer' },
+        mode: { enum: ['a', 'b', 3] },
+        deep: { type: 'boolean' },
+        on: { type: 'boolean', default: true },
+        paths: { type: 'array' },
+      },
+    }
+    expect(valuesFromObject(schema, { path: 'x', n: 5, mode: 3, deep: true, paths: ['a'] })).toEqual({
+      ok: true,
+      values: { path: 'x', n: '5', mode: '3', deep: true, on: true, paths: '["a"]' },
+    })
+    expect(valuesFromObject(schema, {})).toEqual({
+      ok: true,
+      values: { path: '', n: '', mode: '', deep: false, on: true, paths: '' },
+    })
+    expect(valuesFromObject(schema, [])).toEqual({ ok: false, error: 'the arguments must be a JSON object' })
+    expect(valuesFromObject(schema, { other: 1 })).toEqual({ ok: false, error: '"other" is not a field of the form' })
+    expect(valuesFromObject(schema, { path: 3 })).toEqual({ ok: false, error: 'the value of "path" does not fit its field' })
+    expect(valuesFromObject(schema, { mode: 'c' })).toEqual({ ok: false, error: 'the value of "mode" does not fit its field' })
+    expect(valuesFromObject(schema, { deep: 'yes' })).toMatchObject({ ok: false })
+    // Round trip: what the form sends reads back as the same values.
+    const values = { path: 'x', n: '5', mode: 'b', deep: true, on: false, paths: '[1,2]' }
+    const sent = collectValues(schema, values)
+    expect(sent.ok && valuesFromObject(schema, sent.value)).toEqual({ ok: true, values })
+  })
+
+  it('shows a form as JSON whether or not it is valid, keeping what was typed', () => {
+    const schema: JsonSchema = {
+      type: 'object',
+      properties: { n: { type: 'integer', minimum: 1 }, s: { type: 'string' }, b: { type: 'boolean' }, j: {} },
+    }
+    expect(looseValues(schema, { n: '0', s: '', b: false, j: '{"a":' })).toEqual({ n: '0', b: false, j: '{"a":' })
+    expect(looseValues(schema, { n: '4', s: 'x', b: false, j: '[1]' }, { omitUnsetBooleans: true })).toEqual({
+      n: 4,
+      s: 'x',
+      j: [1],
+    })
   })
 })
