@@ -14,7 +14,7 @@
 // task keeps its last MAX_EVENTS events.
 
 import { getCurrentScope, markRaw, onScopeDispose, reactive, ref, toRaw, type Ref } from 'vue'
-import type { KindInfo, TaskEvent, TaskListFilter, TaskPage, ToolInfo } from '../protocol'
+import type { KindInfo, StatusMessage, TaskEvent, TaskListFilter, TaskPage, ToolInfo } from '../protocol'
 import { requestFrame as defaultRequestFrame, type RequestFrame } from './frame'
 import * as reducer from './taskState'
 import type { TaskView } from './taskState'
@@ -291,6 +291,11 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
     return transport.listTasks(filter)
   }
 
+  /** The node at a glance: task counts, events so far, retention, draining. */
+  async function status(): Promise<StatusMessage> {
+    return transport.status()
+  }
+
   /** Follows a task's events from after the last seq seen. */
   async function watch(taskId: string): Promise<void> {
     const t = ensureTask(taskId)
@@ -323,6 +328,7 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
     kinds,
     callTool,
     listTasks,
+    status,
     watch,
     unwatch,
     /** For tests and tools: feed an event as if it came from the server. */

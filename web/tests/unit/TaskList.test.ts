@@ -43,6 +43,30 @@ async function answer(tasks: TaskSummary[], next_cursor?: string) {
   await flushPromises()
 }
 
+/** Answers the last query for the tasks waiting for input. */
+async function answerWaiting(tasks: TaskSummary[], next_cursor?: string) {
+  const req = [...ws.sent].reverse().find((m) => m.type === 'list_tasks' && m.state === 'waiting_input' && m.limit === 100)
+  if (!req) throw new Error('no waiting query sent')
+  ws.receive({ type: 'tasks', reply_to: req.id, tasks, ...(next_cursor ? { next_cursor } : {}) })
+  await flushPromises()
+}
+
+const STATUS = {
+  type: 'status',
+  node: 'local',
+  server: 'switchboard/0.1.0',
+  history: 'sqlite',
+  retention_ms: 7 * 24 * 3600 * s,
+  max_tasks_kept: 100000,
+  tasks: { running: 0, waiting_input: 0, failed_last_hour: 0 },
+  events_total: 0,
+  ts: NOW,
+  draining: false,
+}
+
+const waitingRow = (id: string, over: Partial<TaskSummary> = {}) =>
+  row(id, { task: 'triage', state: 'waiting_input', ended_ms: null, duration_ms: null, ...over })
+
 /** The list_tasks fields the client sent last, without its id. */
 function lastListRequest() {
   const { id: _id, ...rest } = ws.lastSent('list_tasks')
@@ -63,6 +87,7 @@ beforeEach(() => {
 afterEach(() => {
   while (mounted.length) mounted.pop()!.unmount()
   client.disconnect()
+  document.title = 'Switchboard'
   vi.useRealTimers()
   vi.unstubAllGlobals()
 })
@@ -204,10 +229,12 @@ describe('TaskList', () => {
     await answer([row('t-4', { state: 'running', ended_ms: null, duration_ms: null }), row('t-3')], 'c3')
     await w.get('[data-testid=tasks-more]').trigger('click')
     await answer([row('t-2')], 'c2')
+    await answerWaiting([])
     const before = ws.sent.filter((m) => m.type === 'list_tasks').length
     vi.advanceTimersByTime(3000)
-    // Every page shown, at once.
-    expect(ws.sent.filter((m) => m.type === 'list_tasks').length).toBe(before + 1)
+    // Every page shown, at once, and the waiting tasks before them.
+    expect(ws.sent.filter((m) => m.type === 'list_tasks').length).toBe(before + 2)
+    expect(ws.sent.filter((m) => m.type === 'list_tasks').at(-2)).toMatchObject({ state: 'waiting_input', limit: 100 })
     expect(lastListRequest()).toEqual({ type: 'list_tasks', limit: 4 })
     await answer([row('t-5', { state: 'running', ended_ms: null, duration_ms: null }), row('t-4'), row('t-3'), row('t-2')], 'c2')
     expect(rowIds(w)).toEqual(['t-5', 't-4', 't-3', 't-2'])
@@ -284,6 +311,133 @@ describe('TaskList', () => {
   })
 })
 
+describe('TaskList: waiting tasks, id search, retention', () => {
+  it('pins the tasks waiting for input on top, whatever the filters and pages, and counts them in the title', async () => {
+    const w = mountList()
+    const first = ws.sent.find((m) => m.type === 'list_tasks')
+    expect(first).toMatchObject({ type: 'list_tasks', state: 'waiting_input', limit: 100 })
+    await answer([row('t-3', { created_ms: NOW - 1000 }), row('t-2', { created_ms: NOW - 2000 })], 'c2')
+    // An older waiting task, not on the first page.
+    await answerWaiting([waitingRow('t-old', { created_ms: NOW - 3 * 3600 * s })])
+    expect(rowIds(w)).toEqual(['t-old', 't-3', 't-2'])
+    expect(w.get('[data-testid=group-head-waiting]').text()).toBe('Waiting for input (1)')
+    expect(w.get('[data-testid=group-head-waiting] th').attributes('scope')).toBe('colgroup')
+    expect(w.get('[data-testid=group-head-others]').text()).toBe('Other tasks')
+    const pinnedRow = w.get('[data-testid=task-row][data-task-id=t-old]')
+    expect(pinnedRow.attributes('data-pinned')).toBe('true')
+    expect(pinnedRow.get('[data-testid=row-state]').text()).toBe('waiting for input')
+    expect(w.get('table caption').text()).toContain('tasks waiting for input first')
+    expect(document.title).toBe('(1 waiting) Switchboard')
+
+    // A filter that leaves no other row: the waiting task stays.
+    await w.get('[data-testid=filter-state]').setValue('failed')
+    await answer([])
+    expect(rowIds(w)).toEqual(['t-old'])
+    expect(w.get('[data-testid=tasks-group-empty]').text()).toBe('No other tasks match these filters.')
+    expect(w.get('[data-testid=tasks-count]').text()).toBe('0 tasks')
+
+    // A waiting row on a loaded page shows once, in the group above.
+    await w.get('[data-testid=filter-state]').setValue('')
+    await answer([waitingRow('t-4', { created_ms: NOW - 500 }), row('t-3', { created_ms: NOW - 1000 })], 'c3')
+    expect(rowIds(w)).toEqual(['t-4', 't-old', 't-3'])
+    expect(w.get('[data-testid=group-head-waiting]').text()).toBe('Waiting for input (2)')
+    expect(document.title).toBe('(2 waiting) Switchboard')
+    w.unmount()
+    mounted.pop()
+    expect(document.title).toBe('Switchboard')
+  })
+
+  it('pins a task this page follows as soon as it asks, and unpins it when answered; the title follows', async () => {
+    const w = mountList()
+    await answer([row('t-1', { created_ms: NOW - 60_000 })])
+    await answerWaiting([])
+    expect(w.find('[data-testid=group-head-waiting]').exists()).toBe(false)
+    expect(w.find('[data-testid=group-head-others]').exists()).toBe(false)
+    expect(document.title).toBe('Switchboard')
+    const started = client.start('triage', {})
+    ws.reply('start', { type: 'start_success', task_id: 't-9', task: 'triage', events: '/api/tasks/t-9/events' })
+    await started
+    ws.event('t-9', 1, 'started', { task: 'triage', params: {} })
+    ws.event('t-9', 2, 'input_request', { request_id: 'r-1', prompt: 'Fix?', schema: { enum: ['fix', 'ignore'] }, timeout_ms: 60000 })
+    await nextFrame()
+    expect(rowIds(w)).toEqual(['t-9', 't-1'])
+    expect(w.get('[data-testid=task-row][data-task-id=t-9]').attributes('data-pinned')).toBe('true')
+    expect(document.title).toBe('(1 waiting) Switchboard')
+    ws.event('t-9', 3, 'input_received', { request_id: 'r-1', value: 'fix' })
+    await nextFrame()
+    expect(w.find('[data-testid=group-head-waiting]').exists()).toBe(false)
+    expect(w.get('[data-testid=task-row][data-task-id=t-9]').attributes('data-state')).toBe('running')
+    expect(document.title).toBe('Switchboard')
+  })
+
+  it('says "N+" when more tasks wait than one query reads', async () => {
+    const w = mountList()
+    await answer([])
+    await answerWaiting([waitingRow('t-a'), waitingRow('t-b')], 'more')
+    expect(w.get('[data-testid=group-head-waiting]').text()).toBe('Waiting for input (2+)')
+    expect(document.title).toBe('(2+ waiting) Switchboard')
+    expect(w.get('[data-testid=tasks-group-empty]').text()).toBe('No other tasks.')
+  })
+
+  it('narrows the rows by id and offers to open a whole id it does not show', async () => {
+    const w = mountList({ pageSize: 10 })
+    await answer([row('t-a1b2', { created_ms: NOW - 1000 }), row('t-c3d4', { created_ms: NOW - 2000 }), row('t-a1ff', { created_ms: NOW - 3000 })])
+    await answerWaiting([waitingRow('t-wa1t', { created_ms: NOW - 500 })])
+    const box = w.get('[data-testid=task-search]')
+    expect(box.element.closest('label')!.textContent).toContain('Find id')
+    await box.setValue('A1')
+    expect(rowIds(w)).toEqual(['t-wa1t', 't-a1b2', 't-a1ff'])
+    // The count is of the rows the filters let through; the waiting group says its own.
+    expect(w.get('[data-testid=tasks-count]').text()).toBe('2 of 3 tasks')
+    expect(w.find('[data-testid=search-open]').exists()).toBe(false)
+
+    await box.setValue('zz')
+    expect(w.find('table').exists()).toBe(false)
+    expect(w.get('[data-testid=tasks-empty]').text()).toBe('No loaded task id contains “zz”.')
+
+    // A whole id no row shows: offered, by button and by Enter.
+    await box.setValue(' t-0123456789abcdef ')
+    const offer = w.get('[data-testid=search-open]')
+    expect(offer.text()).toBe('Open task t-0123456789abcdef')
+    expect(box.attributes('aria-describedby')).toBe(w.get('[data-testid=search-open-hint]').attributes('id'))
+    await offer.trigger('click')
+    expect(w.emitted('select')).toEqual([['t-0123456789abcdef']])
+    await box.trigger('keydown', { key: 'Enter' })
+    expect(w.emitted('select')).toHaveLength(2)
+
+    // A prefix of a shown id is still offered; the id itself is not, and Enter opens it.
+    await box.setValue('t-a1')
+    expect(w.find('[data-testid=search-open]').exists()).toBe(true)
+    await box.setValue('t-c3d4')
+    expect(w.find('[data-testid=search-open]').exists()).toBe(false)
+    expect(rowIds(w)).toEqual(['t-c3d4'])
+    await box.trigger('keydown', { key: 'Enter' })
+    expect(w.emitted('select')!.at(-1)).toEqual(['t-c3d4'])
+  })
+
+  it('says how long finished tasks are kept, from the status', async () => {
+    const w = mountList()
+    expect(ws.lastSent('get_status')).toBeTruthy()
+    ws.reply('get_status', STATUS)
+    await flushPromises()
+    expect(w.get('[data-testid=tasks-retention]').text()).toBe('Finished tasks are kept for 7 days (at most 100,000)')
+  })
+
+  it('says when finished tasks are kept in memory only, and nothing for a server without status', async () => {
+    const w = mountList()
+    ws.reply('get_status', { ...STATUS, history: 'memory', retention_ms: 36 * 3600 * s, max_tasks_kept: null })
+    await flushPromises()
+    expect(w.get('[data-testid=tasks-retention]').text()).toBe(
+      'Finished tasks are kept in memory for 36 hours; a restart loses them',
+    )
+    const old = mountList()
+    ws.reply('get_status', { type: 'error', code: 'unknown_type', message: "unknown type 'get_status'" })
+    await flushPromises()
+    expect(old.find('[data-testid=tasks-retention]').exists()).toBe(false)
+    expect(old.find('[data-testid=tasks-error]').exists()).toBe(false)
+  })
+})
+
 describe('opening a task from the list', () => {
   it('opens a past task in the monitor as a live one: subscribe after 0, its whole log replayed', async () => {
     FakeWebSocket.reset()
@@ -297,6 +451,9 @@ describe('opening a task from the list', () => {
     ws.reply('list_kinds', { type: 'kinds', kinds })
     await answer([row('t-past', { task: 'ticker', created_ms: NOW - 2 * 24 * 3600 * s, last_seq: 3 })])
     expect(w.get('[data-testid=no-task]').exists()).toBe(true)
+    // The header holds the status strip, which asked for the status.
+    expect(w.find('header.top [data-testid=status-strip]').exists()).toBe(true)
+    expect(ws.lastSent('get_status')).toBeTruthy()
 
     await w.get('[data-testid=task-row][data-task-id=t-past]').trigger('keydown', { key: 'Enter' })
     await flushPromises()

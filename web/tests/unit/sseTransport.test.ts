@@ -208,6 +208,31 @@ describe('HTTP + SSE transport', () => {
     await expect(t.listTasks({ state: 'running' })).rejects.toMatchObject({ code: 'bad_message' })
   })
 
+  it('reads the status with GET /api/status', async () => {
+    const { t } = setup()
+    const body = {
+      type: 'status',
+      node: 'local',
+      server: 'switchboard/0.1.0',
+      history: 'sqlite',
+      retention_ms: 86400000,
+      max_tasks_kept: 500,
+      tasks: { running: 0, waiting_input: 2, failed_last_hour: 0 },
+      events_total: 77,
+      ts: 1700000005000,
+      draining: true,
+    }
+    http.respond('GET', /^\/api\/status$/, 200, body)
+    await expect(t.status()).resolves.toEqual(body)
+    expect(http.calls[0]).toMatchObject({ method: 'GET', url: 'http://sb.test:8080/api/status' })
+    // The memory history has no count limit: null.
+    http.respond('GET', /^\/api\/status$/, 200, { ...body, history: 'memory', max_tasks_kept: null })
+    await expect(t.status()).resolves.toMatchObject({ history: 'memory', max_tasks_kept: null })
+    // A server without the endpoint: 404 with no JSON body.
+    http.respond('GET', /^\/api\/status$/, 404, '')
+    await expect(t.status()).rejects.toMatchObject({ code: 'http_404' })
+  })
+
   it('lists over GET and calls a tool with a fresh call_id', async () => {
     const { t } = setup()
     http.respond('GET', /^\/api\/tasks$/, 200, { type: 'tasks', tasks: [{ task_id: 't-1', task: 'ticker', state: 'running', created_ms: 1, last_seq: 2 }] })

@@ -119,6 +119,49 @@ describe('WebSocket transport', () => {
     await expect(kinds).resolves.toEqual([{ name: 'ticker', description: '', params_schema: {} }])
   })
 
+  it('asks get_status and returns the status; an old server refuses it with its code', async () => {
+    const { t } = setup()
+    t.connect()
+    const ws = FakeWebSocket.last
+    ws.accept()
+    const status = t.status()
+    expect(ws.lastSent('get_status')).toEqual({ type: 'get_status', id: ws.lastSent('get_status').id })
+    const body = {
+      type: 'status',
+      node: 'local',
+      server: 'switchboard/0.1.0',
+      history: 'memory',
+      retention_ms: 604800000,
+      max_tasks_kept: 100000,
+      tasks: { running: 2, waiting_input: 1, failed_last_hour: 3 },
+      events_total: 1234,
+      ts: 1700000000000,
+      draining: false,
+    }
+    ws.reply('get_status', body)
+    // Without reply_to: the same object GET /api/status answers.
+    await expect(status).resolves.toEqual(body)
+
+    // Missing numbers read as 0, never NaN.
+    const partial = t.status()
+    ws.reply('get_status', { type: 'status', tasks: { running: 'x' }, draining: 1 })
+    await expect(partial).resolves.toMatchObject({
+      history: 'sqlite',
+      retention_ms: 0,
+      max_tasks_kept: null,
+      tasks: { running: 0, waiting_input: 0, failed_last_hour: 0 },
+      events_total: 0,
+      draining: false,
+    })
+
+    const old = t.status()
+    ws.reply('get_status', { type: 'error', code: 'unknown_type', message: "unknown type 'get_status'" })
+    await expect(old).rejects.toMatchObject({ code: 'unknown_type' })
+    const wrong = t.status()
+    ws.reply('get_status', { type: 'pong', ts: 1 })
+    await expect(wrong).rejects.toMatchObject({ code: 'bad_message' })
+  })
+
   it('times a command out and drops its late reply', async () => {
     const { t, seen } = setup()
     t.connect()

@@ -28,6 +28,7 @@ import {
   backoffDelay,
   clearTimer,
   newCallId,
+  statusOf,
   tokenQuery,
   type EventSourceLike,
   type SseEventLike,
@@ -283,6 +284,10 @@ export function createSseTransport(settings: TransportSettings, host: TransportH
 
     async listKinds(): Promise<KindInfo[]> {
       return listOf<KindInfo>(replyField<KindsMessage>(await http('GET', '/api/kinds'), 'kinds'))
+    },
+
+    async status() {
+      return statusOf(await http('GET', '/api/status'))
     },
 
     async callTool(tool, args) {

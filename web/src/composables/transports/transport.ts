@@ -6,7 +6,17 @@
 // reducer's task map in useAgentStream) and reports everything it receives
 // through the host's callbacks.
 
-import type { KindInfo, SnapshotLike, TaskEvent, TaskListFilter, TaskPage, TaskStateName, ToolInfo } from '../../protocol'
+import {
+  isRecord,
+  type KindInfo,
+  type SnapshotLike,
+  type StatusMessage,
+  type TaskEvent,
+  type TaskListFilter,
+  type TaskPage,
+  type TaskStateName,
+  type ToolInfo,
+} from '../../protocol'
 
 export type TransportKind = 'ws' | 'sse'
 
@@ -193,8 +203,34 @@ export interface Transport {
   listTasks(filter?: TaskListFilter): Promise<TaskPage>
   listTools(): Promise<ToolInfo[]>
   listKinds(): Promise<KindInfo[]>
+  /** The node at a glance (get_status / GET /api/status). */
+  status(): Promise<StatusMessage>
   /** Calls a tool; resolves with its result. */
   callTool(tool: string, args: Record<string, unknown>): Promise<unknown>
+}
+
+/** A `status` reply (or GET /api/status body) with every field present:
+ * numbers that are missing or not finite read as 0, so a rate or a count is
+ * never NaN; max_tasks_kept is null unless it is a number (the memory history
+ * sends null: no count limit). Anything that is not a status object is
+ * bad_message. */
+export function statusOf(reply: unknown): StatusMessage {
+  if (!isRecord(reply) || reply.type !== 'status') throw new StreamError('bad_message', 'the server sent something other than a status')
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
+  const tasks = isRecord(reply.tasks) ? reply.tasks : {}
+  return {
+    type: 'status',
+    node: String(reply.node ?? ''),
+    server: String(reply.server ?? ''),
+    history: reply.history === 'memory' ? 'memory' : 'sqlite',
+    retention_ms: num(reply.retention_ms),
+    max_tasks_kept:
+      typeof reply.max_tasks_kept === 'number' && Number.isFinite(reply.max_tasks_kept) ? reply.max_tasks_kept : null,
+    tasks: { running: num(tasks.running), waiting_input: num(tasks.waiting_input), failed_last_hour: num(tasks.failed_last_hour) },
+    events_total: num(reply.events_total),
+    ts: num(reply.ts),
+    draining: reply.draining === true,
+  }
 }
 
 export type TransportFactory = (settings: TransportSettings, host: TransportHost) => Transport

@@ -30,6 +30,7 @@ import {
   backoffDelay,
   clearTimer,
   newCallId,
+  statusOf,
   tokenQuery,
   type Transport,
   type TransportHost,
@@ -318,6 +319,10 @@ export function createWsTransport(settings: TransportSettings, host: TransportHo
     async listKinds(): Promise<KindInfo[]> {
       const reply = await request({ type: 'list_kinds' })
       return listOf<KindInfo>(replyField<KindsMessage>(reply, 'kinds'))
+    },
+
+    async status() {
+      return statusOf(await request({ type: 'get_status' }))
     },
 
     async callTool(tool, args) {
