@@ -4,7 +4,9 @@
 // functions know nothing of sockets, timers or Vue.
 import {
   TERMINAL_STATES,
+  isRecord,
   isTaskEvent,
+  type InputContext,
   type JsonSchema,
   type SnapshotLike,
   type TaskEvent,
@@ -16,6 +18,12 @@ export interface PendingInput {
   prompt: string
   schema: JsonSchema
   timeout_ms: number | null
+  /** What the question is about (a triage's finding and its place among
+   * the questions), or null when the flow says nothing. */
+  context: InputContext | null
+  /** Unix ms (the server's clock) after which the question times out:
+   * the request's ts + timeout_ms; null when either is unknown. */
+  deadline_ms: number | null
 }
 
 export interface TaskView {
@@ -38,6 +46,11 @@ export interface TaskView {
   notice: string | null
   /** The server does not know the task (never did, or its history was deleted). */
   missing: boolean
+  /** How many input_received events were applied (answers given). */
+  inputsReceived: number
+  /** How many questions the flow said it will ask (the latest request's
+   * context.count), or null while no request said. */
+  questionCount: number | null
 }
 
 /** The tasks a client knows, by id. */
@@ -61,6 +74,8 @@ export function newTask(id: string): TaskView {
     watched: false,
     notice: null,
     missing: false,
+    inputsReceived: 0,
+    questionCount: null,
   }
 }
 
@@ -102,15 +117,11 @@ export function applyEvent(tasks: TaskMap, ev: TaskEvent): boolean {
       if (t.state === 'unknown') t.state = 'running'
       break
     case 'input_request':
-      t.pendingInput = {
-        request_id: String(ev.request_id),
-        prompt: String(ev.prompt ?? ''),
-        schema: ev.schema ?? {},
-        timeout_ms: ev.timeout_ms == null ? null : Number(ev.timeout_ms),
-      }
+      setPending(t, ev, ev.ts)
       t.state = 'waiting_input'
       break
     case 'input_received':
+      t.inputsReceived++
       if (!t.pendingInput || t.pendingInput.request_id === ev.request_id) t.pendingInput = null
       t.state = 'running'
       break
@@ -136,6 +147,66 @@ export function applyEvent(tasks: TaskMap, ev: TaskEvent): boolean {
   return true
 }
 
+const finiteNumber = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
+
+/** A request's context as far as it is well formed: a finding only with its
+ * five fields, index and count only as whole numbers from 1. */
+export function inputContextOf(v: unknown): InputContext | null {
+  if (!isRecord(v)) return null
+  const out: InputContext = { ...v }
+  const f = v.finding
+  if (
+    !isRecord(f) ||
+    typeof f.rule !== 'string' ||
+    typeof f.severity !== 'string' ||
+    typeof f.path !== 'string' ||
+    finiteNumber(f.line) === null
+  )
+    delete out.finding
+  else
+    out.finding = {
+      rule: f.rule,
+      severity: f.severity,
+      path: f.path,
+      line: Number(f.line),
+      excerpt: typeof f.excerpt === 'string' ? f.excerpt : '',
+    }
+  for (const key of ['index', 'count'] as const) {
+    const n = finiteNumber(v[key])
+    if (n === null || n < 1 || !Number.isInteger(n)) delete out[key]
+  }
+  return out
+}
+
+/** A pending request from an input_request event or a snapshot's
+ * pending_input (whose `ts` may be missing). */
+function setPending(
+  t: TaskView,
+  r: { request_id: unknown; prompt?: unknown; schema?: unknown; timeout_ms?: unknown; context?: unknown },
+  ts: unknown,
+): void {
+  const timeout = r.timeout_ms == null ? null : finiteNumber(Number(r.timeout_ms))
+  const requested = finiteNumber(ts)
+  const context = inputContextOf(r.context)
+  t.pendingInput = {
+    request_id: String(r.request_id),
+    prompt: String(r.prompt ?? ''),
+    schema: isRecord(r.schema) ? (r.schema as JsonSchema) : {},
+    timeout_ms: timeout,
+    context,
+    deadline_ms: timeout !== null && requested !== null ? requested + timeout : null,
+  }
+  if (context?.count !== undefined) t.questionCount = context.count
+}
+
+/** How many of a task's questions were answered: the pending question's
+ * index - 1 when it has one (right even when early events expired), else
+ * the answers seen. */
+export function questionsAnswered(t: Pick<TaskView, 'pendingInput' | 'inputsReceived'>): number {
+  const index = t.pendingInput?.context?.index
+  return index !== undefined ? index - 1 : t.inputsReceived
+}
+
 /** Applies a snapshot (GET /api/tasks/ID or SSE `snapshot`). */
 export function applySnapshot(tasks: TaskMap, s: SnapshotLike): void {
   const t = ensureTask(tasks, String(s.task_id))
@@ -143,7 +214,10 @@ export function applySnapshot(tasks: TaskMap, s: SnapshotLike): void {
   if (s.params) t.params = s.params
   if (s.state) t.state = s.state
   if (s.progress) t.progress = s.progress
-  if ('pending_input' in s) t.pendingInput = s.pending_input ?? null
+  if ('pending_input' in s) {
+    if (s.pending_input) setPending(t, s.pending_input, s.pending_input.ts)
+    else t.pendingInput = null
+  }
   if ('result' in s) t.result = s.result
   if (s.error) t.error = s.error
   if (typeof s.last_seq === 'number' && s.last_seq > t.lastSeq) t.lastSeq = s.last_seq

@@ -196,7 +196,9 @@ describe('web UI against the real server', () => {
     const id = await startTask(page, 'ticker', { steps: '1000', interval_ms: '50' })
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress]')?.getAttribute('data-step')) >= 2)
     await waitState(page, 'running')
+    // Stop asks first.
     await page.click('[data-testid=stop]')
+    await page.click('[data-testid=stop-yes]')
     await waitState(page, 'cancelled')
     expect(frames.some((f) => f.includes('"type":"stop"') && f.includes(id))).toBe(true)
     expect(await page.textContent('[data-testid=task-cancelled]')).toContain('stopped by user')
@@ -214,8 +216,9 @@ describe('web UI against the real server', () => {
     const names = await page.$$eval('[data-testid=tool-item]', (items) => items.map((i) => (i as HTMLElement).dataset.name))
     expect(names).toEqual(expect.arrayContaining(['fs.list', 'fs.read', 'fs.hash', 'text.search', 'secrets.scan']))
 
+    // The arguments are a form built from the tool's schema (tools.test.ts has the rest).
     await page.click('[data-testid=tool-item][data-name="fs.hash"] button')
-    await page.fill('[data-testid=tool-args]', '{"path": "README.md"}')
+    await page.fill('[data-testid=arg-path]', 'README.md')
     await page.click('[data-testid=tool-call-button]')
     await page.waitForSelector('[data-testid=tool-result]')
     const sha = createHash('sha256')
@@ -224,10 +227,10 @@ describe('web UI against the real server', () => {
     expect(await page.textContent('[data-testid=tool-result]')).toContain(sha)
     expect(frames.some((f) => f.includes('"type":"call_tool"') && f.includes('fs.hash'))).toBe(true)
 
-    await page.fill('[data-testid=tool-args]', '{"path": "../etc/passwd"}')
+    await page.fill('[data-testid=arg-path]', '../etc/passwd')
     await page.click('[data-testid=tool-call-button]')
     await page.waitForSelector('[data-testid=tool-error]')
-    expect(await page.textContent('[data-testid=tool-error]')).toMatch(/^invalid_args: /)
+    expect((await page.textContent('[data-testid=tool-error]'))!.trim()).toMatch(/^invalid_args: /)
     await screenshot(page, 'tools')
   })
 

@@ -267,7 +267,10 @@ describe('TaskMonitor', () => {
     await startTask(w, 'ticker', 't-3')
     ws.event('t-3', 1, 'started', { task: 'ticker', params: {} })
     await nextFrame()
+    // Asked twice: the first press only opens the confirmation.
     await w.get('[data-testid=stop]').trigger('click')
+    expect(ws.lastSent('stop')).toBeUndefined()
+    await w.get('[data-testid=stop-yes]').trigger('click')
     expect(ws.lastSent('stop')).toMatchObject({ task_id: 't-3' })
     ws.reply('stop', { type: 'stop_success', task_id: 't-3', state: 'cancelled' })
     ws.event('t-3', 2, 'stopped', { reason: 'stopped by user' })

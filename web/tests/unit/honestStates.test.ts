@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
-import { defineComponent, h, ref } from 'vue'
+import { defineComponent, h, nextTick, ref } from 'vue'
 import TaskMonitor from '../../src/components/TaskMonitor.vue'
 import { UNKNOWN_NOTICE, useAgentStream, type AgentStream } from '../../src/composables/useAgentStream'
 import { FakeEventSource, FakeWebSocket, fakeFetch, nextFrame } from './fakes'
@@ -198,7 +198,10 @@ describe('the task monitor', () => {
     expect(err.attributes('data-code')).toBe('tool_failed')
     expect(err.text()).toContain('tool_failed')
     expect(err.text()).toContain('scanner crashed')
-    expect(err.attributes('role')).toBe('alert')
+    // Said once, by the monitor's one live region (not a second, assertive one).
+    expect(err.attributes('role')).toBeUndefined()
+    await nextTick()
+    expect(w.get('[data-testid=announcer]').text()).toBe('Task failed: scanner crashed')
     expect(w.get('[data-testid=progress-area]').classes()).toContain('progress-failed')
     expect(w.get('[data-testid=progress]').attributes('value')).toBe('25')
   })

@@ -1,6 +1,13 @@
 // The task reducer on recorded event sequences: pure functions, no sockets.
 import { describe, expect, it } from 'vitest'
-import { applyEvent, applySnapshot, isTerminal, type TaskMap } from '../../src/composables/taskState'
+import {
+  applyEvent,
+  applySnapshot,
+  inputContextOf,
+  isTerminal,
+  questionsAnswered,
+  type TaskMap,
+} from '../../src/composables/taskState'
 import type { TaskEvent } from '../../src/protocol'
 
 const ev = (seq: number, type: string, fields: Record<string, unknown> = {}): TaskEvent => ({
@@ -81,5 +88,68 @@ describe('task reducer', () => {
     expect(t.state).toBe('failed')
     expect(t.error).toEqual({ code: 'timeout', message: 'no answer' })
     expect(t.pendingInput).toBeNull()
+  })
+
+  it("keeps a request's context and deadline, and counts the answers", () => {
+    const tasks: TaskMap = {}
+    const finding = { rule: 'aws_access_key', severity: 'high', path: 'a.env', line: 2, excerpt: 'AKIA****' }
+    applyEvent(tasks, triage[0])
+    applyEvent(tasks, ev(2, 'input_request', {
+      request_id: 'r-1',
+      prompt: 'fix?',
+      schema: { enum: ['fix'] },
+      timeout_ms: 5000,
+      context: { finding, index: 1, count: 3 },
+    }))
+    const t = tasks['t-1']
+    expect(t.pendingInput).toMatchObject({ context: { finding, index: 1, count: 3 }, deadline_ms: 1002 + 5000 })
+    expect(t.questionCount).toBe(3)
+    expect(questionsAnswered(t)).toBe(0)
+    applyEvent(tasks, ev(3, 'input_received', { request_id: 'r-1', value: 'fix' }))
+    expect(t.inputsReceived).toBe(1)
+    expect(questionsAnswered(t)).toBe(1)
+    // The count outlives the question: "1 of 3" between questions and after.
+    expect(t.pendingInput).toBeNull()
+    expect(t.questionCount).toBe(3)
+    applyEvent(tasks, ev(4, 'input_request', { request_id: 'r-2', prompt: 'p', schema: {}, timeout_ms: null }))
+    expect(t.pendingInput).toMatchObject({ context: null, deadline_ms: null, timeout_ms: null })
+  })
+
+  it("takes a snapshot's pending input with its context and ts", () => {
+    const tasks: TaskMap = {}
+    applySnapshot(tasks, {
+      task_id: 't-1',
+      task: 'triage',
+      state: 'waiting_input',
+      last_seq: 30,
+      pending_input: {
+        request_id: 'r-4',
+        prompt: 'fourth',
+        schema: { enum: ['fix'] },
+        timeout_ms: 60000,
+        ts: 5000,
+        context: { index: 4, count: 6 },
+      },
+    })
+    const t = tasks['t-1']
+    expect(t.pendingInput).toMatchObject({ request_id: 'r-4', deadline_ms: 65000, context: { index: 4, count: 6 } })
+    // The log before seq 30 is not here: the index says how many were answered.
+    expect(questionsAnswered(t)).toBe(3)
+    expect(t.questionCount).toBe(6)
+    // Without ts (an older server): no deadline.
+    applySnapshot(tasks, { task_id: 't-1', pending_input: { request_id: 'r-4', prompt: '', schema: {}, timeout_ms: 1 } })
+    expect(t.pendingInput?.deadline_ms).toBeNull()
+    applySnapshot(tasks, { task_id: 't-1', pending_input: null })
+    expect(t.pendingInput).toBeNull()
+  })
+
+  it('drops the malformed parts of a context and keeps the rest', () => {
+    expect(inputContextOf(null)).toBeNull()
+    expect(inputContextOf([1])).toBeNull()
+    expect(inputContextOf({ finding: { rule: 'r' }, index: 0, count: 2.5, flow: 'x' })).toEqual({ flow: 'x' })
+    expect(inputContextOf({ finding: { rule: 'r', severity: 'low', path: 'p', line: 0 }, index: 2 })).toEqual({
+      finding: { rule: 'r', severity: 'low', path: 'p', line: 0, excerpt: '' },
+      index: 2,
+    })
   })
 })
