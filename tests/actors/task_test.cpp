@@ -104,6 +104,21 @@ struct task_fixture : test::actor_fixture {
   }
 
   // Starts a task and subscribes the probe from seq 0.
+  /// Spawns a task of a test's own kind `k` (which must outlive it) and
+  /// subscribes the sink from seq 1.
+  task_actor spawn_flow(const flows::flow_kind& k) {
+    task_setup ts;
+    ts.id = "t-test";
+    ts.kind = &k;
+    ts.params = "{}";
+    ts.registry = reg;
+    ts.workspace = ws;
+    auto t = sys().spawn(task, std::move(ts));
+    self()->send(t, subscribe_atom::value, sink(), uint64_t{0}, false);
+    run();
+    return t;
+  }
+
   task_actor start(const std::string& kind, const std::string& params) {
     self()->send(mgr, start_atom::value, kind, params, std::string{});
     run();
@@ -365,15 +380,7 @@ TEST_CASE("an exception inside a flow fails the task with internal", "[task]") {
     co_await ctx.sleep(10ms);
     throw std::runtime_error("flow bug");
   };
-  task_setup ts;
-  ts.id = "t-test";
-  ts.kind = &k;
-  ts.params = "{}";
-  ts.registry = f.reg;
-  ts.workspace = f.ws;
-  auto t = f.sys().spawn(task, std::move(ts));
-  f.self()->send(t, subscribe_atom::value, f.sink(), uint64_t{0}, false);
-  f.run();
+  auto t = f.spawn_flow(k);
   f.advance(10ms);
   auto types = f.types();
   CHECK(types == std::vector<std::string>{"started", "progress", "error"});
@@ -395,15 +402,7 @@ TEST_CASE("an input request's context goes out as given, and a context "
     co_await ctx.ask("second?", R"({"type":"boolean"})", 10s, "[1,2]");
     co_return v;
   };
-  task_setup ts;
-  ts.id = "t-test";
-  ts.kind = &k;
-  ts.params = "{}";
-  ts.registry = f.reg;
-  ts.workspace = f.ws;
-  auto t = f.sys().spawn(task, std::move(ts));
-  f.self()->send(t, subscribe_atom::value, f.sink(), uint64_t{0}, false);
-  f.run();
+  auto t = f.spawn_flow(k);
   auto req = f.last();
   REQUIRE(std::string{req["type"].GetString()} == "input_request");
   CHECK(req["context"]["index"].GetInt() == 1);

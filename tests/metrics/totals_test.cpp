@@ -1,21 +1,10 @@
 // The task totals that `get_status` reports, followed by task probes.
 #include <catch2/catch.hpp>
 
-#include <chrono>
-
 #include "metrics/registry.hpp"
+#include "protocol/encoder.hpp"
 
 using namespace switchboard;
-
-namespace {
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-} // namespace
 
 TEST_CASE("task probes keep the node's totals: running, waiting, failures "
           "within the hour, events",
@@ -23,7 +12,7 @@ TEST_CASE("task probes keep the node's totals: running, waiting, failures "
   auto reg = std::make_shared<metrics::registry>(
       metrics::build_info::current("test"),
       std::vector<std::string>{"ticker", "triage"}, std::vector<std::string>{});
-  auto now = wall_ms();
+  auto now = protocol::now_ms();
   auto t0 = reg->read_totals(now);
   CHECK(t0.running == 0);
   CHECK(t0.waiting_input == 0);
@@ -46,12 +35,13 @@ TEST_CASE("task probes keep the node's totals: running, waiting, failures "
     CHECK(reg->read_totals(now).running == 2);
     a.finished(protocol::task_status::failed);
     b.finished(protocol::task_status::completed);
-    auto t2 = reg->read_totals(wall_ms());
+    auto t2 = reg->read_totals(protocol::now_ms());
     CHECK(t2.running == 0);
     CHECK(t2.waiting_input == 0);
     CHECK(t2.failed_last_hour == 1);
     // An hour later the failure no longer counts.
-    CHECK(reg->read_totals(wall_ms() + 61 * 60 * 1000).failed_last_hour == 0);
+    CHECK(reg->read_totals(protocol::now_ms() + 61 * 60 * 1000)
+              .failed_last_hour == 0);
   }
   {
     // A task that dies waiting (its actor gone without a terminal state)
@@ -61,7 +51,7 @@ TEST_CASE("task probes keep the node's totals: running, waiting, failures "
     c.waiting();
     CHECK(reg->read_totals(now).waiting_input == 1);
   }
-  auto t3 = reg->read_totals(wall_ms());
+  auto t3 = reg->read_totals(protocol::now_ms());
   CHECK(t3.waiting_input == 0);
   CHECK(t3.running == 0);
   CHECK(t3.failed_last_hour == 1);

@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 
 export const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const repoRoot = path.resolve(webDir, '..')
@@ -204,4 +205,49 @@ export async function eventLogRows(page: Page): Promise<{ seq: number; type: str
     if (count !== seen.size) throw new Error(`the log holds ${count} events, ${seen.size} rows seen`)
     return [...seen].sort((a, b) => a[0] - b[0]).map(([seq, row]) => ({ seq, ...row }))
   })
+}
+
+/** A test file's server and browser: started before its tests, closed after
+ * them with every page listed in `pages`. */
+export interface Suite {
+  server: Server
+  browser: Browser
+  pages: Page[]
+}
+
+/** Registers the hooks that start and close a `Suite` (the server started
+ * with `extraArgs`), and returns it; its fields are set once the tests run. */
+export function useSuite(extraArgs: string[] = []): Suite {
+  const suite = { pages: [] } as unknown as Suite
+  beforeAll(async () => {
+    suite.server = await startServer(extraArgs)
+    suite.browser = await launchBrowser()
+  })
+  afterAll(async () => {
+    for (const p of suite.pages) await p.close().catch(() => {})
+    await suite.browser?.close()
+    await suite.server?.stop()
+  })
+  return suite
+}
+
+/** Calls the server's HTTP API and returns the JSON body, whatever the status. */
+export async function api<T>(server: Server, method: string, p: string, body?: unknown): Promise<T> {
+  const res = await fetch(server.url + p, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  return (await res.json()) as T
+}
+
+/** Polls `fn` every 50 ms until it returns a value; fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v !== undefined) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
 }

@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventLogRows, launchBrowser, screenshot, startServer, type Browser, type Server } from './harness'
+import { eventLogRows, api, launchBrowser, screenshot, startServer, type Browser, type Server, waitFor } from './harness'
 
 let browser: Browser
 let dataDir = ''
@@ -21,24 +21,6 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true })
 })
 
-async function api<T>(server: Server, method: string, p: string, body?: unknown): Promise<T> {
-  const res = await fetch(server.url + p, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return (await res.json()) as T
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 type Snapshot = { state: string; last_seq: number }
 

@@ -2,31 +2,18 @@
 // a notice and is never retried (on both transports); a triage whose question
 // timed out shows why and what it left undecided.
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, screenshot, startServer, type Browser, type Server } from './harness'
+import { describe, expect, it } from 'vitest'
+import { screenshot, useSuite } from './harness'
 
-let server: Server
-let browser: Browser
-const pages: Page[] = []
-
-beforeAll(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-})
-
-afterAll(async () => {
-  for (const p of pages) await p.close().catch(() => {})
-  await browser?.close()
-  await server?.stop()
-})
+const suite = useSuite()
 
 const UNKNOWN_NOTICE = 'This task is unknown to the server or its history was deleted'
 
 describe('honest states against the real server', () => {
   for (const transport of ['ws', 'sse'] as const) {
     it(`shows an unknown task link as unknown, with no Stop and no retries (${transport})`, async () => {
-      const page = await browser.newPage()
-      pages.push(page)
+      const page = await suite.browser.newPage()
+      suite.pages.push(page)
       const id = 't-does-not-exist'
       const streamRequests: string[] = []
       const subscribes: string[] = []
@@ -44,7 +31,7 @@ describe('honest states against the real server', () => {
       page.on('console', (m) => {
         if (m.type() === 'error' && !m.text().includes('404')) errors.push(m.text())
       })
-      await page.goto(`${server.url}/?transport=${transport}&task=${id}`)
+      await page.goto(`${suite.server.url}/?transport=${transport}&task=${id}`)
       await page.waitForSelector('[data-testid=connection-status][data-status=open]')
       await page.waitForSelector('[data-testid=task-notice]')
       expect((await page.textContent('[data-testid=task-notice]'))!.trim()).toBe(UNKNOWN_NOTICE)
@@ -62,9 +49,9 @@ describe('honest states against the real server', () => {
   }
 
   it('shows a triage whose question timed out: the notice and the undecided findings', async () => {
-    const page = await browser.newPage()
-    pages.push(page)
-    await page.goto(`${server.url}/?transport=ws`)
+    const page = await suite.browser.newPage()
+    suite.pages.push(page)
+    await page.goto(`${suite.server.url}/?transport=ws`)
     await page.waitForSelector('[data-testid=connection-status][data-status=open]')
     await page.selectOption('[data-testid=kind]', 'triage')
     await page.selectOption('[data-testid=param-min_severity]', 'medium')

@@ -6,7 +6,7 @@
 // scrolls inside its own box, also on a phone-sized screen.
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, screenshot, startServer, type Browser, type Server } from './harness'
+import { api, launchBrowser, screenshot, startServer, type Browser, type Server, waitFor } from './harness'
 
 let server: Server
 let browser: Browser
@@ -14,28 +14,10 @@ const pages: Page[] = []
 const tickers: string[] = []
 let triage = ''
 
-async function api<T>(method: string, p: string, body?: unknown, on: Server = server): Promise<T> {
-  const res = await fetch(on.url + p, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return (await res.json()) as T
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 const start = (task: string, params: Record<string, unknown>, on: Server = server) =>
-  api<{ task_id: string }>('POST', '/api/tasks', { task, params }, on).then((r) => r.task_id)
-const snapshot = (id: string) => api<{ state: string }>('GET', `/api/tasks/${id}`)
+  api<{ task_id: string }>(on, 'POST', '/api/tasks', { task, params }).then((r) => r.task_id)
+const snapshot = (id: string) => api<{ state: string }>(server, 'GET', `/api/tasks/${id}`)
 
 async function open(query = 'transport=ws', viewport?: { width: number; height: number }, on: Server = server) {
   const page = await browser.newPage()
@@ -93,7 +75,7 @@ describe('task table', () => {
     // Ended elsewhere (over the API): the next poll unpins it, the title goes back.
     const other = await start('triage', { min_severity: 'high' })
     await page.waitForFunction(() => document.title === '(2 waiting) Switchboard', undefined, { timeout: 15000 })
-    await api('POST', `/api/tasks/${other}/stop`, { reason: 'e2e' })
+    await api(server, 'POST', `/api/tasks/${other}/stop`, { reason: 'e2e' })
     await page.waitForFunction(() => document.title === '(1 waiting) Switchboard', undefined, { timeout: 15000 })
     await page.waitForSelector(`[data-testid=task-row][data-task-id="${other}"][data-state=cancelled]:not([data-pinned])`)
     expect(errors).toEqual([])
@@ -242,7 +224,7 @@ describe('status strip', () => {
     expect(rate).toBeGreaterThan(5)
     expect(rate).toBeLessThan(60)
     await screenshot(page, 'status-strip-running')
-    await api('POST', `/api/tasks/${ticker}/stop`, { reason: 'e2e' })
+    await api(server, 'POST', `/api/tasks/${ticker}/stop`, { reason: 'e2e' })
     await page.waitForFunction(
       () => document.querySelector<HTMLElement>('[data-testid=status-running]')?.dataset.value === '0',
       undefined,

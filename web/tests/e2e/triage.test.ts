@@ -5,30 +5,17 @@
 // says what happened; a short timeout ends the triage with findings left
 // undecided; Stop asks first, and Escape or Keep running keeps the task.
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, screenshot, startServer, type Browser, type Server } from './harness'
+import { describe, expect, it } from 'vitest'
+import { screenshot, useSuite } from './harness'
 
-let server: Server
-let browser: Browser
-const pages: Page[] = []
-
-beforeAll(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-})
-
-afterAll(async () => {
-  for (const p of pages) await p.close().catch(() => {})
-  await browser?.close()
-  await server?.stop()
-})
+const suite = useSuite()
 
 async function open(transport: 'ws' | 'sse' = 'ws') {
-  const page = await browser.newPage()
-  pages.push(page)
+  const page = await suite.browser.newPage()
+  suite.pages.push(page)
   const errors: string[] = []
   page.on('pageerror', (e) => errors.push(String(e)))
-  await page.goto(`${server.url}/?transport=${transport}`)
+  await page.goto(`${suite.server.url}/?transport=${transport}`)
   await page.waitForSelector('[data-testid=connection-status][data-status=open]')
   return { page, errors }
 }
@@ -117,7 +104,7 @@ describe('triage by keyboard against the real server', () => {
     // Excerpts were shown, redacted: the planted key never reached the page.
     expect(excerpts.length).toBeGreaterThan(0)
     expect(excerpts.join('\n')).not.toContain('AKIAIOSFODNN7EXAMPLE')
-    const snap = (await (await fetch(`${server.url}/api/tasks/${id}`)).json()) as { state: string }
+    const snap = (await (await fetch(`${suite.server.url}/api/tasks/${id}`)).json()) as { state: string }
     expect(snap.state).toBe('completed')
     expect(errors).toEqual([])
     await screenshot(page, 'triage-keyboard-result')
@@ -179,7 +166,7 @@ describe('triage by keyboard against the real server', () => {
     await waitFocus(page, 'stop')
     await page.waitForTimeout(300)
     expect(await page.getAttribute('[data-testid=task-state]', 'data-state')).toBe('waiting_input')
-    expect(((await (await fetch(`${server.url}/api/tasks/${id}`)).json()) as { state: string }).state).toBe('waiting_input')
+    expect(((await (await fetch(`${suite.server.url}/api/tasks/${id}`)).json()) as { state: string }).state).toBe('waiting_input')
 
     // Yes, stop: one Shift+Tab back from Keep running.
     await page.keyboard.press('Enter')
@@ -192,7 +179,7 @@ describe('triage by keyboard against the real server', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid=announcer]')?.textContent?.startsWith('Task cancelled'))
     expect(await page.isVisible('[data-testid=stop]')).toBe(false)
     expect(await page.getAttribute('[data-testid=decided]', 'class')).toContain('progress-cancelled')
-    expect(((await (await fetch(`${server.url}/api/tasks/${id}`)).json()) as { state: string }).state).toBe('cancelled')
+    expect(((await (await fetch(`${suite.server.url}/api/tasks/${id}`)).json()) as { state: string }).state).toBe('cancelled')
     expect(errors).toEqual([])
   })
 })

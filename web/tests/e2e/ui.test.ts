@@ -3,27 +3,15 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventLogRows, launchBrowser, screenshot, startProxy, startServer, type Browser, type Server } from './harness'
+import { describe, expect, it } from 'vitest'
+import { screenshot, startProxy, useSuite, eventLogRows } from './harness'
 
-let server: Server
-let browser: Browser
-const pages: Page[] = []
-
-beforeAll(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
+const suite = useSuite()
 
 /** Opens the app and waits until its connection is open. */
 async function open(url: string, transport: 'ws' | 'sse' = 'ws') {
-  const page = await browser.newPage()
-  pages.push(page)
+  const page = await suite.browser.newPage()
+  suite.pages.push(page)
   const frames: string[] = []
   page.on('websocket', (ws) => ws.on('framesent', (f) => frames.push(String(f.payload))))
   const errors: string[] = []
@@ -59,7 +47,7 @@ async function findings(page: Page) {
 }
 
 async function snapshot(id: string) {
-  const res = await fetch(`${server.url}/api/tasks/${id}`)
+  const res = await fetch(`${suite.server.url}/api/tasks/${id}`)
   return (await res.json()) as { state: string; last_seq: number }
 }
 
@@ -78,32 +66,32 @@ let wsAuditFindings: Awaited<ReturnType<typeof findings>> = []
 
 describe('web UI against the real server', () => {
   it('serves the app with the right types and caching', async () => {
-    const index = await fetch(`${server.url}/`)
+    const index = await fetch(`${suite.server.url}/`)
     expect(index.status).toBe(200)
     expect(index.headers.get('content-type')).toMatch(/^text\/html/)
     expect(index.headers.get('cache-control')).toBe('no-cache')
     const html = await index.text()
     const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1]
-    const js = await fetch(server.url + asset)
+    const js = await fetch(suite.server.url + asset)
     expect(js.status).toBe(200)
     expect(js.headers.get('content-type')).toMatch(/^text\/javascript/)
     expect(js.headers.get('cache-control')).toContain('immutable')
-    const route = await fetch(`${server.url}/tasks/t-1`)
+    const route = await fetch(`${suite.server.url}/tasks/t-1`)
     expect(route.status).toBe(200)
     expect(await route.text()).toBe(html)
-    const missing = await fetch(`${server.url}/assets/nope.js`)
+    const missing = await fetch(`${suite.server.url}/assets/nope.js`)
     expect(missing.status).toBe(404)
     expect((await missing.json()).type).toBe('error')
-    const escape = await fetch(`${server.url}/assets/%2e%2e/%2e%2e/package.json`)
+    const escape = await fetch(`${suite.server.url}/assets/%2e%2e/%2e%2e/package.json`)
     expect([400, 404]).toContain(escape.status)
     expect(await escape.text()).not.toContain('switchboard-web')
-    const api = await fetch(`${server.url}/api/nope`)
+    const api = await fetch(`${suite.server.url}/api/nope`)
     expect(api.status).toBe(404)
     expect((await api.json()).message).toContain('no such endpoint')
   })
 
   it('runs an audit over WebSocket: progress, events, a table of findings', async () => {
-    const { page, frames, errors } = await open(server.url, 'ws')
+    const { page, frames, errors } = await open(suite.server.url, 'ws')
     expect(await page.textContent('[data-testid=transport]')).toBe('WebSocket')
     auditTaskId = await startTask(page, 'audit')
     await waitState(page, 'completed')
@@ -133,7 +121,7 @@ describe('web UI against the real server', () => {
   })
 
   it('runs an interactive triage: input requests answered with buttons, then the result', async () => {
-    const { page } = await open(server.url, 'ws')
+    const { page } = await open(suite.server.url, 'ws')
     // min_severity medium: the 2 high and 4 medium findings, in order.
     await page.selectOption('[data-testid=kind]', 'triage')
     await page.selectOption('[data-testid=param-min_severity]', 'medium')
@@ -166,7 +154,7 @@ describe('web UI against the real server', () => {
   })
 
   it('starts a ticker from its schema-built form and shows its result as a tree', async () => {
-    const { page, frames, errors } = await open(server.url, 'ws')
+    const { page, frames, errors } = await open(suite.server.url, 'ws')
     await page.selectOption('[data-testid=kind]', 'ticker')
     // Defaults prefilled, descriptions and bounds shown as help text.
     expect(await page.inputValue('[data-testid=param-steps]')).toBe('10')
@@ -180,7 +168,7 @@ describe('web UI against the real server', () => {
     const id = await startTask(page, 'ticker', { steps: '3', interval_ms: '20' })
     await waitState(page, 'completed')
     expect(frames.some((f) => f.includes('"type":"start"') && f.includes('"steps":3'))).toBe(true)
-    const snap = (await (await fetch(`${server.url}/api/tasks/${id}`)).json()) as { params: Record<string, unknown> }
+    const snap = (await (await fetch(`${suite.server.url}/api/tasks/${id}`)).json()) as { params: Record<string, unknown> }
     expect(snap.params).toMatchObject({ steps: 3, interval_ms: 20 })
     await page.waitForSelector('[data-testid=task-result][data-view=tree] [data-testid=result-tree]')
     const steps = "[data-testid=result-tree] [data-testid=tree-node][data-path='steps']"
@@ -192,7 +180,7 @@ describe('web UI against the real server', () => {
   })
 
   it('stops a running task over WebSocket', async () => {
-    const { page, frames } = await open(server.url, 'ws')
+    const { page, frames } = await open(suite.server.url, 'ws')
     const id = await startTask(page, 'ticker', { steps: '1000', interval_ms: '50' })
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress]')?.getAttribute('data-step')) >= 2)
     await waitState(page, 'running')
@@ -210,7 +198,7 @@ describe('web UI against the real server', () => {
   })
 
   it('fetches the tools over WebSocket and calls one', async () => {
-    const { page, frames } = await open(server.url, 'ws')
+    const { page, frames } = await open(suite.server.url, 'ws')
     await page.waitForSelector('[data-testid=tool-item][data-name="fs.hash"]')
     expect(frames.some((f) => f.includes('"type":"list_tools"'))).toBe(true)
     const names = await page.$$eval('[data-testid=tool-item]', (items) => items.map((i) => (i as HTMLElement).dataset.name))
@@ -222,7 +210,7 @@ describe('web UI against the real server', () => {
     await page.click('[data-testid=tool-call-button]')
     await page.waitForSelector('[data-testid=tool-result]')
     const sha = createHash('sha256')
-      .update(readFileSync(path.join(server.workspace, 'README.md')))
+      .update(readFileSync(path.join(suite.server.workspace, 'README.md')))
       .digest('hex')
     expect(await page.textContent('[data-testid=tool-result]')).toContain(sha)
     expect(frames.some((f) => f.includes('"type":"call_tool"') && f.includes('fs.hash'))).toBe(true)
@@ -235,7 +223,7 @@ describe('web UI against the real server', () => {
   })
 
   it('picks a finished task from the task list and replays it', async () => {
-    const { page } = await open(server.url, 'ws')
+    const { page } = await open(suite.server.url, 'ws')
     await page.waitForSelector(`[data-testid=task-row][data-task-id="${auditTaskId}"]`)
     expect(await page.$$eval('[data-testid=task-row]', (r) => r.length)).toBeGreaterThanOrEqual(3)
     await page.click(`[data-testid=task-row][data-task-id="${auditTaskId}"]`)
@@ -248,7 +236,7 @@ describe('web UI against the real server', () => {
 
   for (const transport of ['ws', 'sse'] as const) {
     it(`lists a finished task with its state and duration; the state filter hides it (${transport})`, async () => {
-      const { page, frames, errors } = await open(server.url, transport)
+      const { page, frames, errors } = await open(suite.server.url, transport)
       const asked: string[] = []
       page.on('request', (r) => {
         if (new URL(r.url()).pathname === '/api/tasks' && r.method() === 'GET') asked.push(r.url())
@@ -303,7 +291,7 @@ describe('web UI against the real server', () => {
   }
 
   it('runs the same audit over HTTP and SSE', async () => {
-    const { page, frames } = await open(server.url, 'sse')
+    const { page, frames } = await open(suite.server.url, 'sse')
     const sockets: string[] = []
     const streams: string[] = []
     page.on('websocket', (ws) => sockets.push(ws.url()))
@@ -324,7 +312,7 @@ describe('web UI against the real server', () => {
 
   for (const transport of ['ws', 'sse'] as const) {
     it(`reconnects after the connection drops mid-task (${transport}) and shows every event once`, async () => {
-      const proxy = await startProxy(server.port)
+      const proxy = await startProxy(suite.server.port)
       try {
         const { page } = await open(proxy.url, transport)
         const id = await startTask(page, 'ticker', { steps: '40', interval_ms: '100' })
