@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -29,6 +30,23 @@ struct server_status {
   /// The most finished tasks the history keeps (none in memory, where
   /// the bytes their logs pin decide).
   std::optional<uint64_t> max_tasks_kept;
+
+  /// Sets the cluster's members as a JSON array (empty: not clustered).
+  void set_nodes(std::string json) {
+    std::lock_guard<std::mutex> guard{nodes_mtx_};
+    nodes_ = std::move(json);
+  }
+
+  /// Returns the cluster's members as a JSON array, or empty when the node
+  /// is not clustered.
+  std::string nodes() const {
+    std::lock_guard<std::mutex> guard{nodes_mtx_};
+    return nodes_;
+  }
+
+ private:
+  mutable std::mutex nodes_mtx_;
+  std::string nodes_;
 };
 
 } // namespace switchboard::actors

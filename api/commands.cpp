@@ -41,6 +41,8 @@ reply status_reply(std::string_view reply_to, const scope& sc) {
       .unum("events_total", t.events)
       .num("ts", now)
       .boolean("draining", st.draining);
+  if (auto nodes = st.nodes(); !nodes.empty())
+    w.raw("nodes", nodes);
   return success(message_type::status, w.finish());
 }
 

@@ -4,10 +4,13 @@
 #include <variant>
 
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
 
 #include "actors/system.hpp"
 #include "actors/task_manager.hpp"
+#include "app/access.hpp"
 #include "app/gateway.hpp"
+#include "cluster/node_agent.hpp"
 #include "flows/catalog.hpp"
 #include "log/logger.hpp"
 #include "metrics/registry.hpp"
@@ -43,7 +46,51 @@ caf::actor_system_config make_config(const options& opts) {
   // sessions that read its log get a turn; with credit-based delivery that
   // turn is what keeps readers inside the log's window.
   cfg.set("scheduler.max-throughput", size_t{64});
+  if (opts.cluster_port >= 0) {
+    cfg.load<caf::io::middleman>();
+    // BASP heartbeats find a frozen node: it is lost between 1.5 and 2.5 s
+    // after it stops answering (a killed one at once, its socket closes).
+    cfg.set("middleman.heartbeat-interval",
+            caf::timespan{std::chrono::milliseconds{500}});
+    cfg.set("middleman.connection-timeout",
+            caf::timespan{std::chrono::seconds{2}});
+    cfg.add_message_type<cluster::node_info>("switchboard::node_info");
+    cfg.add_message_type<cluster::member_list>("switchboard::member_list");
+  }
   return cfg;
+}
+
+// Parses `--join`'s HOST:PORT entries.
+std::variant<std::vector<cluster::address>, std::string>
+parse_join(const std::vector<std::string>& entries) {
+  std::vector<cluster::address> out;
+  for (auto& e : entries) {
+    auto colon = e.rfind(':');
+    int port = 0;
+    if (colon != std::string::npos && colon > 0 && colon + 1 < e.size() &&
+        e.find_first_not_of("0123456789", colon + 1) == std::string::npos &&
+        e.size() - colon - 1 <= 5)
+      port = std::stoi(e.substr(colon + 1));
+    if (port <= 0 || port > 65535)
+      return "--join: expected HOST:PORT, got '" + e + "'";
+    out.emplace_back(e.substr(0, colon), static_cast<uint16_t>(port));
+  }
+  return out;
+}
+
+// Renders the members for `get_status`.
+std::string nodes_json(const cluster::member_list& ms) {
+  std::string out = "[";
+  for (auto& m : ms) {
+    if (out.size() > 1)
+      out += ',';
+    out += protocol::object_writer{}
+               .str("name", m.name)
+               .str("host", m.host)
+               .num("port", m.port)
+               .finish();
+  }
+  return out + "]";
 }
 
 } // namespace
@@ -59,6 +106,8 @@ struct application::impl {
   std::shared_ptr<store::database> db;
   store::writer_actor writer;
   std::shared_ptr<gateway> gw;
+  cluster::node_agent_actor agent;
+  uint16_t cluster_port = 0;
   metrics::registry_ptr metrics;
   std::shared_ptr<actors::server_status> status =
       std::make_shared<actors::server_status>();
@@ -80,6 +129,16 @@ std::string application::start() {
   if (!is_loopback(d.opts.host) && d.opts.tokens.empty() && !d.opts.insecure)
     return "refusing to bind " + d.opts.host +
            " without --tokens (pass --insecure to allow it)";
+  if (d.opts.cluster_port < 0 && !d.opts.join.empty())
+    return "--join needs --cluster-port (the port this node listens on for "
+           "the others)";
+  if (d.opts.cluster_port >= 0 && !is_loopback(d.opts.cluster_host))
+    return "refusing --cluster-host=" + d.opts.cluster_host +
+           ": the cluster protocol (CAF's BASP) authenticates nobody, and "
+           "TLS or a shared secret is not built yet; use a loopback address";
+  auto seeds = parse_join(d.opts.join);
+  if (auto* err = std::get_if<std::string>(&seeds))
+    return *err;
   auto opened = tools::workspace::open(d.opts.workspace);
   if (auto* reason = std::get_if<std::string>(&opened))
     return "workspace " + d.opts.workspace + ": " + *reason;
@@ -212,11 +271,42 @@ std::string application::start() {
   so.threads = d.opts.io_threads;
   so.max_connections = d.opts.max_connections;
   so.observer = metrics::transport_observer(d.metrics);
+  if (d.opts.cluster_port >= 0) {
+    cluster::agent_setup as;
+    as.self.name = d.opts.node;
+    as.self.incarnation = actors::make_id("n-");
+    as.self.host = d.opts.cluster_host;
+    for (auto& k : flows::catalog())
+      as.self.kinds.push_back(k.name);
+    for (auto& t : tools::builtin_tools())
+      as.self.tools.push_back(t.name);
+    as.seeds = std::get<std::vector<cluster::address>>(std::move(seeds));
+    as.changed = [status = d.status](const cluster::member_list& ms) {
+      status->set_nodes(nodes_json(ms));
+    };
+    d.agent = d.sys->spawn(cluster::node_agent, std::move(as));
+    auto port = d.sys->middleman().publish(
+        d.agent, static_cast<uint16_t>(d.opts.cluster_port),
+        d.opts.cluster_host.c_str(), true);
+    if (!port)
+      return "cannot listen on the cluster port " + d.opts.cluster_host + ":" +
+             std::to_string(d.opts.cluster_port) + ": " +
+             d.sys->render(port.error());
+    caf::anon_send(d.agent, cluster::listen_atom::value, *port);
+    d.cluster_port = *port;
+    log::info("cluster port open",
+              {{"node", d.opts.node},
+               {"address", d.opts.cluster_host + ":" + std::to_string(*port)}});
+  }
   d.server = std::make_unique<transport::server>(so, d.gw);
   d.running = true;
   if (auto err = d.server->start(); !err.empty())
     return err;
   return {};
+}
+
+uint16_t application::cluster_port() const {
+  return impl_->cluster_port;
 }
 
 uint16_t application::port() const {
@@ -252,6 +342,11 @@ void application::stop() {
   d.gw->end_sessions();
   caf::anon_send_exit(d.manager, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d.registry, caf::exit_reason::user_shutdown);
+  if (d.agent) {
+    // The other nodes see this one leave with its exit reason, not lost.
+    caf::anon_send_exit(d.agent, caf::exit_reason::user_shutdown);
+    d.agent = nullptr;
+  }
   if (d.writer) {
     // An empty append is answered with the commit after everything queued
     // before it: the last events of drained tasks are on disk.

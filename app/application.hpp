@@ -23,6 +23,9 @@ class application {
   /// Returns the bound port (after a successful `start`).
   uint16_t port() const;
 
+  /// Returns the cluster port, or 0 when the node is not clustered.
+  uint16_t cluster_port() const;
+
   /// Drains gracefully: refuses new work, tells clients `shutdown`, gives
   /// running tasks the grace period, stops the rest with reason
   /// "shutdown", delivers every event and closes connections with 1001.

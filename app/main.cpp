@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
     std::cerr << "switchboard: " << err << std::endl;
     return 1;
   }
+  if (auto cp = application.cluster_port(); cp != 0)
+    std::cout << "cluster port " << cp << std::endl;
   std::cout << "listening on http://" << host << ":" << application.port()
             << std::endl;
   int sig = 0;

@@ -198,7 +198,20 @@ const std::vector<option_def>& defs() {
        number<size_t>(&options::actor_threads, 1, 256)},
       {"io-threads", "network I/O threads (default 1)",
        number<size_t>(&options::io_threads, 1, 256)},
-      {"node", "this node's name (default local)", text(&options::node)},
+      {"node-name", "this node's name (default local)", text(&options::node)},
+      {"node", "the same as --node-name", text(&options::node)},
+      {"cluster-host",
+       "address of the cluster port; only loopback for now, since the "
+       "cluster's protocol authenticates nobody (default 127.0.0.1)",
+       text(&options::cluster_host)},
+      {"cluster-port",
+       "the cluster port: nodes join each other there; 0 picks a free one "
+       "(default: off, the node stays alone)",
+       number<int32_t>(&options::cluster_port, 0, 65535)},
+      {"join",
+       "comma-separated HOST:PORT of cluster nodes to join through (needs "
+       "--cluster-port)",
+       list(&options::join)},
       {"stale-after-ms",
        "fail running tasks silent this long, 0 disables (default 600000)",
        number<int64_t>(&options::stale_after_ms, 0, 365LL * 86400000)},

@@ -66,8 +66,14 @@ struct options {
   size_t actor_threads = 2;
   /// Threads running network I/O.
   size_t io_threads = 1;
-  /// This node's name, reported with its tools.
+  /// This node's name, reported with its tools and tasks (`--node-name`).
   std::string node = "local";
+  /// Address of the cluster port (BASP).
+  std::string cluster_host = "127.0.0.1";
+  /// The cluster port; -1 keeps the node alone, 0 picks a free port.
+  int32_t cluster_port = -1;
+  /// Nodes to join through, as HOST:PORT.
+  std::vector<std::string> join;
   /// Running tasks that report nothing for this long fail with `timeout`
   /// (0 disables; tasks waiting for input are never stale).
   int64_t stale_after_ms = 10 * 60 * 1000;

@@ -105,22 +105,7 @@ replay(uint16_t port, const std::string& task_id, uint64_t after) {
   return out;
 }
 
-// Runs the binary with `args` to its exit; returns the exit code and what
-// it wrote to stdout and stderr.
-std::pair<int, std::string> run_to_exit(const std::vector<std::string>& args) {
-  std::string cmd = SWITCHBOARD_BINARY;
-  for (auto& a : args)
-    cmd += " '" + a + "'";
-  cmd += " 2>&1";
-  auto* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[512];
-  while (auto n = fread(buf, 1, sizeof(buf), p))
-    out.append(buf, n);
-  auto status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using test::run_to_exit;
 
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in{p, std::ios::binary};

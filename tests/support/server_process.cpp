@@ -209,4 +209,25 @@ bool server_process::wait_for_output(std::string_view needle,
   }) && output_.find(needle) != std::string::npos;
 }
 
+std::pair<int, std::string> run_to_exit(const std::vector<std::string>& args) {
+  std::string cmd = binary_path;
+  for (auto& a : args) {
+    // Single-quoted for the shell, a quote inside closed and escaped.
+    cmd += " '";
+    for (auto c : a)
+      cmd += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
+    cmd += "'";
+  }
+  cmd += " 2>&1 </dev/null";
+  auto* p = popen(cmd.c_str(), "r");
+  if (p == nullptr)
+    return {-1, "popen failed"};
+  std::string out;
+  char buf[512];
+  while (auto n = fread(buf, 1, sizeof(buf), p))
+    out.append(buf, n);
+  auto status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
 } // namespace switchboard::test

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <sys/types.h>
@@ -85,5 +86,10 @@ class server_process {
   bool eof_ = false;
   std::thread reader_;
 };
+
+/// Runs the switchboard binary with `args` (no `--port` added) until it
+/// exits, its stdin closed; returns the exit code and everything it wrote
+/// to stdout and stderr. For servers that must refuse to start.
+std::pair<int, std::string> run_to_exit(const std::vector<std::string>& args);
 
 } // namespace switchboard::test

@@ -1,0 +1,142 @@
+// Cluster membership against three real server processes on loopback:
+// nodes learn each other through any seed, a killed or frozen node is lost
+// within 3 s, a restarted one rejoins, and bad cluster options are refused.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <set>
+
+#include "tests/support/eventually.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/json.hpp"
+#include "tests/support/server_process.hpp"
+
+using namespace switchboard;
+using namespace std::chrono_literals;
+
+namespace {
+
+// One node: a server with a cluster port picked by the OS.
+struct node {
+  std::string name;
+  test::server_process proc;
+  uint16_t cluster_port = 0;
+
+  node(std::string n, std::vector<std::string> join)
+      : name(n), proc(args(n, join)) {
+    auto out = proc.output();
+    auto at = out.find("cluster port ");
+    REQUIRE(at != std::string::npos);
+    cluster_port = static_cast<uint16_t>(std::stoi(out.substr(at + 13)));
+  }
+
+  static std::vector<std::string> args(const std::string& n,
+                                       const std::vector<std::string>& join) {
+    std::vector<std::string> out{"--history=memory", "--node-name=" + n,
+                                 "--cluster-port=0"};
+    for (auto& j : join)
+      out.push_back("--join=" + j);
+    return out;
+  }
+
+  std::string address() const {
+    return "127.0.0.1:" + std::to_string(cluster_port);
+  }
+
+  // The member names this node's status lists.
+  std::set<std::string> members() {
+    auto r = test::request(proc.port(), "GET", "/api/status");
+    if (r.status != 200)
+      return {};
+    auto doc = test::parse(r.body);
+    std::set<std::string> out;
+    if (doc.IsObject() && doc.HasMember("nodes"))
+      for (auto& n : doc["nodes"].GetArray())
+        out.insert(n["name"].GetString());
+    return out;
+  }
+};
+
+using names = std::set<std::string>;
+
+} // namespace
+
+TEST_CASE("three nodes form a cluster through any seed; a killed or frozen "
+          "node is lost within 3 s and a restarted one rejoins",
+          "[cluster]") {
+  node a{"a", {}};
+  node b{"b", {a.address()}};
+  // C knows only B, and learns A from it.
+  node c{"c", {b.address()}};
+  for (auto* n : {&a, &b, &c}) {
+    INFO(n->name);
+    CHECK(test::eventually(
+        [&] {
+          return n->members() == names{"a", "b", "c"};
+        },
+        10s));
+  }
+  // The status lists this node first, with its cluster address.
+  auto doc =
+      test::parse(test::request(c.proc.port(), "GET", "/api/status").body);
+  CHECK(std::string{doc["nodes"][0]["name"].GetString()} == "c");
+  CHECK(doc["nodes"][0]["port"].GetInt() == c.cluster_port);
+  // Killed: its socket closes, the others drop it at once.
+  c.proc.kill();
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(test::eventually(
+      [&] {
+        return a.members() == names{"a", "b"} && b.members() == names{"a", "b"};
+      },
+      3s));
+  // Frozen: the heartbeats find it (500 ms interval, 2 s timeout).
+  b.proc.signal(SIGSTOP);
+  t0 = std::chrono::steady_clock::now();
+  CHECK(test::eventually([&] { return a.members() == names{"a"}; }, 3500ms));
+  auto lost_after = std::chrono::steady_clock::now() - t0;
+  CHECK(lost_after < 3s);
+  b.proc.signal(SIGCONT);
+  b.proc.kill();
+  // A node restarted under the same name rejoins, through its seed.
+  node c2{"c", {a.address()}};
+  CHECK(test::eventually([&] { return a.members() == names{"a", "c"}; }, 10s));
+  CHECK(test::eventually([&] { return c2.members() == names{"a", "c"}; }, 10s));
+}
+
+TEST_CASE("a node that leaves cleanly is dropped at once, and a seed that "
+          "restarts is joined again",
+          "[cluster]") {
+  auto a = std::make_unique<node>("a", std::vector<std::string>{});
+  auto port = a->cluster_port;
+  node b{"b", {a->address()}};
+  REQUIRE(test::eventually(
+      [&] {
+        return b.members() == names{"a", "b"};
+      },
+      10s));
+  CHECK(a->proc.terminate() == 0);
+  CHECK(test::eventually([&] { return b.members() == names{"b"}; }, 3s));
+  // The seed comes back on its port: B dials its seeds until they answer.
+  a.reset();
+  test::server_process again{{"--history=memory", "--node-name=a",
+                              "--cluster-port=" + std::to_string(port)}};
+  CHECK(test::eventually([&] { return b.members() == names{"a", "b"}; }, 10s));
+}
+
+TEST_CASE("bad cluster options are refused at start with a clear message",
+          "[cluster]") {
+  auto refused = [](std::vector<std::string> args, const std::string& says) {
+    INFO(says);
+    args.insert(args.begin(), {"--port=0", "--history=memory"});
+    auto [rc, out] = test::run_to_exit(args);
+    CHECK(rc == 1);
+    CHECK(out.find(says) != std::string::npos);
+  };
+  refused({"--join=127.0.0.1:1"}, "--join needs --cluster-port");
+  refused({"--cluster-port=0", "--cluster-host=0.0.0.0"},
+          "authenticates nobody");
+  refused({"--cluster-port=0", "--join=nohost"}, "expected HOST:PORT");
+  refused({"--cluster-port=0", "--join=h:99999"}, "expected HOST:PORT");
+}
