@@ -367,6 +367,8 @@ export interface StatusMessage extends Correlated {
   ts: number
   /** True while the server drains. */
   draining: boolean
+  /** On a clustered node: the members it knows, itself first. */
+  nodes?: { name: string; host: string; port: number }[]
 }
 
 export interface ShutdownMessage {
