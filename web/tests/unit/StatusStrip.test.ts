@@ -93,6 +93,24 @@ describe('StatusStrip', () => {
     expect(w.get('[data-testid=status-failed]').classes()).toContain('alarm')
   })
 
+  it("lists a clustered node's members, itself first, and nothing of the kind on a lone node", async () => {
+    const w = mountStrip()
+    await reply(status())
+    expect(w.find('[data-testid=status-nodes]').exists()).toBe(false)
+    vi.advanceTimersByTime(5000)
+    await reply(
+      status({
+        ts: NOW + 5000,
+        nodes: [
+          { name: 'b', host: '127.0.0.1', port: 7102 },
+          { name: 'a', host: '127.0.0.1', port: 7101 },
+        ],
+      }),
+    )
+    expect(value(w, 'status-nodes')).toBe('2: b, a')
+    expect(w.get('[data-testid=status-nodes]').attributes('title')).toBe('b (127.0.0.1:7102), a (127.0.0.1:7101)')
+  })
+
   it('shows draining, and no rate across a restart of the server', async () => {
     const w = mountStrip()
     await reply(status({ events_total: 5000 }))

@@ -230,6 +230,15 @@ export function statusOf(reply: unknown): StatusMessage {
     events_total: num(reply.events_total),
     ts: num(reply.ts),
     draining: reply.draining === true,
+    ...(Array.isArray(reply.nodes)
+      ? {
+          nodes: reply.nodes.filter(isRecord).map((n) => ({
+            name: String(n.name ?? ''),
+            host: String(n.host ?? ''),
+            port: num(n.port),
+          })),
+        }
+      : {}),
   }
 }
 
