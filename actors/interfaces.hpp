@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -78,6 +79,23 @@ using task_manager_actor = caf::typed_actor<
     // Internal: the drain's grace period ended.
     caf::reacts_to<timeout_atom>>;
 
+/// Where another node's tools are called: its node agent, which hands the
+/// calls to its own registry.
+using remote_tools_actor = caf::typed_actor<
+    caf::replies_to<call_atom, std::string, std::string, std::string,
+                    std::string>::with<std::string>,
+    caf::reacts_to<cancel_atom, std::string, std::string>>;
+
+/// The tools of another node, and where to call them.
+struct remote_catalog {
+  /// The node's name.
+  std::string node;
+  /// Where its tools are called.
+  remote_tools_actor handle;
+  /// Its tools (their `node` is its name).
+  std::vector<protocol::tool_info> tools;
+};
+
 /// The catalog of tools; validates arguments and routes calls.
 using tool_registry_actor = caf::typed_actor<
     caf::replies_to<list_atom>::with<std::vector<protocol::tool_info>>,
@@ -91,7 +109,11 @@ using tool_registry_actor = caf::typed_actor<
     // Cancels every running call of a caller key (its client went away).
     caf::reacts_to<cancel_atom, std::string>,
     // Internal: a worker finished job N with code, result JSON and message.
-    caf::reacts_to<done_atom, uint64_t, uint8_t, std::string, std::string>>;
+    caf::reacts_to<done_atom, uint64_t, uint8_t, std::string, std::string>,
+    // The tools of the other nodes of the cluster, all of them: each is
+    // listed and called as NODE/TOOL; calls to a node that left fail with
+    // `node_lost`.
+    caf::reacts_to<remote_atom, std::vector<remote_catalog>>>;
 
 /// One client connection.
 using session_actor = event_sink::extend<
@@ -102,7 +124,14 @@ using session_actor = event_sink::extend<
     caf::reacts_to<shutdown_atom, int64_t>,
     // Closes the connection with a code after the queued frames.
     caf::reacts_to<close_atom, uint16_t>,
+    // Sends a `tools_changed` message (its JSON text).
+    caf::reacts_to<notice_atom, std::string>,
     // Internal: writes more of a paced replay.
     caf::reacts_to<resume_atom>>;
 
 } // namespace switchboard::actors
+
+// A catalog holds a handle and stays on its node: the agent builds it from
+// what crossed the network.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::actors::remote_catalog)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<switchboard::actors::remote_catalog>)

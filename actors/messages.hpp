@@ -72,6 +72,10 @@ using credit_atom = caf::atom_constant<caf::atom("credit")>;
 using gap_atom = caf::atom_constant<caf::atom("gap")>;
 /// Acknowledges a request without a value.
 using ok_atom = caf::atom_constant<caf::atom("ok")>;
+/// The other nodes' tools changed.
+using remote_atom = caf::atom_constant<caf::atom("remote")>;
+/// The `tools_changed` message for every client (its JSON text).
+using notice_atom = caf::atom_constant<caf::atom("notice")>;
 
 /// A serialized task event: shared by pointer between local actors, sent as
 /// text to other nodes.

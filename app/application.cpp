@@ -185,6 +185,12 @@ std::string application::start() {
         metrics::build_info::current(SWITCHBOARD_VERSION), kinds, tool_names);
   }
   rs.metrics = d.metrics;
+  // Only a cluster changes the catalog, and only after the gateway exists
+  // (the node agent starts after it).
+  rs.changed = [dp = &d](const std::vector<protocol::tool_info>& tools) {
+    dp->gw->announce_tools(protocol::encode_tools(
+        {}, tools, protocol::message_type::tools_changed));
+  };
   d.registry = d.sys->spawn(registry::tool_registry, std::move(rs));
   if (d.db) {
     store::writer_setup ws;
@@ -279,7 +285,9 @@ std::string application::start() {
     for (auto& k : flows::catalog())
       as.self.kinds.push_back(k.name);
     for (auto& t : tools::builtin_tools())
-      as.self.tools.push_back(t.name);
+      as.self.tools.push_back(
+          protocol::tool_info{t.name, t.description, t.schema, d.opts.node});
+    as.registry = d.registry;
     as.seeds = std::get<std::vector<cluster::address>>(std::move(seeds));
     as.changed = [status = d.status](const cluster::member_list& ms) {
       status->set_nodes(nodes_json(ms));

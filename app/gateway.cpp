@@ -133,6 +133,12 @@ void gateway::announce_shutdown(int64_t grace_ms) {
     caf::anon_send(s, actors::shutdown_atom::value, grace_ms);
 }
 
+void gateway::announce_tools(std::string text) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto& [id, s] : sessions_)
+    caf::anon_send(s, actors::notice_atom::value, text);
+}
+
 void gateway::close_sessions(uint16_t code) {
   std::lock_guard<std::mutex> guard{mtx_};
   for (auto& [id, s] : sessions_)

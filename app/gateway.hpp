@@ -9,10 +9,10 @@
 
 #include <caf/actor_system.hpp>
 
-#include "http/api.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/server_status.hpp"
 #include "app/access.hpp"
+#include "http/api.hpp"
 #include "protocol/json.hpp"
 #include "transport/handler.hpp"
 
@@ -55,6 +55,10 @@ class gateway : public transport::handler {
 
   /// Tells every live session that the server drains for `grace_ms`.
   void announce_shutdown(int64_t grace_ms);
+
+  /// Sends a `tools_changed` message (its JSON text) to every open
+  /// WebSocket session.
+  void announce_tools(std::string text);
 
   /// Asks every live session to close its connection with `code` after the
   /// frames already queued.

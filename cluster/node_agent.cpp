@@ -24,8 +24,18 @@ member_list list_of(self_ptr self) {
 }
 
 void report(self_ptr self) {
-  if (self->state.setup.changed)
-    self->state.setup.changed(list_of(self));
+  auto& st = self->state;
+  if (st.setup.changed)
+    st.setup.changed(list_of(self));
+  if (!st.setup.registry)
+    return;
+  std::vector<actors::remote_catalog> catalogs;
+  for (auto& [name, m] : st.members)
+    catalogs.push_back(actors::remote_catalog{
+        name, caf::actor_cast<actors::remote_tools_actor>(m.agent),
+        m.info.tools});
+  self->send(st.setup.registry, actors::remote_atom::value,
+             std::move(catalogs));
 }
 
 void admit(self_ptr self, const node_info& info, node_agent_actor agent) {
@@ -152,6 +162,18 @@ node_agent(node_agent_actor::stateful_pointer<agent_state> self,
         return result;
       },
       [=](members_atom) { return list_of(self); },
+      [=](actors::call_atom, std::string& caller, std::string& call_id,
+          std::string& tool, std::string& args) {
+        // The registry answers the calling node directly.
+        return self->delegate(self->state.setup.registry,
+                              actors::call_atom::value, std::move(caller),
+                              std::move(call_id), std::move(tool),
+                              std::move(args));
+      },
+      [=](actors::cancel_atom, std::string& caller, std::string& call_id) {
+        self->send(self->state.setup.registry, actors::cancel_atom::value,
+                   std::move(caller), std::move(call_id));
+      },
       [=](dial_atom) {
         if (self->state.setup.self.port == 0)
           return;

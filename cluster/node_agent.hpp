@@ -15,6 +15,7 @@
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/interfaces.hpp"
 #include "cluster/node_info.hpp"
 
 namespace switchboard::cluster {
@@ -34,7 +35,7 @@ using listen_atom = caf::atom_constant<caf::atom("sblisten")>;
 /// member from the first one it reaches and connects to each directly, so
 /// that every pair of nodes has its own connection and sees the other's
 /// loss (CAF 0.17 reports no loss over an indirect route).
-using node_agent_actor = caf::typed_actor<
+using node_agent_actor = actors::remote_tools_actor::extend<
     // Admits the sender's node (`node_info` describes it); answers the
     // members this agent knows, itself first.
     caf::replies_to<join_atom, node_info>::with<member_list>,
@@ -58,6 +59,9 @@ struct agent_setup {
   std::chrono::milliseconds timeout{5000};
   /// Called with the members (this node first) after every change.
   std::function<void(const member_list&)> changed;
+  /// This node's registry: runs the calls other nodes send, and learns
+  /// their tools after every change.
+  actors::tool_registry_actor registry;
 };
 
 /// State of an agent.

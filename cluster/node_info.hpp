@@ -6,6 +6,9 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "actors/messages.hpp"
+#include "protocol/records.hpp"
+
 namespace switchboard::cluster {
 
 /// One node of a cluster as the directory knows it.
@@ -21,8 +24,8 @@ struct node_info {
   uint16_t port = 0;
   /// The task kinds it runs.
   std::vector<std::string> kinds;
-  /// The tools it offers.
-  std::vector<std::string> tools;
+  /// The tools it offers (their `node` is its name).
+  std::vector<protocol::tool_info> tools;
 };
 
 /// CAF inspection for `node_info` (it crosses the network).

@@ -112,8 +112,9 @@ void write_tools(rapidjson::Writer<rapidjson::StringBuffer>& w,
 }
 
 std::string encode_tools(std::string_view reply_to,
-                         const std::vector<tool_info>& tools) {
-  message_writer m{"tools", reply_to};
+                         const std::vector<tool_info>& tools,
+                         message_type type) {
+  message_writer m{type, reply_to};
   m.key("tools");
   write_tools(m.writer(), tools);
   return m.finish();

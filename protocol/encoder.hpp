@@ -83,9 +83,12 @@ std::string encode_heartbeat(int64_t ts);
 std::string encode_error(std::string_view reply_to, error_code code,
                          std::string_view message);
 
-/// Returns a `tools` reply listing `tools`.
+/// Returns a `tools` reply listing `tools` (or, with `type`
+/// `tools_changed` and no `reply_to`, the message that says the list
+/// changed).
 std::string encode_tools(std::string_view reply_to,
-                         const std::vector<tool_info>& tools);
+                         const std::vector<tool_info>& tools,
+                         message_type type = message_type::tools);
 
 /// Writes `tools` as a JSON array through `w`.
 void write_tools(rapidjson::Writer<rapidjson::StringBuffer>& w,

@@ -18,6 +18,7 @@ std::string_view to_string(message_type x) {
   case message_type::kinds: return "kinds";
   case message_type::status: return "status";
   case message_type::shutdown: return "shutdown";
+  case message_type::tools_changed: return "tools_changed";
   case message_type::error: return "error";
   case message_type::task: return "task";
   case message_type::snapshot: return "snapshot";

@@ -25,6 +25,8 @@ enum class message_type : uint8_t {
   /// Reply to `get_status`, and `GET /api/status`.
   status,
   shutdown,
+  /// The cluster's tools changed (a node joined or left).
+  tools_changed,
   error,
   /// `GET /api/tasks/ID`: a task's snapshot.
   task,
@@ -33,7 +35,7 @@ enum class message_type : uint8_t {
 };
 
 /// Every message type, in declaration order.
-inline constexpr std::array<message_type, 17> all_message_types{
+inline constexpr std::array<message_type, 18> all_message_types{
     message_type::hello,
     message_type::heartbeat,
     message_type::pong,
@@ -48,6 +50,7 @@ inline constexpr std::array<message_type, 17> all_message_types{
     message_type::kinds,
     message_type::status,
     message_type::shutdown,
+    message_type::tools_changed,
     message_type::error,
     message_type::task,
     message_type::snapshot,

@@ -139,6 +139,53 @@ caf::result<std::string> start_call(Self self, std::string& caller,
   return promise;
 }
 
+// The whole catalog: this node's tools, then the other nodes'.
+template<class Self>
+std::vector<protocol::tool_info> catalog(Self self) {
+  auto& st = self->state;
+  std::vector<protocol::tool_info> out;
+  for (auto& [name, e] : st.tools)
+    out.push_back(protocol::tool_info{name, e.def.description, e.def.schema,
+                                      st.setup.node});
+  for (auto& [name, r] : st.remote)
+    out.push_back(r.info);
+  return out;
+}
+
+// Sends a call to the node that has the tool; the per-caller call id guard
+// holds across nodes as on one.
+template<class Self>
+caf::result<std::string>
+call_remote(Self self, const tool_registry_state::remote_entry& r,
+            std::string& caller, std::string& call_id, std::string& args) {
+  auto& st = self->state;
+  auto key = std::make_pair(caller, call_id);
+  if (st.in_flight.count(key) > 0)
+    return make_error(error_code::duplicate_call_id,
+                      "call id " + call_id + " is still in flight");
+  st.in_flight.insert(key);
+  auto job = st.next_job++;
+  auto promise = self->template make_response_promise<std::string>();
+  st.remote_calls.emplace(
+      job, tool_registry_state::remote_call{r.info.node, key, promise});
+  auto settle = [self, job](auto&& outcome) {
+    auto& st = self->state;
+    auto i = st.remote_calls.find(job);
+    if (i == st.remote_calls.end())
+      return; // already failed with node_lost
+    auto rc = std::move(i->second);
+    st.remote_calls.erase(i);
+    st.in_flight.erase(rc.key);
+    rc.promise.deliver(std::forward<decltype(outcome)>(outcome));
+  };
+  self->request(r.handle, st.setup.call_timeout + std::chrono::seconds(5),
+                actors::call_atom::value, caller, call_id, r.tool, args)
+      .then(
+          [settle](std::string& result) mutable { settle(std::move(result)); },
+          [settle](caf::error& err) mutable { settle(std::move(err)); });
+  return promise;
+}
+
 } // namespace
 
 actors::tool_registry_actor::behavior_type tool_registry(
@@ -160,15 +207,13 @@ actors::tool_registry_actor::behavior_type tool_registry(
                                t, std::get<protocol::schema>(compiled)});
   }
   return {
-      [=](actors::list_atom) {
-        std::vector<protocol::tool_info> result;
-        for (auto& [name, e] : self->state.tools)
-          result.push_back(protocol::tool_info{
-              name, e.def.description, e.def.schema, self->state.setup.node});
-        return result;
-      },
+      [=](actors::list_atom) { return catalog(self); },
       [=](actors::call_atom, std::string& caller, std::string& call_id,
           std::string& tool, std::string& args) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (st.tools.count(tool) == 0)
+          if (auto r = st.remote.find(tool); r != st.remote.end())
+            return call_remote(self, r->second, caller, call_id, args);
         // A bug in a tool or a schema refuses this call, not every later
         // one: an exception would end the registry.
         try {
@@ -185,10 +230,56 @@ actors::tool_registry_actor::behavior_type tool_registry(
         cancel_calls(self, [&](const auto& key) {
           return key.first == caller && key.second == call_id;
         });
+        // A call on another node is cancelled there; its answer settles it.
+        auto& st = self->state;
+        for (auto& [job, rc] : st.remote_calls)
+          if (rc.key.first == caller && rc.key.second == call_id)
+            if (auto r = std::find_if(
+                    st.remote.begin(), st.remote.end(),
+                    [&](auto& kv) { return kv.second.info.node == rc.node; });
+                r != st.remote.end())
+              self->send(r->second.handle, actors::cancel_atom::value, caller,
+                         call_id);
       },
       [=](actors::cancel_atom, const std::string& caller) {
         cancel_calls(self,
                      [&](const auto& key) { return key.first == caller; });
+      },
+      [=](actors::remote_atom, std::vector<actors::remote_catalog>& nodes) {
+        auto& st = self->state;
+        std::set<std::string> present;
+        std::map<std::string, tool_registry_state::remote_entry> remote;
+        for (auto& n : nodes) {
+          present.insert(n.node);
+          for (auto& t : n.tools) {
+            auto info = t;
+            info.name = n.node + "/" + t.name;
+            info.node = n.node;
+            remote.emplace(info.name, tool_registry_state::remote_entry{
+                                          info, t.name, n.handle});
+          }
+        }
+        // Calls on a node that left end now, not at their timeout.
+        for (auto i = st.remote_calls.begin(); i != st.remote_calls.end();) {
+          if (present.count(i->second.node) > 0) {
+            ++i;
+            continue;
+          }
+          auto rc = std::move(i->second);
+          i = st.remote_calls.erase(i);
+          st.in_flight.erase(rc.key);
+          rc.promise.deliver(make_error(
+              error_code::node_lost, "node " + rc.node + " left the cluster"));
+        }
+        auto changed = remote.size() != st.remote.size() ||
+                       !std::equal(remote.begin(), remote.end(),
+                                   st.remote.begin(), [](auto& a, auto& b) {
+                                     return a.first == b.first &&
+                                            a.second.handle == b.second.handle;
+                                   });
+        st.remote = std::move(remote);
+        if (changed && st.setup.changed)
+          st.setup.changed(catalog(self));
       },
       [=](actors::done_atom, uint64_t job, uint8_t code, std::string& json,
           std::string& message) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -43,6 +44,8 @@ struct registry_setup {
   /// Largest result (JSON bytes) a call may return; larger ones fail with
   /// `tool_failed`.
   size_t max_result_bytes = 16 * 1024 * 1024;
+  /// Called with the whole catalog after the other nodes' tools changed.
+  std::function<void(const std::vector<protocol::tool_info>&)> changed;
 };
 
 /// State of the tool registry actor.
@@ -62,8 +65,25 @@ struct tool_registry_state {
     std::shared_ptr<tools::cancel_token> token;
   };
 
+  /// A tool of another node, listed and called as NODE/TOOL.
+  struct remote_entry {
+    protocol::tool_info info;
+    std::string tool;
+    actors::remote_tools_actor handle;
+  };
+
+  /// A call sent to another node, failed with `node_lost` if the node
+  /// leaves first (a request to a dead node only times out).
+  struct remote_call {
+    std::string node;
+    std::pair<std::string, std::string> key;
+    caf::typed_response_promise<std::string> promise;
+  };
+
   registry_setup setup;
   std::map<std::string, entry> tools;
+  std::map<std::string, remote_entry> remote;
+  std::map<uint64_t, remote_call> remote_calls;
   std::set<std::pair<std::string, std::string>> in_flight;
   std::map<uint64_t, pending_call> pending;
   uint64_t next_job = 1;

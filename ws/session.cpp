@@ -541,6 +541,9 @@ session_actor::behavior_type session(self_ptr self, session_setup setup) {
       [=](shutdown_atom, int64_t grace_ms) {
         announce_shutdown(self, grace_ms);
       },
+      [=](notice_atom, std::string& text) {
+        write(self, message_type::tools_changed, std::move(text));
+      },
       [=](close_atom, uint16_t code) {
         auto& st = self->state;
         st.close_code = code;

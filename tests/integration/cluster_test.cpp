@@ -6,12 +6,14 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "tests/support/eventually.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/json.hpp"
 #include "tests/support/server_process.hpp"
+#include "tests/support/ws_client.hpp"
 
 using namespace switchboard;
 using namespace std::chrono_literals;
@@ -139,4 +141,73 @@ TEST_CASE("bad cluster options are refused at start with a clear message",
           "authenticates nobody");
   refused({"--cluster-port=0", "--join=nohost"}, "expected HOST:PORT");
   refused({"--cluster-port=0", "--join=h:99999"}, "expected HOST:PORT");
+}
+
+TEST_CASE("every node's tools are listed and called through any node; a lost "
+          "node's tools leave, every client is told, and its calls fail "
+          "with node_lost",
+          "[cluster][tools]") {
+  node a{"a", {}};
+  node b{"b", {a.address()}};
+  REQUIRE(test::eventually(
+      [&] {
+        return b.members() == names{"a", "b"};
+      },
+      10s));
+  test::ws_client c;
+  REQUIRE(c.connect(b.proc.port()));
+  REQUIRE(test::type_of(c.read_json()) == "hello");
+  auto tools = c.request(R"({"type":"list_tools","id":"l"})", "l");
+  std::map<std::string, std::string> node_of;
+  for (auto& t : tools["tools"].GetArray())
+    node_of[t["name"].GetString()] = t["node"].GetString();
+  CHECK(node_of["fs.hash"] == "b");
+  CHECK(node_of["a/fs.hash"] == "a");
+  CHECK(node_of["a/secrets.scan"] == "a");
+  // A call through B runs on A: the same digest as B's own.
+  auto call = [&](const std::string& id, const std::string& tool) {
+    return c.request(R"({"type":"call_tool","id":")" + id + R"(","call_id":")" +
+                         id + R"(","tool":")" + tool +
+                         R"(","args":{"path":"README.md"}})",
+                     id, 10s);
+  };
+  auto remote = call("c1", "a/fs.hash");
+  auto local = call("c2", "fs.hash");
+  REQUIRE(test::type_of(remote) == "tool_result");
+  REQUIRE(test::type_of(local) == "tool_result");
+  CHECK(std::string{remote["result"]["sha256"].GetString()} ==
+        local["result"]["sha256"].GetString());
+  // Arguments are checked on the tool's node, with the same codes.
+  auto bad = c.request(
+      R"({"type":"call_tool","id":"c3","call_id":"c3","tool":"a/fs.hash","args":{}})",
+      "c3", 10s);
+  CHECK(test::str(bad, "code") == "invalid_args");
+  auto unknown = call("c4", "z/fs.hash");
+  CHECK(test::str(unknown, "code") == "unknown_tool");
+  // A frozen: the call waits, then fails node_lost once A is lost; every
+  // client is told that A's tools are gone.
+  a.proc.signal(SIGSTOP);
+  c.send_text(
+      R"({"type":"call_tool","id":"c5","call_id":"c5","tool":"a/fs.hash","args":{"path":"README.md"}})");
+  bool told = false;
+  bool failed = false;
+  auto t0 = std::chrono::steady_clock::now();
+  while ((!told || !failed) && std::chrono::steady_clock::now() - t0 < 5s) {
+    auto msg = c.read_json(5s);
+    if (!msg.IsObject())
+      break;
+    auto type = test::type_of(msg);
+    if (type == "tools_changed") {
+      told = true;
+      for (auto& t : msg["tools"].GetArray())
+        CHECK(std::string{t["node"].GetString()} == "b");
+    } else if (type == "error" && test::text_of(msg, "reply_to") == "c5") {
+      failed = true;
+      CHECK(test::str(msg, "code") == "node_lost");
+    }
+  }
+  CHECK(told);
+  CHECK(failed);
+  CHECK(std::chrono::steady_clock::now() - t0 < 3500ms);
+  a.proc.signal(SIGCONT);
 }

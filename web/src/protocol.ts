@@ -60,6 +60,7 @@ export const SERVER_MESSAGE_TYPES = [
   'kinds',
   'status',
   'shutdown',
+  'tools_changed',
   'error',
   'task',
   'snapshot',
@@ -376,7 +377,7 @@ export interface ShutdownMessage {
   grace_ms: number
 }
 
-/** Reserved for clusters: the tool registry changed. */
+/** The cluster's tools changed (a node joined or left): the whole list. */
 export interface ToolsChangedMessage {
   type: 'tools_changed'
   tools: ToolInfo[]
