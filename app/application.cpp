@@ -289,8 +289,13 @@ std::string application::start() {
           protocol::tool_info{t.name, t.description, t.schema, d.opts.node});
     as.registry = d.registry;
     as.seeds = std::get<std::vector<cluster::address>>(std::move(seeds));
-    as.changed = [status = d.status](const cluster::member_list& ms) {
+    as.changed = [status = d.status,
+                  metrics = d.metrics](const cluster::member_list& ms) {
       status->set_nodes(nodes_json(ms));
+      metrics->cluster_nodes(ms.size());
+    };
+    as.lost = [metrics = d.metrics](const std::string&) {
+      metrics->node_lost();
     };
     d.agent = d.sys->spawn(cluster::node_agent, std::move(as));
     auto port = d.sys->middleman().publish(

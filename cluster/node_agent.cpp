@@ -139,11 +139,14 @@ node_agent(node_agent_actor::stateful_pointer<agent_state> self,
     for (auto i = members.begin(); i != members.end(); ++i) {
       if (i->second.agent.address() != dm.source)
         continue;
-      if (dm.reason == caf::exit_reason::user_shutdown)
+      if (dm.reason == caf::exit_reason::user_shutdown) {
         log::info("cluster: node left", {{"node", i->first}});
-      else
+      } else {
         log::warn("cluster: node lost",
                   {{"node", i->first}, {"reason", caf::to_string(dm.reason)}});
+        if (self->state.setup.lost)
+          self->state.setup.lost(i->first);
+      }
       members.erase(i);
       report(self);
       return;

@@ -59,6 +59,8 @@ struct agent_setup {
   std::chrono::milliseconds timeout{5000};
   /// Called with the members (this node first) after every change.
   std::function<void(const member_list&)> changed;
+  /// Called when a member is lost (not when it leaves cleanly).
+  std::function<void(const std::string& node)> lost;
   /// This node's registry: runs the calls other nodes send, and learns
   /// their tools after every change.
   actors::tool_registry_actor registry;

@@ -149,6 +149,8 @@ struct registry::impl {
   prometheus::Counter* store_errors = nullptr;
   std::array<prometheus::Counter*, 2> store_expired{}; // tasks, events
   prometheus::Gauge* store_bytes = nullptr;
+  prometheus::Gauge* nodes = nullptr;
+  prometheus::Counter* nodes_lost = nullptr;
   std::array<prometheus::Gauge*, 2> store_rows{}; // tasks, events
   std::map<std::string, kind_metrics, std::less<>> kinds;
   std::map<std::string, tool_metrics, std::less<>> tools;
@@ -372,6 +374,19 @@ registry::registry(build_info info, const std::vector<std::string>& kinds,
                    .Register(r);
   d.store_rows[0] = &rows.Add({{"table", "tasks"}});
   d.store_rows[1] = &rows.Add({{"table", "events"}});
+  d.nodes = &BuildGauge()
+                 .Name("switchboard_cluster_nodes")
+                 .Help("Nodes in the cluster as this node knows them, itself "
+                       "included (1 when it is not clustered).")
+                 .Register(r)
+                 .Add({});
+  d.nodes->Set(1);
+  d.nodes_lost = &BuildCounter()
+                      .Name("switchboard_cluster_nodes_lost_total")
+                      .Help("Nodes lost: killed, frozen or cut off (not the "
+                            "ones that left cleanly).")
+                      .Register(r)
+                      .Add({});
 }
 
 void registry::store_commit(size_t events, size_t tasks, double seconds,
@@ -391,6 +406,14 @@ void registry::store_commit(size_t events, size_t tasks, double seconds,
 void registry::store_expired(uint64_t tasks, uint64_t events) {
   impl_->store_expired[0]->Increment(static_cast<double>(tasks));
   impl_->store_expired[1]->Increment(static_cast<double>(events));
+}
+
+void registry::cluster_nodes(size_t n) {
+  impl_->nodes->Set(static_cast<double>(n));
+}
+
+void registry::node_lost() {
+  impl_->nodes_lost->Increment();
 }
 
 void registry::store_size(uint64_t bytes, uint64_t tasks, uint64_t events) {

@@ -170,6 +170,15 @@ class registry {
   /// Sets the history's size gauges.
   void store_size(uint64_t bytes, uint64_t tasks, uint64_t events);
 
+  // -- the cluster
+  // -------------------------------------------------------------
+
+  /// Sets how many nodes the cluster has, this one included.
+  void cluster_nodes(size_t n);
+
+  /// Counts a node lost (killed, frozen or cut off; not one that left).
+  void node_lost();
+
  private:
   friend class task_probe;
   struct impl;

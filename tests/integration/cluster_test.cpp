@@ -99,6 +99,10 @@ TEST_CASE("three nodes form a cluster through any seed; a killed or frozen "
   CHECK(test::eventually([&] { return a.members() == names{"a"}; }, 3500ms));
   auto lost_after = std::chrono::steady_clock::now() - t0;
   CHECK(lost_after < 3s);
+  // Both losses counted; a lone node counts itself.
+  CHECK(test::metric(a.proc.port(), "switchboard_cluster_nodes") == 1);
+  CHECK(test::metric(a.proc.port(), "switchboard_cluster_nodes_lost_total") ==
+        2);
   b.proc.signal(SIGCONT);
   b.proc.kill();
   // A node restarted under the same name rejoins, through its seed.
