@@ -3,7 +3,7 @@
 # with the demo workspace. Extra arguments go to the server, e.g. --port=9000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh switchboard
+bash scripts/build.sh switchboard switchboard-cli
 # The web UI (web/dist, served at /); output only when a step fails.
 log="$(mktemp)"
 if ! (

@@ -37,14 +37,14 @@ if [[ ! -f build-asan/build.ninja ]]; then
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" >/dev/null
 fi
 ninja -C build-asan -j"$(nproc)" switchboard unit_tests actor_tests \
-  transport_tests integration_tests
+  transport_tests integration_tests switchboard-cli cli_tests
 logs="$PWD/build-asan/sanitizer-logs"
 rm -rf "$logs" && mkdir -p "$logs"
 if ! ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:log_path=$logs/asan" \
     LSAN_OPTIONS="suppressions=$PWD/config/lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan:suppressions=$PWD/config/ubsan.supp" \
     bash -c 'cd build-asan && ctest --output-on-failure -j2 --timeout 300 \
-               -R "^(unit|actors|transport|integration):"'; then
+               -R "^(unit|actors|transport|integration|cli):"'; then
   cat "$logs"/* 2>/dev/null || true
   exit 1
 fi
