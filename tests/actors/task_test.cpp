@@ -49,6 +49,7 @@ silent_registry(tool_registry_actor::pointer self) {
         silent_cancels.emplace_back(caller, "*");
       },
       [](done_atom, uint64_t, uint8_t, std::string&, std::string&) {},
+      [](remote_atom, std::vector<remote_catalog>&) {},
   };
 }
 
@@ -63,6 +64,7 @@ tool_registry_actor::behavior_type failing_registry() {
       [](cancel_atom, std::string&, std::string&) {},
       [](cancel_atom, std::string&) {},
       [](done_atom, uint64_t, uint8_t, std::string&, std::string&) {},
+      [](remote_atom, std::vector<remote_catalog>&) {},
   };
 }
 
