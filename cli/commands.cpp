@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <unistd.h>
 
+#include "cli/answers.hpp"
 #include "cli/connection.hpp"
+#include "cli/follow.hpp"
 #include "cli/params.hpp"
 #include "cli/render.hpp"
 #include "protocol/json.hpp"
@@ -19,14 +21,6 @@ bool is_terminal_event(const std::string& type) {
 
 bool is_terminal_state(const std::string& state) {
   return state == "completed" || state == "failed" || state == "cancelled";
-}
-
-exit_code exit_code_for_event(const std::string& type) {
-  if (type == "error")
-    return exit_code::failed;
-  if (type == "stopped")
-    return exit_code::stopped;
-  return exit_code::ok;
 }
 
 // k=v words are typed by the schema the server publishes, so the CLI
@@ -76,49 +70,6 @@ std::string object_from(session& s, const std::vector<std::string>& pairs,
   return c.json;
 }
 
-// Prints the events of `task_id` with a seq above `after` until the
-// terminal one; returns the exit code for how the task ended.
-exit_code follow(session& s, const std::string& task_id, int64_t after) {
-  auto& options = s.options();
-  int64_t last = after;
-  try {
-    for (;;) {
-      auto m = s.next();
-      auto type = m.type();
-      auto seq = m.doc.FindMember("seq");
-      if (seq != m.doc.MemberEnd() && seq->value.IsInt64() &&
-          m.field("task_id") == task_id && !m.doc.HasMember("reply_to")) {
-        if (seq->value.GetInt64() <= last)
-          continue;
-        last = seq->value.GetInt64();
-        if (options.json)
-          session::print_raw(m);
-        else
-          print_out(event_line(m.doc, options.color));
-        if (is_terminal_event(type))
-          return exit_code_for_event(type);
-      } else if (type == "shutdown") {
-        if (options.json)
-          session::print_raw(m);
-        else
-          std::fprintf(stderr, "switchboard-cli: the server is shutting down; "
-                               "following the task to its end\n");
-      } else if (type == "error") {
-        if (options.json)
-          session::print_raw(m);
-        std::fprintf(stderr, "switchboard-cli: %s: %s\n",
-                     m.field("code").c_str(), m.field("message").c_str());
-      }
-    }
-  } catch (const failure& f) {
-    if (f.code() != exit_code::unreachable)
-      throw;
-    throw failure(f.code(), std::string{f.what()} +
-                                "; resume with: switchboard-cli watch " +
-                                task_id + " --after " + std::to_string(last));
-  }
-}
-
 // An id typed by a person may hold anything; the path must stay one
 // segment.
 std::string path_segment(const std::string& text) {
@@ -159,6 +110,26 @@ rapidjson::Document snapshot(const session& s, const std::string& task_id) {
 int64_t int_field(const rapidjson::Value& v, const char* name) {
   auto i = v.FindMember(name);
   return i != v.MemberEnd() && i->value.IsInt64() ? i->value.GetInt64() : 0;
+}
+
+// The --answers file, read once before anything starts (it may be a pipe
+// such as <(echo ...)): a bad one is a usage error, not a surprise later.
+std::optional<answer_book> load_answers(const watch_settings& settings) {
+  if (settings.answers_file.empty())
+    return std::nullopt;
+  return answer_book::load(settings.answers_file);
+}
+
+exit_code follow_with(const global_options& options,
+                      const watch_settings& settings,
+                      const std::optional<answer_book>& answers,
+                      std::unique_ptr<session> s, const std::string& task_id,
+                      int64_t after) {
+  follow_mode mode;
+  mode.live = settings.live;
+  mode.prompt = settings.prompt;
+  mode.answers = answers ? &*answers : nullptr;
+  return follow_task(options, mode, std::move(s), task_id, after);
 }
 
 } // namespace
@@ -216,8 +187,11 @@ exit_code run_tasks(const global_options& options, const tasks_filter& filter) {
   return exit_code::ok;
 }
 
-exit_code run_start(const global_options& options, const start_request& req) {
-  session s{options};
+exit_code run_start(const global_options& options, const start_request& req,
+                    const watch_settings& settings) {
+  auto answers = load_answers(settings);
+  auto owned = std::make_unique<session>(options);
+  auto& s = *owned;
   auto params = object_from(s, req.pairs, req.params_json, "--params",
                             "list_kinds", "kinds", "params_schema", req.kind,
                             "unknown_task_kind", "kind");
@@ -233,12 +207,14 @@ exit_code run_start(const global_options& options, const start_request& req) {
     print_out("task " + task_id);
   if (req.detach)
     return exit_code::ok;
-  return follow(s, task_id, 0);
+  return follow_with(options, settings, answers, std::move(owned), task_id, 0);
 }
 
 exit_code run_watch(const global_options& options, const std::string& task_id,
-                    int64_t after) {
-  session s{options};
+                    int64_t after, const watch_settings& settings) {
+  auto answers = load_answers(settings);
+  auto owned = std::make_unique<session>(options);
+  auto& s = *owned;
   auto reply =
       s.request("subscribe", "\"task_id\":" + protocol::quote(task_id) +
                                  ",\"after\":" + std::to_string(after));
@@ -251,7 +227,8 @@ exit_code run_watch(const global_options& options, const std::string& task_id,
   if (is_terminal_state(state) &&
       int_field(snapshot(s, task_id), "last_seq") <= after)
     return exit_code_for_state(state);
-  return follow(s, task_id, after);
+  return follow_with(options, settings, answers, std::move(owned), task_id,
+                     after);
 }
 
 exit_code run_stop(const global_options& options, const std::string& task_id,

@@ -41,12 +41,23 @@ struct start_request {
   bool detach = false;
 };
 
+/// How `start` and `watch` treat input requests and the terminal.
+struct watch_settings {
+  /// `--answers FILE`, or "".
+  std::string answers_file;
+  /// A live progress line (stdout a terminal, colours on, no `--json`).
+  bool live = false;
+  /// Input requests asked in place (live, and stdin a terminal).
+  bool prompt = false;
+};
+
 /// `start`: starts a task and, unless detached, watches it to its end.
-exit_code run_start(const global_options& options, const start_request& req);
+exit_code run_start(const global_options& options, const start_request& req,
+                    const watch_settings& settings);
 
 /// `watch`: prints a task's events after `after` until its terminal event.
 exit_code run_watch(const global_options& options, const std::string& task_id,
-                    int64_t after);
+                    int64_t after, const watch_settings& settings);
 
 /// `stop`: stops a task (exit 0 once it has ended, whatever its state).
 exit_code run_stop(const global_options& options, const std::string& task_id,

@@ -1,4 +1,5 @@
 // switchboard-cli: a command-line client for the Switchboard server.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -6,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/check.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_code.hpp"
 
@@ -47,7 +49,14 @@ int main(int argc, char** argv) {
                "one JSON object per line on stdout: the protocol's events "
                "and replies, unchanged");
   app.add_flag("--no-color", no_color,
-               "no ANSI colours (also when NO_COLOR is set)");
+               "no ANSI colours and no live progress line (also when "
+               "NO_COLOR is set)");
+  int reconnect_secs = 30;
+  app.add_option("--reconnect-for", reconnect_secs,
+                 "start/watch: seconds to keep reconnecting after losing "
+                 "the connection (default 30, 0 gives up at once)")
+      ->check(CLI::Range(0, 86400));
+  watch_settings settings;
 
   std::function<exit_code()> command;
 
@@ -82,10 +91,13 @@ int main(int argc, char** argv) {
       start->add_option("--params", params_json, "params as one JSON object");
   start->add_flag("--detach,-d", start_req.detach,
                   "print the task id and return at once");
+  start->add_option("--answers", settings.answers_file,
+                    "answer input requests from this JSON file (see "
+                    "docs/cli.md)");
   start->callback([&] {
     if (params_opt->count() > 0)
       start_req.params_json = params_json;
-    command = [&] { return run_start(options, start_req); };
+    command = [&] { return run_start(options, start_req, settings); };
   });
 
   std::string task_id;
@@ -95,8 +107,12 @@ int main(int argc, char** argv) {
   watch->add_option("id", task_id, "the task id")->required();
   watch->add_option("--after", after, "start after this seq (default 0)")
       ->check(CLI::NonNegativeNumber);
-  watch->callback(
-      [&] { command = [&] { return run_watch(options, task_id, after); }; });
+  watch->add_option("--answers", settings.answers_file,
+                    "answer input requests from this JSON file (see "
+                    "docs/cli.md)");
+  watch->callback([&] {
+    command = [&] { return run_watch(options, task_id, after, settings); };
+  });
 
   std::string reason;
   auto* stop = app.add_subcommand("stop", "stop a task");
@@ -136,6 +152,11 @@ int main(int argc, char** argv) {
   events->callback(
       [&] { command = [&] { return run_events(options, task_id); }; });
 
+  auto* check = app.add_subcommand(
+      "check", "smoke-test the server: one line per step, exit 0 when all "
+               "pass");
+  check->callback([&] { command = [&] { return run_check(options); }; });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -153,6 +174,11 @@ int main(int argc, char** argv) {
   }
   options.color = !no_color && !no_color_env() && !options.json &&
                   ::isatty(STDOUT_FILENO) == 1;
+  options.reconnect_for = std::chrono::seconds(reconnect_secs);
+  // The live line and the prompts need a terminal a person looks at;
+  // NO_COLOR and --no-color ask for plain lines, as a pipe gets.
+  settings.live = options.color;
+  settings.prompt = settings.live && ::isatty(STDIN_FILENO) == 1;
   try {
     return static_cast<int>(command());
   } catch (const failure& f) {

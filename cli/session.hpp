@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -21,6 +22,9 @@ struct global_options {
   bool json = false;
   /// ANSI colours in human-readable output.
   bool color = false;
+  /// How long `start` and `watch` try to reconnect after losing the
+  /// connection (`--reconnect-for`); zero gives up at once.
+  std::chrono::milliseconds reconnect_for{30000};
 };
 
 /// One message from the server: its text as sent and parsed.

@@ -143,6 +143,32 @@ cli_process::read_line(std::chrono::milliseconds timeout) {
   }
 }
 
+void cli_process::write(const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    auto n = ::write(out_fd_, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      throw std::runtime_error("write to the child failed");
+    done += static_cast<size_t>(n);
+  }
+}
+
+bool cli_process::wait_for(const std::string& text,
+                           std::chrono::milliseconds timeout) {
+  auto deadline = clock_type::now() + timeout;
+  for (;;) {
+    auto at = out_.find(text);
+    if (at != std::string::npos) {
+      out_.erase(0, at + text.size());
+      return true;
+    }
+    if (out_fd_ < 0 || !pump(deadline))
+      return false;
+  }
+}
+
 cli_result cli_process::wait(std::chrono::milliseconds timeout) {
   auto deadline = clock_type::now() + timeout;
   while ((out_fd_ >= 0 || err_fd_ >= 0) && pump(deadline)) {

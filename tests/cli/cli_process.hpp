@@ -46,6 +46,15 @@ class cli_process {
   /// Returns the next line of stdout, or nullopt on timeout or at its end.
   std::optional<std::string> read_line(std::chrono::milliseconds timeout);
 
+  /// Writes `text` to the child's stdin (a pseudo-terminal only: what a
+  /// person types).
+  void write(const std::string& text);
+
+  /// Reads stdout until what is unread holds `text`, then drops it up to
+  /// and including `text` and returns true; false when `timeout` passes
+  /// first (or stdout ends).
+  bool wait_for(const std::string& text, std::chrono::milliseconds timeout);
+
   /// Waits up to `timeout` for the exit (killing the child after it) and
   /// returns the result; `out` holds what `read_line` did not return.
   cli_result wait(std::chrono::milliseconds timeout);

@@ -8,10 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include "protocol/json.hpp"
-#include "tests/cli/cli_process.hpp"
-#include "tests/support/fixture_tree.hpp"
-#include "tests/support/server_process.hpp"
+#include "tests/cli/cli_fixture.hpp"
 
 using namespace switchboard;
 using namespace std::chrono_literals;
@@ -19,58 +16,10 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-struct cli_fixture {
-  test::fixture_tree tree;
-  test::server_process server;
-
-  explicit cli_fixture(std::vector<std::string> extra = {})
-      : server(with_workspace(tree, std::move(extra))) {}
-
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(server.port());
-  }
-
-  // Runs the CLI against this server.
-  test::cli_result run(std::vector<std::string> args, test::env_list env = {}) {
-    args.insert(args.begin(), {"--server", url()});
-    auto r = test::run_cli(args, std::move(env));
-    INFO("stdout: " << r.out << "\nstderr: " << r.err);
-    return r;
-  }
-
-  // Starts the CLI against this server in the background.
-  std::unique_ptr<test::cli_process> spawn(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--server", url()});
-    return std::make_unique<test::cli_process>(args);
-  }
-
-  // Starts `kind` detached; returns its task id.
-  std::string detach(std::vector<std::string> args) {
-    args.insert(args.begin(), {"start", "--detach"});
-    auto r = run(args);
-    REQUIRE(r.exit_code == 0);
-    auto lines = r.lines();
-    REQUIRE(lines.size() == 1);
-    REQUIRE(lines[0].rfind("t-", 0) == 0);
-    return lines[0];
-  }
-
- private:
-  static std::vector<std::string>
-  with_workspace(const test::fixture_tree& tree,
-                 std::vector<std::string> extra) {
-    extra.push_back("--workspace=" + tree.root().string());
-    return extra;
-  }
-};
+using test::cli_fixture;
 
 rapidjson::Document parse_line(const std::string& line) {
-  rapidjson::Document doc;
-  INFO(line);
-  REQUIRE(protocol::parse_json(line, doc).code == protocol::error_code::none);
-  REQUIRE(doc.IsObject());
-  REQUIRE(doc.HasMember("type"));
-  return doc;
+  return test::parse_json_line(line);
 }
 
 std::string type_of(const rapidjson::Document& d) {
@@ -432,12 +381,14 @@ TEST_CASE("a draining server is followed to the task's end", "[cli]") {
 TEST_CASE("a lost server exits 4 and says how to resume", "[cli]") {
   cli_fixture f;
   auto id = f.detach({"ticker", "steps=10000", "interval_ms=20"});
-  auto watch = f.spawn({"watch", id});
+  auto watch = f.spawn({"--reconnect-for", "1", "watch", id});
   REQUIRE(watch->read_line(10s));
   REQUIRE(watch->read_line(10s));
   f.server.kill();
   auto end = watch->wait(20s);
   CHECK(end.exit_code == 4);
+  CHECK_THAT(end.err, Contains("reconnecting in 200 ms"));
+  CHECK_THAT(end.err, Contains("gave up reconnecting after 1 s"));
   CHECK_THAT(end.err, Contains("resume with: switchboard-cli watch " + id +
                                " --after "));
 }
@@ -446,7 +397,9 @@ TEST_CASE("a server that stops answering is given up after 3 heartbeats",
           "[cli]") {
   cli_fixture f{{"--heartbeat-ms=200"}};
   auto id = f.detach({"ticker", "steps=10000", "interval_ms=20"});
-  auto watch = f.spawn({"watch", id});
+  // Without reconnecting: a stopped server would hold each attempt for
+  // the 10 s upgrade timeout.
+  auto watch = f.spawn({"--reconnect-for", "0", "watch", id});
   REQUIRE(watch->read_line(10s));
   f.server.signal(SIGSTOP);
   auto end = watch->wait(20s);
