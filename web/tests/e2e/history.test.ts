@@ -86,6 +86,8 @@ describe('task history across a restart', () => {
 
       await page.selectOption('[data-testid=filter-state]', 'failed')
       await page.waitForSelector(doneRow, { state: 'detached' })
+      // The filtered page may arrive after the old rows went.
+      await page.waitForSelector(cutRow)
       expect(await page.$$eval('[data-testid=task-row]', (rows) => rows.map((r) => (r as HTMLElement).dataset.taskId))).toEqual([cut])
       await page.click(cutRow)
       await page.waitForSelector(`[data-testid=task][data-task-id="${cut}"] [data-testid=task-state][data-state=failed]`)
