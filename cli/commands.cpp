@@ -7,6 +7,7 @@
 #include "cli/answers.hpp"
 #include "cli/connection.hpp"
 #include "cli/follow.hpp"
+#include "cli/http_exchange.hpp"
 #include "cli/params.hpp"
 #include "cli/render.hpp"
 #include "protocol/json.hpp"
@@ -68,23 +69,6 @@ std::string object_from(session& s, const std::vector<std::string>& pairs,
   if (!c.ok)
     throw failure(exit_code::usage, c.error);
   return c.json;
-}
-
-// An id typed by a person may hold anything; the path must stay one
-// segment.
-std::string path_segment(const std::string& text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
 }
 
 // GET /api/tasks/ID as a parsed document; throws `failure` for errors.

@@ -11,6 +11,7 @@
 #include <rapidjson/document.h>
 
 #include "cli/exit_code.hpp"
+#include "cli/run_one.hpp"
 #include "protocol/json.hpp"
 
 namespace switchboard::cli {
@@ -36,26 +37,6 @@ constexpr auto http_timeout = std::chrono::seconds(30);
                     "SWITCHBOARD_URL");
 }
 
-// Runs one asynchronous operation to its end. Everything is asynchronous
-// only so that Beast's timers bound it: a server that stops answering
-// ends the command instead of hanging it.
-template<class Start>
-boost::system::error_code run(net::io_context& ioc, Start start) {
-  bool done = false;
-  boost::system::error_code result;
-  start([&](boost::system::error_code ec, auto&&...) {
-    result = ec;
-    done = true;
-  });
-  while (!done) {
-    if (ioc.stopped())
-      ioc.restart();
-    if (ioc.run_one() == 0)
-      break;
-  }
-  return result;
-}
-
 std::string describe(const boost::system::error_code& ec) {
   if (ec == beast::error::timeout)
     return "no answer in time";
@@ -70,7 +51,7 @@ void connect_stream(net::io_context& ioc, beast::tcp_stream& stream,
   if (ec)
     unreachable(url, "resolve: " + ec.message());
   stream.expires_after(connect_timeout);
-  ec = run(ioc, [&](auto handler) {
+  ec = run_one(ioc, [&](auto handler) {
     stream.async_connect(endpoints, std::move(handler));
   });
   if (ec)
@@ -167,7 +148,7 @@ void ws_connection::open() {
       }));
   d.ws.read_message_max(64 * 1024 * 1024);
   websocket::response_type res;
-  auto ec = run(d.ioc, [&](auto handler) {
+  auto ec = run_one(d.ioc, [&](auto handler) {
     d.ws.async_handshake(res, d.url.authority, d.url.prefix + "/ws",
                          std::move(handler));
   });
@@ -205,7 +186,7 @@ void ws_connection::open() {
 void ws_connection::send(const std::string& text) {
   auto& d = *impl_;
   d.ws.text(true);
-  auto ec = run(d.ioc, [&](auto handler) {
+  auto ec = run_one(d.ioc, [&](auto handler) {
     d.ws.async_write(net::buffer(text), std::move(handler));
   });
   if (ec)
@@ -216,7 +197,7 @@ void ws_connection::send(const std::string& text) {
 std::string ws_connection::read() {
   auto& d = *impl_;
   d.buffer.consume(d.buffer.size());
-  auto ec = run(d.ioc, [&](auto handler) {
+  auto ec = run_one(d.ioc, [&](auto handler) {
     d.ws.async_read(d.buffer, std::move(handler));
   });
   if (ec) {
@@ -249,7 +230,7 @@ void ws_connection::close() {
   auto& d = *impl_;
   if (!d.ws.is_open())
     return;
-  run(d.ioc, [&](auto handler) {
+  run_one(d.ioc, [&](auto handler) {
     d.ws.async_close(websocket::close_code::normal, std::move(handler));
   });
 }
@@ -265,14 +246,14 @@ http_response http_get(const server_url& url, const std::string& token,
   if (!token.empty())
     req.set(http::field::authorization, "Bearer " + token);
   stream.expires_after(http_timeout);
-  auto ec = run(ioc, [&](auto handler) {
+  auto ec = run_one(ioc, [&](auto handler) {
     http::async_write(stream, req, std::move(handler));
   });
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024 * 1024);
   if (!ec)
-    ec = run(ioc, [&](auto handler) {
+    ec = run_one(ioc, [&](auto handler) {
       http::async_read(stream, buffer, parser, std::move(handler));
     });
   if (ec)

@@ -40,23 +40,6 @@ std::string resume_hint(const std::string& task_id, int64_t last) {
          std::to_string(last);
 }
 
-// A task id may hold anything a person typed; the path keeps it one
-// segment.
-std::string path_segment(const std::string& text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 // A new connection that continues where the old one stopped. The server
 // replays every retained event after `last`, so nothing is skipped; the
 // seq check in `follow_task` drops anything already printed.

@@ -1,5 +1,6 @@
 #include "cli/http_exchange.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -10,6 +11,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "cli/exit_code.hpp"
+#include "cli/run_one.hpp"
 
 namespace switchboard::cli {
 
@@ -23,25 +25,6 @@ namespace {
 // Each wait (connecting, a write, a read) is bounded; an event stream
 // sends a heartbeat comment well within it.
 constexpr auto io_timeout = std::chrono::seconds(30);
-
-// Runs one asynchronous operation to its end, so that the stream's timer
-// bounds it (as in connection.cpp).
-template<class Start>
-boost::system::error_code run(net::io_context& ioc, Start start) {
-  bool done = false;
-  boost::system::error_code result;
-  start([&](boost::system::error_code ec, auto&&...) {
-    result = ec;
-    done = true;
-  });
-  while (!done) {
-    if (ioc.stopped())
-      ioc.restart();
-    if (ioc.run_one() == 0)
-      break;
-  }
-  return result;
-}
 
 [[noreturn]] void lost(const std::string& what,
                        const boost::system::error_code& ec) {
@@ -67,7 +50,7 @@ http_exchange::http_exchange(const server_url& url, const std::string& token,
   if (ec)
     lost(what_, ec);
   stream_.expires_after(io_timeout);
-  ec = run(ioc_, [&](auto handler) {
+  ec = run_one(ioc_, [&](auto handler) {
     stream_.async_connect(endpoints, std::move(handler));
   });
   if (ec)
@@ -85,13 +68,13 @@ http_exchange::http_exchange(const server_url& url, const std::string& token,
     req.prepare_payload();
   }
   stream_.expires_after(io_timeout);
-  ec = run(ioc_, [&](auto handler) {
+  ec = run_one(ioc_, [&](auto handler) {
     http::async_write(stream_, req, std::move(handler));
   });
   // The body is consumed as it is read, so no limit applies to a stream.
   parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
   if (!ec)
-    ec = run(ioc_, [&](auto handler) {
+    ec = run_one(ioc_, [&](auto handler) {
       http::async_read_header(stream_, buffer_, parser_, std::move(handler));
     });
   if (ec)
@@ -159,7 +142,7 @@ std::optional<sse_event> http_exchange::next_event() {
 
 bool http_exchange::read_more() {
   stream_.expires_after(io_timeout);
-  auto ec = run(ioc_, [&](auto handler) {
+  auto ec = run_one(ioc_, [&](auto handler) {
     http::async_read_some(stream_, buffer_, parser_, std::move(handler));
   });
   if (ec == http::error::end_of_stream || ec == net::error::eof)
@@ -174,6 +157,21 @@ http_response http_post(const server_url& url, const std::string& token,
   http_exchange ex{url, token, http::verb::post, target, body};
   auto text = ex.body();
   return {ex.status(), std::move(text)};
+}
+
+std::string path_segment(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
 }
 
 } // namespace switchboard::cli

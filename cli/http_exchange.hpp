@@ -72,4 +72,8 @@ class http_exchange {
 http_response http_post(const server_url& url, const std::string& token,
                         const std::string& target, const std::string& body);
 
+/// Returns `text` percent-encoded as one path segment (a task id typed by a
+/// person may hold anything).
+std::string path_segment(const std::string& text);
+
 } // namespace switchboard::cli

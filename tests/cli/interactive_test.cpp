@@ -82,8 +82,9 @@ TEST_CASE("on a terminal, watch asks input requests in place", "[cli][tty]") {
   CHECK(result["data"]["counts"]["accept"].GetInt() == 1);
 }
 
-TEST_CASE("--answers FILE answers input requests without a terminal",
-          "[cli][answers]") {
+TEST_CASE(
+    "an answers file (--answers) answers input requests without a terminal",
+    "[cli][answers]") {
   test::cli_fixture f;
   test::temp_dir dir{"answers"};
   auto file = (dir.path() / "answers.json").string();

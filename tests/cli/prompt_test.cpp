@@ -52,7 +52,7 @@ TEST_CASE("typed answers are checked against the request's schema",
   CHECK(typed(R"({"enum":[10,20]})", "20") == "20");
 }
 
-TEST_CASE("--answers picks by request id, context path, then *",
+TEST_CASE("an answers file picks by request id, context path, then *",
           "[cli][answers]") {
   auto book = answer_book::parse(
       R"({"r-9":"accept","finding.rule=private_key":"false_positive",)"
