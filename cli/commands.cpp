@@ -125,26 +125,33 @@ std::string value_from_word(const std::string& text) {
   return protocol::quote(text);
 }
 
-exit_code run_kinds(const global_options& options) {
+namespace {
+
+// Asks one listing command and prints its reply, raw or as `text` renders
+// it.
+template<class Text>
+exit_code print_listing(const global_options& options, std::string_view type,
+                        Text text) {
   session s{options};
-  auto reply = s.request("list_kinds");
+  auto reply = s.request(type);
   s.expect_success(reply);
   if (options.json)
     session::print_raw(reply);
   else
-    print_out(kinds_text(reply.doc));
+    print_out(text(reply.doc));
   return exit_code::ok;
 }
 
+} // namespace
+
+exit_code run_kinds(const global_options& options) {
+  return print_listing(options, "list_kinds",
+                       [](const auto& doc) { return kinds_text(doc); });
+}
+
 exit_code run_tools(const global_options& options) {
-  session s{options};
-  auto reply = s.request("list_tools");
-  s.expect_success(reply);
-  if (options.json)
-    session::print_raw(reply);
-  else
-    print_out(tools_text(reply.doc));
-  return exit_code::ok;
+  return print_listing(options, "list_tools",
+                       [](const auto& doc) { return tools_text(doc); });
 }
 
 exit_code run_tasks(const global_options& options, const tasks_filter& filter) {
