@@ -49,6 +49,31 @@ using task_actor = caf::typed_actor<
     // Checks whether the task is stale or orphaned.
     caf::reacts_to<sweep_atom>>;
 
+/// Where tasks of other nodes are started and found: this node's agent in
+/// the cluster. A start names the node to run on; a lookup finds the node
+/// in the task's id. Both answer a local stand-in for the remote task.
+using task_door_actor = caf::typed_actor<
+    // Starts a task on a node: node, kind, params (JSON text), owner.
+    caf::replies_to<start_atom, std::string, std::string, std::string,
+                    std::string>::with<std::string, task_actor>,
+    // As above with a first subscriber (sink, coalesce flag) attached.
+    caf::replies_to<start_atom, std::string, std::string, std::string,
+                    std::string, event_sink, bool>::with<subscription>,
+    // Finds a task of another node by id for a principal.
+    caf::replies_to<get_atom, std::string, std::string>::with<task_actor>>;
+
+/// Another node as the task manager sees it when placing a task.
+struct peer_node {
+  /// The node's name.
+  std::string name;
+  /// The task kinds it runs.
+  std::vector<std::string> kinds;
+  /// Its running tasks, as it last said.
+  uint64_t running = 0;
+  /// True while it drains: it takes no new tasks.
+  bool draining = false;
+};
+
 /// Creates, finds and lists tasks.
 using task_manager_actor = caf::typed_actor<
     // Starts a task of a kind with params (JSON text) for an owner.
@@ -59,6 +84,12 @@ using task_manager_actor = caf::typed_actor<
     // event in the backlog.
     caf::replies_to<start_atom, std::string, std::string, std::string,
                     event_sink, bool>::with<subscription>,
+    // Starts a task on this node (another node placed it here), with or
+    // without a first subscriber, as above.
+    caf::replies_to<start_atom, here_atom, std::string, std::string,
+                    std::string>::with<std::string, task_actor>,
+    caf::replies_to<start_atom, here_atom, std::string, std::string,
+                    std::string, event_sink, bool>::with<subscription>,
     // Finds a task by id for a principal (`forbidden` if not its owner).
     caf::replies_to<get_atom, std::string, std::string>::with<task_actor>,
     // Lists the tasks a principal may see, newest first: principal, filter,
@@ -72,6 +103,12 @@ using task_manager_actor = caf::typed_actor<
     // Drains: refuses new tasks, stops running ones after the grace period
     // (ms) with reason "shutdown", answers once every task is finished.
     caf::replies_to<drain_atom, int64_t>::with<ok_atom>,
+    // Answers this node's load: running tasks, and whether it drains.
+    caf::replies_to<load_atom>::with<uint64_t, bool>,
+    // The other nodes of the cluster, all of them, and where their tasks
+    // are reached: a start may be placed on one of them, and an id that
+    // names one of them is looked up there.
+    caf::reacts_to<remote_atom, task_door_actor, std::vector<peer_node>>,
     // Internal: a task reached its terminal state.
     caf::reacts_to<finished_atom, std::string, uint64_t>,
     // Internal: time to check for stale and orphaned tasks.
@@ -135,3 +172,4 @@ using session_actor = event_sink::extend<
 // what crossed the network.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::actors::remote_catalog)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<switchboard::actors::remote_catalog>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<switchboard::actors::peer_node>)

@@ -76,6 +76,10 @@ using ok_atom = caf::atom_constant<caf::atom("ok")>;
 using remote_atom = caf::atom_constant<caf::atom("remote")>;
 /// The `tools_changed` message for every client (its JSON text).
 using notice_atom = caf::atom_constant<caf::atom("notice")>;
+/// Asks for, or tells, a node's load (running tasks, draining).
+using load_atom = caf::atom_constant<caf::atom("load")>;
+/// Starts a task on this node, whatever the placement would choose.
+using here_atom = caf::atom_constant<caf::atom("here")>;
 
 /// A serialized task event: shared by pointer between local actors, sent as
 /// text to other nodes.

@@ -11,6 +11,7 @@
 #include "actors/error.hpp"
 #include "flows/catalog.hpp"
 #include "protocol/encoder.hpp"
+#include "protocol/json.hpp"
 
 namespace switchboard::actors {
 
@@ -27,6 +28,15 @@ std::string make_id(std::string_view prefix) {
     result += hex[b & 0xF];
   }
   return result;
+}
+
+std::string_view node_of_task(std::string_view id) {
+  // t- NODE - 32 hex digits
+  constexpr size_t hex_digits = 32;
+  if (id.size() < 2 + 1 + 1 + hex_digits || id.substr(0, 2) != "t-" ||
+      id[id.size() - hex_digits - 1] != '-')
+    return {};
+  return id.substr(2, id.size() - hex_digits - 3);
 }
 
 namespace {
@@ -122,7 +132,7 @@ std::variant<launched_task, caf::error> launch(self_ptr self,
   if (!reason.empty())
     return make_error(error_code::invalid_params, reason);
   task_setup ts;
-  ts.id = make_id("t-");
+  ts.id = make_id(st.setup.clustered ? "t-" + st.setup.node + "-" : "t-");
   ts.kind = def;
   ts.params = std::move(normalized);
   ts.owner = owner;
@@ -141,6 +151,56 @@ std::variant<launched_task, caf::error> launch(self_ptr self,
   st.running.insert(id);
   schedule_sweep(self);
   return launched_task{std::move(id), std::move(handle)};
+}
+
+// Takes the `node` a start's params may name (it pins the task to that
+// node) out of them; answers the node, or empty when none is named.
+std::variant<std::string, caf::error> take_node(std::string& params) {
+  if (params.find("\"node\"") == std::string::npos)
+    return std::string{};
+  rapidjson::Document doc;
+  if (protocol::parse_json(params, doc, {}).code != error_code::none ||
+      !doc.IsObject() || !doc.HasMember("node"))
+    return std::string{}; // the kind's check says what is wrong
+  auto& v = doc["node"];
+  if (!v.IsString())
+    return make_error(error_code::invalid_params,
+                      "params.node must be a node's name");
+  std::string node{v.GetString(), v.GetStringLength()};
+  doc.RemoveMember("node");
+  params = protocol::to_json(doc);
+  return node;
+}
+
+// Chooses where a start runs: the node `pinned` if given, else the node that
+// offers the kind with the fewest running tasks (this one on a tie).
+// Answers the node's name, empty for this one.
+std::variant<std::string, caf::error>
+place(self_ptr self, const std::string& kind, const std::string& pinned) {
+  auto& st = self->state;
+  if (!pinned.empty()) {
+    if (pinned == st.setup.node)
+      return std::string{};
+    for (auto& p : st.peers)
+      if (p.name == pinned)
+        return pinned;
+    return make_error(error_code::invalid_params,
+                      "params.node: no node " + pinned + " in the cluster");
+  }
+  if (st.peers.empty())
+    return std::string{};
+  std::string best;
+  auto best_load = UINT64_MAX;
+  if (!st.draining && flows::find_kind(kind))
+    best_load = st.running.size();
+  for (auto& p : st.peers) {
+    if (p.draining || p.running >= best_load ||
+        std::find(p.kinds.begin(), p.kinds.end(), kind) == p.kinds.end())
+      continue;
+    best = p.name;
+    best_load = p.running;
+  }
+  return best;
 }
 
 // Answers the lookups waiting for a task loaded from the history.
@@ -276,41 +336,97 @@ task_manager_actor::behavior_type task_manager(self_ptr self,
     st.ids.erase(i);
     check_drained(self);
   });
+  // Starts here, with no sink: answers once the task is visible.
+  auto start_here =
+      [=](std::string& kind, std::string& params,
+          std::string& owner) -> caf::result<std::string, task_actor> {
+    auto launched = launch(self, kind, params, owner);
+    if (auto* err = std::get_if<caf::error>(&launched))
+      return std::move(*err);
+    auto [id, handle] = std::get<launched_task>(std::move(launched));
+    if (!self->state.setup.store)
+      return {std::move(id), std::move(handle)};
+    // Answer once the task is in the history (its first commit), so
+    // that a list right after the start shows it.
+    auto promise = self->make_response_promise<std::string, task_actor>();
+    self->request(handle, caf::infinite, get_atom::value)
+        .then(
+            [=](protocol::task_info&) mutable { promise.deliver(id, handle); },
+            [=](caf::error& err) mutable { promise.deliver(err); });
+    return promise;
+  };
+  // Starts here with a first subscriber: the task answers the starter, its
+  // reply before any event.
+  auto start_here_with = [=](std::string& kind, std::string& params,
+                             std::string& owner, event_sink& sink,
+                             bool coalesce) -> caf::result<subscription> {
+    auto launched = launch(self, kind, params, owner);
+    if (auto* err = std::get_if<caf::error>(&launched))
+      return std::move(*err);
+    auto& handle = std::get<launched_task>(launched).second;
+    return self->delegate(handle, subscribe_atom::value, std::move(sink),
+                          uint64_t{0}, coalesce);
+  };
+  // Where a start goes: empty for here, else the node's name.
+  auto where =
+      [=](const std::string& kind,
+          std::string& params) -> std::variant<std::string, caf::error> {
+    auto pinned = take_node(params);
+    if (auto* err = std::get_if<caf::error>(&pinned))
+      return std::move(*err);
+    return place(self, kind, std::get<std::string>(pinned));
+  };
   return {
       [=](start_atom, std::string& kind, std::string& params,
           std::string& owner) -> caf::result<std::string, task_actor> {
-        auto launched = launch(self, kind, params, owner);
-        if (auto* err = std::get_if<caf::error>(&launched))
+        auto node = where(kind, params);
+        if (auto* err = std::get_if<caf::error>(&node))
           return std::move(*err);
-        auto [id, handle] = std::get<launched_task>(std::move(launched));
-        if (!self->state.setup.store)
-          return {std::move(id), std::move(handle)};
-        // Answer once the task is in the history (its first commit), so
-        // that a list right after the start shows it.
-        auto promise = self->make_response_promise<std::string, task_actor>();
-        self->request(handle, caf::infinite, get_atom::value)
-            .then(
-                [=](protocol::task_info&) mutable {
-                  promise.deliver(id, handle);
-                },
-                [=](caf::error& err) mutable { promise.deliver(err); });
-        return promise;
+        if (auto& name = std::get<std::string>(node); !name.empty())
+          return self->delegate(self->state.door, start_atom::value, name,
+                                std::move(kind), std::move(params),
+                                std::move(owner));
+        return start_here(kind, params, owner);
       },
       [=](start_atom, std::string& kind, std::string& params,
           std::string& owner, event_sink& sink,
           bool coalesce) -> caf::result<subscription> {
-        auto launched = launch(self, kind, params, owner);
-        if (auto* err = std::get_if<caf::error>(&launched))
+        auto node = where(kind, params);
+        if (auto* err = std::get_if<caf::error>(&node))
           return std::move(*err);
-        auto& handle = std::get<launched_task>(launched).second;
-        // The task answers the starter: its reply comes before any event.
-        return self->delegate(handle, subscribe_atom::value, std::move(sink),
-                              uint64_t{0}, coalesce);
+        if (auto& name = std::get<std::string>(node); !name.empty())
+          return self->delegate(self->state.door, start_atom::value, name,
+                                std::move(kind), std::move(params),
+                                std::move(owner), std::move(sink), coalesce);
+        return start_here_with(kind, params, owner, sink, coalesce);
+      },
+      [=](start_atom, here_atom, std::string& kind, std::string& params,
+          std::string& owner) -> caf::result<std::string, task_actor> {
+        return start_here(kind, params, owner);
+      },
+      [=](start_atom, here_atom, std::string& kind, std::string& params,
+          std::string& owner, event_sink& sink,
+          bool coalesce) -> caf::result<subscription> {
+        return start_here_with(kind, params, owner, sink, coalesce);
+      },
+      [=](load_atom) -> caf::result<uint64_t, bool> {
+        auto& st = self->state;
+        return {static_cast<uint64_t>(st.running.size()), st.draining};
+      },
+      [=](remote_atom, task_door_actor& door, std::vector<peer_node>& peers) {
+        self->state.door = std::move(door);
+        self->state.peers = std::move(peers);
       },
       [=](get_atom, const std::string& id,
           const std::string& principal) -> caf::result<task_actor> {
         auto& st = self->state;
         auto i = st.tasks.find(id);
+        if (i == st.tasks.end() && st.door) {
+          // Another node's task: its agent finds it there.
+          if (auto node = node_of_task(id);
+              !node.empty() && node != st.setup.node)
+            return self->delegate(st.door, get_atom::value, id, principal);
+        }
         if (i == st.tasks.end()) {
           if (!st.setup.store)
             return make_error(error_code::unknown_task, "no task " + id);

@@ -36,6 +36,9 @@ struct task_manager_setup {
   store::writer_actor store;
   /// This node's name, stored with each task.
   std::string node = "local";
+  /// True in a cluster: task ids name their node (`t-NODE-HEX`), so that
+  /// any node finds any task.
+  bool clustered = false;
   /// The highest ordinal the history holds: new tasks count on from it.
   uint64_t last_ordinal = 0;
 };
@@ -57,6 +60,10 @@ struct task_manager_state {
   uint64_t retained_bytes = 0;
   bool draining = false;
   bool sweeping = false;
+  /// Where other nodes' tasks are reached (invalid: alone), and those
+  /// nodes.
+  task_door_actor door;
+  std::vector<peer_node> peers;
   std::optional<caf::typed_response_promise<ok_atom>> drained;
   /// Lookups of tasks being loaded from the history, by id.
   std::map<std::string,
@@ -69,6 +76,10 @@ struct task_manager_state {
 
 /// Returns a new unguessable id: `prefix` followed by 128 random bits in hex.
 std::string make_id(std::string_view prefix);
+
+/// Returns the node a task id names (`t-NODE-HEX`), or an empty view for the
+/// ids of a node alone (`t-HEX`) and for anything else.
+std::string_view node_of_task(std::string_view id);
 
 /// Spawn function of the task manager: creates tasks with unguessable ids,
 /// maps ids to task actors and owners, lists them, forgets them when they

@@ -88,6 +88,8 @@ std::string nodes_json(const cluster::member_list& ms) {
                .str("name", m.name)
                .str("host", m.host)
                .num("port", m.port)
+               .unum("running", m.running)
+               .boolean("draining", m.draining)
                .finish();
   }
   return out + "]";
@@ -136,6 +138,14 @@ std::string application::start() {
     return "refusing --cluster-host=" + d.opts.cluster_host +
            ": the cluster protocol (CAF's BASP) authenticates nobody, and "
            "TLS or a shared secret is not built yet; use a loopback address";
+  if (d.opts.cluster_port >= 0 &&
+      (d.opts.node.empty() || d.opts.node.size() > 64 ||
+       d.opts.node.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789._-") != std::string::npos))
+    return "--node-name: a cluster node's name has 1 to 64 letters, digits, "
+           "'.', '_' or '-' (it is part of its task ids), got '" +
+           d.opts.node + "'";
   auto seeds = parse_join(d.opts.join);
   if (auto* err = std::get_if<std::string>(&seeds))
     return *err;
@@ -239,6 +249,7 @@ std::string application::start() {
     ms.last_ordinal = d.db->max_ordinal();
   }
   ms.node = d.opts.node;
+  ms.clustered = d.opts.cluster_port >= 0;
   ms.limits.tool_timeout = std::chrono::milliseconds{d.opts.tool_timeout_ms};
   ms.limits.stale_after = std::chrono::milliseconds{d.opts.stale_after_ms};
   ms.limits.orphan_after = std::chrono::milliseconds{d.opts.orphan_after_ms};
@@ -288,6 +299,7 @@ std::string application::start() {
       as.self.tools.push_back(
           protocol::tool_info{t.name, t.description, t.schema, d.opts.node});
     as.registry = d.registry;
+    as.manager = d.manager;
     as.seeds = std::get<std::vector<cluster::address>>(std::move(seeds));
     as.changed = [status = d.status,
                   metrics = d.metrics](const cluster::member_list& ms) {

@@ -1,8 +1,13 @@
 #include "cluster/node_agent.hpp"
 
+#include <variant>
+
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
 
+#include "actors/error.hpp"
+#include "actors/task_manager.hpp"
+#include "cluster/task_relay.hpp"
 #include "log/logger.hpp"
 
 namespace switchboard::cluster {
@@ -23,10 +28,25 @@ member_list list_of(self_ptr self) {
   return out;
 }
 
-void report(self_ptr self) {
+// Tells the manager the other nodes and their loads.
+void report_load(self_ptr self) {
   auto& st = self->state;
   if (st.setup.changed)
     st.setup.changed(list_of(self));
+  if (!st.setup.manager)
+    return;
+  std::vector<actors::peer_node> peers;
+  for (auto& [name, m] : st.members)
+    peers.push_back(
+        actors::peer_node{name, m.info.kinds, m.info.running, m.info.draining});
+  self->send(st.setup.manager, actors::remote_atom::value,
+             caf::actor_cast<actors::task_door_actor>(self), std::move(peers));
+}
+
+// Tells everyone who cares that the members changed.
+void report(self_ptr self) {
+  auto& st = self->state;
+  report_load(self);
   if (!st.setup.registry)
     return;
   std::vector<actors::remote_catalog> catalogs;
@@ -121,6 +141,51 @@ void dial(self_ptr self, const address& to) {
           });
 }
 
+// Asks the manager for this node's load and tells every member when it
+// changed.
+void share_load(self_ptr self) {
+  auto& st = self->state;
+  if (!st.setup.manager)
+    return;
+  self->request(st.setup.manager, st.setup.timeout, actors::load_atom::value)
+      .then(
+          [=](uint64_t running, bool draining) {
+            auto& me = self->state.setup.self;
+            if (me.running == running && me.draining == draining)
+              return;
+            me.running = running;
+            me.draining = draining;
+            for (auto& [name, m] : self->state.members)
+              self->send(m.agent, actors::load_atom::value, me.name, running,
+                         draining);
+            if (self->state.setup.changed)
+              self->state.setup.changed(list_of(self));
+          },
+          [=](caf::error&) {});
+}
+
+// Answers a lookup or start aimed at another node: `node`'s agent, or
+// `node_lost` when it is not a member.
+std::variant<node_agent_actor, caf::error>
+member_agent(self_ptr self, const std::string& node) {
+  auto i = self->state.members.find(node);
+  if (i == self->state.members.end())
+    return actors::make_error(protocol::error_code::node_lost,
+                              "node " + node + " is not in the cluster");
+  return i->second.agent;
+}
+
+task_relay_actor spawn_relay(self_ptr self, std::string task_id,
+                             std::string node, actors::task_actor remote,
+                             const node_agent_actor& door) {
+  relay_setup rs;
+  rs.task_id = std::move(task_id);
+  rs.node = std::move(node);
+  rs.remote = std::move(remote);
+  rs.door = caf::actor_cast<actors::task_door_actor>(door);
+  return self->spawn(task_relay, std::move(rs));
+}
+
 bool is_member(self_ptr self, const address& a) {
   for (auto& [name, m] : self->state.members)
     if (m.info.host == a.first && m.info.port == a.second)
@@ -177,9 +242,86 @@ node_agent(node_agent_actor::stateful_pointer<agent_state> self,
         self->send(self->state.setup.registry, actors::cancel_atom::value,
                    std::move(caller), std::move(call_id));
       },
+      [=](actors::start_atom, std::string& node, std::string& kind,
+          std::string& params,
+          std::string& owner) -> caf::result<std::string, actors::task_actor> {
+        auto& st = self->state;
+        if (node == st.setup.self.name)
+          return self->delegate(st.setup.manager, actors::start_atom::value,
+                                actors::here_atom::value, std::move(kind),
+                                std::move(params), std::move(owner));
+        auto agent = member_agent(self, node);
+        if (auto* err = std::get_if<caf::error>(&agent))
+          return std::move(*err);
+        auto door = std::get<node_agent_actor>(agent);
+        auto promise =
+            self->make_response_promise<std::string, actors::task_actor>();
+        self->request(door, st.setup.timeout, actors::start_atom::value, node,
+                      std::move(kind), std::move(params), std::move(owner))
+            .then(
+                [=](std::string& id, actors::task_actor& t) mutable {
+                  auto relay = spawn_relay(self, id, node, std::move(t), door);
+                  promise.deliver(std::move(id),
+                                  caf::actor_cast<actors::task_actor>(relay));
+                },
+                [=](caf::error& err) mutable { promise.deliver(err); });
+        return promise;
+      },
+      [=](actors::start_atom, std::string& node, std::string& kind,
+          std::string& params, std::string& owner, actors::event_sink& sink,
+          bool coalesce) -> caf::result<actors::subscription> {
+        auto& st = self->state;
+        if (node == st.setup.self.name)
+          return self->delegate(st.setup.manager, actors::start_atom::value,
+                                actors::here_atom::value, std::move(kind),
+                                std::move(params), std::move(owner),
+                                std::move(sink), coalesce);
+        auto agent = member_agent(self, node);
+        if (auto* err = std::get_if<caf::error>(&agent))
+          return std::move(*err);
+        // The relay starts it, so that the task's answer and its events
+        // reach the relay in order.
+        auto relay =
+            spawn_relay(self, {}, node, {}, std::get<node_agent_actor>(agent));
+        return self->delegate(relay, actors::start_atom::value, std::move(node),
+                              std::move(kind), std::move(params),
+                              std::move(owner), std::move(sink), coalesce);
+      },
+      [=](actors::get_atom, std::string& id,
+          std::string& principal) -> caf::result<actors::task_actor> {
+        auto& st = self->state;
+        auto node = std::string{actors::node_of_task(id)};
+        if (node.empty() || node == st.setup.self.name)
+          return self->delegate(st.setup.manager, actors::get_atom::value,
+                                std::move(id), std::move(principal));
+        auto agent = member_agent(self, node);
+        if (auto* err = std::get_if<caf::error>(&agent))
+          return std::move(*err);
+        auto door = std::get<node_agent_actor>(agent);
+        auto promise = self->make_response_promise<actors::task_actor>();
+        self->request(door, st.setup.timeout, actors::get_atom::value, id,
+                      std::move(principal))
+            .then(
+                [=](actors::task_actor& t) mutable {
+                  auto relay = spawn_relay(self, id, node, std::move(t), door);
+                  promise.deliver(caf::actor_cast<actors::task_actor>(relay));
+                },
+                [=](caf::error& err) mutable { promise.deliver(err); });
+        return promise;
+      },
+      [=](actors::load_atom, std::string& node, uint64_t running,
+          bool draining) {
+        auto i = self->state.members.find(node);
+        if (i == self->state.members.end())
+          return;
+        i->second.info.running = running;
+        i->second.info.draining = draining;
+        report_load(self);
+      },
       [=](dial_atom) {
         if (self->state.setup.self.port == 0)
           return;
+        share_load(self);
         for (auto& seed : self->state.setup.seeds)
           if (!is_member(self, seed))
             dial(self, seed);

@@ -35,13 +35,21 @@ using listen_atom = caf::atom_constant<caf::atom("sblisten")>;
 /// member from the first one it reaches and connects to each directly, so
 /// that every pair of nodes has its own connection and sees the other's
 /// loss (CAF 0.17 reports no loss over an indirect route).
-using node_agent_actor = actors::remote_tools_actor::extend<
-    // Admits the sender's node (`node_info` describes it); answers the
-    // members this agent knows, itself first.
-    caf::replies_to<join_atom, node_info>::with<member_list>,
-    // Answers the members this agent knows, itself first.
-    caf::replies_to<members_atom>::with<member_list>,
-    caf::reacts_to<listen_atom, uint16_t>, caf::reacts_to<dial_atom>>;
+///
+/// The agent is also the node's door for tasks (`task_door_actor`): the
+/// local task manager hands it starts placed on other nodes and lookups of
+/// their tasks, and other agents hand it those placed here, which it gives
+/// the local manager. Remote tasks are served locally through relays.
+using node_agent_actor =
+    actors::remote_tools_actor::extend_with<actors::task_door_actor>::extend<
+        // Admits the sender's node (`node_info` describes it); answers the
+        // members this agent knows, itself first.
+        caf::replies_to<join_atom, node_info>::with<member_list>,
+        // Answers the members this agent knows, itself first.
+        caf::replies_to<members_atom>::with<member_list>,
+        // A member's load changed: node, running tasks, draining.
+        caf::reacts_to<actors::load_atom, std::string, uint64_t, bool>,
+        caf::reacts_to<listen_atom, uint16_t>, caf::reacts_to<dial_atom>>;
 
 /// A host and port to dial.
 using address = std::pair<std::string, uint16_t>;
@@ -64,6 +72,9 @@ struct agent_setup {
   /// This node's registry: runs the calls other nodes send, and learns
   /// their tools after every change.
   actors::tool_registry_actor registry;
+  /// This node's task manager: runs the tasks other nodes place here, and
+  /// learns the other nodes after every change.
+  actors::task_manager_actor manager;
 };
 
 /// State of an agent.
@@ -85,7 +96,8 @@ struct agent_state {
 };
 
 /// Spawn function of the agent: dials its seeds, admits joining nodes,
-/// monitors every member and reports each change.
+/// monitors every member, tells every member its load, and reports each
+/// change.
 node_agent_actor::behavior_type
 node_agent(node_agent_actor::stateful_pointer<agent_state> self,
            agent_setup setup);

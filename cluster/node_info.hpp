@@ -26,13 +26,17 @@ struct node_info {
   std::vector<std::string> kinds;
   /// The tools it offers (their `node` is its name).
   std::vector<protocol::tool_info> tools;
+  /// Its running tasks, as it last said.
+  uint64_t running = 0;
+  /// True while it drains: it takes no new tasks.
+  bool draining = false;
 };
 
 /// CAF inspection for `node_info` (it crosses the network).
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_info& x) {
   return f(caf::meta::type_name("node_info"), x.name, x.incarnation, x.host,
-           x.port, x.kinds, x.tools);
+           x.port, x.kinds, x.tools, x.running, x.draining);
 }
 
 /// The members a node knows, itself included.

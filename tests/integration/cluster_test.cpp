@@ -215,3 +215,164 @@ TEST_CASE("every node's tools are listed and called through any node; a lost "
   CHECK(std::chrono::steady_clock::now() - t0 < 3500ms);
   a.proc.signal(SIGCONT);
 }
+
+namespace {
+
+// Reads messages until the task's terminal event; answers it, or null.
+rapidjson::Document read_terminal(test::ws_client& c, const std::string& id,
+                                  std::chrono::milliseconds timeout) {
+  return c.read_until(
+      [&](const rapidjson::Document& m) {
+        auto type = test::type_of(m);
+        return test::text_of(m, "task_id") == id &&
+               (type == "result" || type == "error" || type == "stopped");
+      },
+      timeout);
+}
+
+} // namespace
+
+TEST_CASE("a start runs on the node with the fewest running tasks or on the "
+          "node it names; any node routes every command and HTTP call for "
+          "any task",
+          "[cluster][tasks]") {
+  node a{"a", {}};
+  node b{"b", {a.address()}};
+  REQUIRE(test::eventually(
+      [&] {
+        return a.members() == names{"a", "b"};
+      },
+      10s));
+  test::ws_client c;
+  REQUIRE(c.connect(a.proc.port()));
+  REQUIRE(test::type_of(c.read_json()) == "hello");
+  auto start = [&](const std::string& id, const std::string& params) {
+    return c.request(R"({"type":"start","id":")" + id +
+                         R"(","task":"ticker","params":)" + params + "}",
+                     id, 10s);
+  };
+  // Both idle: the first stays on A (a tie); A then runs one, so the
+  // second goes to B.
+  auto first = start("s1", R"({"steps":1000,"interval_ms":50})");
+  REQUIRE(test::type_of(first) == "start_success");
+  auto first_id = test::str(first, "task_id");
+  CHECK(first_id.rfind("t-a-", 0) == 0);
+  auto second = start("s2", R"({"steps":1000,"interval_ms":50})");
+  REQUIRE(test::type_of(second) == "start_success");
+  auto second_id = test::str(second, "task_id");
+  CHECK(second_id.rfind("t-b-", 0) == 0);
+  // Pinned: `node` in the params; an unknown node is refused.
+  auto pinned = start("s3", R"({"steps":3,"interval_ms":10,"node":"b"})");
+  REQUIRE(test::type_of(pinned) == "start_success");
+  auto pinned_id = test::str(pinned, "task_id");
+  CHECK(pinned_id.rfind("t-b-", 0) == 0);
+  auto done = read_terminal(c, pinned_id, 10s);
+  REQUIRE(done.IsObject());
+  CHECK(test::type_of(done) == "result");
+  CHECK(done["seq"].GetUint64() == 5); // started, 3 progress, result
+  auto nowhere = start("s4", R"({"steps":3,"node":"z"})");
+  CHECK(test::str(nowhere, "code") == "invalid_params");
+  // B's task through B's own door and through A's: the same snapshot;
+  // stopped through A.
+  auto via_b = test::request(b.proc.port(), "GET", "/api/tasks/" + second_id);
+  auto via_a = test::request(a.proc.port(), "GET", "/api/tasks/" + second_id);
+  REQUIRE(via_b.status == 200);
+  REQUIRE(via_a.status == 200);
+  CHECK(test::str(test::parse(via_a.body), "task") == "ticker");
+  auto stop = c.request(R"({"type":"stop","id":"x","task_id":")" + second_id +
+                            R"(","reason":"enough"})",
+                        "x", 10s);
+  CHECK(test::type_of(stop) == "stop_success");
+  CHECK(test::str(stop, "state") == "cancelled");
+  // A second client, on B, reads B's stopped task from the start (every
+  // event once, in order) and resumes A's running one after seq 1.
+  test::ws_client d;
+  REQUIRE(d.connect(b.proc.port()));
+  REQUIRE(test::type_of(d.read_json()) == "hello");
+  auto sub = d.request(R"({"type":"subscribe","id":"r","task_id":")" +
+                           second_id + R"(","after":0})",
+                       "r", 10s);
+  REQUIRE(test::type_of(sub) == "subscribe_success");
+  uint64_t expect = 1;
+  auto end = d.read_until(
+      [&](const rapidjson::Document& m) {
+        if (test::text_of(m, "task_id") != second_id || !m.HasMember("seq"))
+          return false;
+        CHECK(m["seq"].GetUint64() == expect);
+        ++expect;
+        return test::type_of(m) == "stopped";
+      },
+      10s);
+  CHECK(test::type_of(end) == "stopped");
+  auto resume = d.request(R"({"type":"subscribe","id":"r2","task_id":")" +
+                              first_id + R"(","after":1})",
+                          "r2", 10s);
+  REQUIRE(test::type_of(resume) == "subscribe_success");
+  auto next = d.read_until(
+      [&](const rapidjson::Document& m) {
+        return test::text_of(m, "task_id") == first_id && m.HasMember("seq");
+      },
+      10s);
+  REQUIRE(next.IsObject());
+  CHECK(next["seq"].GetUint64() == 2);
+  // A task id that names no member is refused, whatever door it reaches.
+  auto ghost = test::request(b.proc.port(), "GET",
+                             "/api/tasks/t-z-0123456789abcdef0123456789abcdef");
+  CHECK(ghost.status != 200);
+  CHECK(test::str(test::parse(ghost.body), "code") == "node_lost");
+}
+
+TEST_CASE("a node killed mid-task ends the task for its watchers on other "
+          "nodes with one node_lost error, seq after the last they saw",
+          "[cluster][tasks]") {
+  node a{"a", {}};
+  node b{"b", {a.address()}};
+  REQUIRE(test::eventually(
+      [&] {
+        return a.members() == names{"a", "b"};
+      },
+      10s));
+  test::ws_client c;
+  REQUIRE(c.connect(a.proc.port()));
+  REQUIRE(test::type_of(c.read_json()) == "hello");
+  auto started = c.request(
+      R"({"type":"start","id":"s","task":"ticker","params":{"steps":100000,"interval_ms":20,"node":"b"}})",
+      "s", 10s);
+  REQUIRE(test::type_of(started) == "start_success");
+  auto id = test::str(started, "task_id");
+  uint64_t last = 0;
+  auto progress = c.read_until(
+      [&](const rapidjson::Document& m) {
+        if (test::text_of(m, "task_id") == id && m.HasMember("seq"))
+          last = m["seq"].GetUint64();
+        return last >= 5;
+      },
+      10s);
+  REQUIRE(last >= 5);
+  b.proc.kill();
+  auto t0 = std::chrono::steady_clock::now();
+  auto end = c.read_until(
+      [&](const rapidjson::Document& m) {
+        if (test::text_of(m, "task_id") != id || !m.HasMember("seq"))
+          return false;
+        if (test::type_of(m) != "error") {
+          last = m["seq"].GetUint64();
+          return false;
+        }
+        return true;
+      },
+      10s);
+  REQUIRE(end.IsObject());
+  CHECK(test::str(end, "code") == "node_lost");
+  CHECK(end["seq"].GetUint64() == last + 1);
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+  // A keeps serving: its own tasks start there now, and B's ids are refused.
+  auto again = c.request(
+      R"({"type":"start","id":"s2","task":"ticker","params":{"steps":2}})",
+      "s2", 10s);
+  REQUIRE(test::type_of(again) == "start_success");
+  CHECK(test::str(again, "task_id").rfind("t-a-", 0) == 0);
+  auto gone = c.request(R"({"type":"stop","id":"x","task_id":")" + id + R"("})",
+                        "x", 10s);
+  CHECK(test::str(gone, "code") == "node_lost");
+}
