@@ -7,17 +7,23 @@
 // applied strictly by seq: an event whose seq is not above the last one seen
 // is dropped, so replays after a reconnect never show twice.
 //
-// Events are reduced at once, on the plain objects behind the reactive state
-// (so seq order, duplicates and what the transports ask are exact at every
-// moment), but Vue is told of them once per animation frame (frame.ts): a task
-// sending thousands of events a second costs one render a frame. The log of a
-// task keeps its last MAX_EVENTS events.
+// Events are reduced as the transport hands them over, on the plain objects
+// behind the reactive state (so seq order, duplicates and what the transports
+// ask are exact at every moment), but Vue is told of them once per animation
+// frame (frame.ts): a task sending thousands of events a second costs one
+// render a frame. A burst (a backlog of thousands of events in one network
+// read) is parsed and reduced in slices of SLICE_MS, the main thread given
+// back between them: the WebSocket transport queues its frames (frame.ts
+// createInbox), the SSE one reads its streams with fetch instead of the
+// browser's EventSource (transports/fetchEventSource.ts). The log of a task
+// keeps its last MAX_EVENTS events.
 
 import { getCurrentScope, markRaw, onScopeDispose, reactive, ref, toRaw, type Ref } from 'vue'
 import type { KindInfo, StatusMessage, TaskEvent, TaskListFilter, TaskPage, ToolInfo } from '../protocol'
-import { requestFrame as defaultRequestFrame, type RequestFrame } from './frame'
+import { SLICE_MS, requestFrame as defaultRequestFrame, type RequestFrame } from './frame'
 import * as reducer from './taskState'
 import type { TaskView } from './taskState'
+import { canStreamFetch, fetchEventSource, type StreamFetch } from './transports/fetchEventSource'
 import { createSseTransport } from './transports/sse'
 import {
   DEFAULT_BACKOFF,
@@ -73,6 +79,10 @@ export interface AgentStreamOptions {
   requestFrame?: RequestFrame
   /** The most events a task's log keeps (default MAX_EVENTS). */
   maxEvents?: number
+  /** Incoming frames are handled in slices of this many ms, the main thread
+   * given back between them (default SLICE_MS with the browser's own
+   * WebSocket, 0 with an injected one: each frame at once, as it comes). */
+  sliceMs?: number
 }
 
 /** A task's fields as Vue last saw them, and how many events it had then. */
@@ -168,7 +178,11 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
         if (over > fromOld) added = added.slice(over - fromOld)
         view.droppedEvents += over
       }
-      for (let i = 0; i < added.length; i += PUSH_CHUNK) view.events.push(...added.slice(i, i + PUSH_CHUNK))
+      // All but the last onto the plain array, the last through the proxy:
+      // Vue hears of the new length once, not of each new index.
+      const last = added.length - 1
+      for (let i = 0; i < last; i += PUSH_CHUNK) raw.events.push(...added.slice(i, Math.min(last, i + PUSH_CHUNK)))
+      if (last >= 0) view.events.push(added[last])
     }
     unseen.clear()
   }
@@ -212,8 +226,14 @@ export function useAgentStream(options: AgentStreamOptions = {}) {
       backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
       random: options.random ?? Math.random,
       WebSocket: options.WebSocket ?? globals.WebSocket,
-      EventSource: options.EventSource ?? globals.EventSource,
+      // A browser's EventSource dispatches a whole network read in one task
+      // (hundreds of ms for a backlog): streams are read with fetch instead,
+      // in time slices (transports/fetchEventSource.ts).
+      EventSource:
+        options.EventSource ??
+        (canStreamFetch() ? fetchEventSource(globals.fetch!.bind(globalThis) as unknown as StreamFetch) : globals.EventSource),
       fetch: options.fetch ?? globals.fetch?.bind(globalThis),
+      sliceMs: options.sliceMs ?? (options.WebSocket ? 0 : SLICE_MS),
     },
     host,
   )

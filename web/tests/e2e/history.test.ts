@@ -54,9 +54,14 @@ describe('task history across a restart', () => {
     let doneSeq = 0
     try {
       done = (await api<{ task_id: string }>(server, 'POST', '/api/tasks', { task: 'ticker', params: { steps: 5, interval_ms: 10 } })).task_id
-      doneSeq = await waitFor('the ticker to complete', async () => {
+      // started, a progress event a step, the result. The state says
+      // completed as soon as the flow returns, but last_seq counts only the
+      // events stored so far: it can still be 5 then (under load, now and
+      // then), and the log after the restart ends at 7, with 5 perhaps
+      // coalesced away. Wait until the result itself is stored.
+      doneSeq = await waitFor('the ticker to complete and its result to be stored', async () => {
         const s = await api<Snapshot>(server, 'GET', `/api/tasks/${done}`)
-        return s.state === 'completed' ? s.last_seq : undefined
+        return s.state === 'completed' && s.last_seq === 5 + 2 ? s.last_seq : undefined
       })
       cut = (await api<{ task_id: string }>(server, 'POST', '/api/tasks', { task: 'ticker', params: { steps: 1000, interval_ms: 50 } })).task_id
       await waitFor('the long ticker to progress', async () => {

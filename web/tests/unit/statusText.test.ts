@@ -1,12 +1,17 @@
 // What the UI says of the server's status: retention, event rate, title.
 import { describe, expect, it } from 'vitest'
-import { eventsPerSecond, formatPeriod, formatRate, pageTitle, retentionText } from '../../src/statusText'
+import { count, eventsPerSecond, formatPeriod, formatRate, pageTitle, retentionText } from '../../src/statusText'
 
 const s = 1000
 const h = 3600 * s
 const d = 24 * h
 
 describe('statusText', () => {
+  it('groups thousands with commas, as en-US does', () => {
+    for (const n of [0, 7, 999, 1000, 12345, 100000, 1234567, -4200, 99.6])
+      expect(count(n)).toBe(Math.round(n).toLocaleString('en-US'))
+  })
+
   it('writes a period in the largest whole unit, else one decimal', () => {
     expect(formatPeriod(7 * d)).toBe('7 days')
     expect(formatPeriod(d)).toBe('1 day')

@@ -1,7 +1,9 @@
 // The HTTP + SSE transport: commands over the HTTP API (fetch), and one
 // EventSource per followed task on /api/tasks/ID/events. A broken stream is
 // closed and reopened by this transport with backoff (so the browser's own
-// retry never runs), from the last seq the host applied.
+// retry never runs), from the last seq the host applied. In browsers the
+// EventSource is fetchEventSource.ts (a stream read with fetch, dispatched in
+// time slices), not the browser's own: see useAgentStream.
 
 import {
   COALESCE,

@@ -131,6 +131,10 @@ export interface TransportSettings {
   WebSocket?: WebSocketCtor
   EventSource?: EventSourceCtor
   fetch?: FetchLike
+  /** Incoming frames are handled in slices of this many ms, the main thread
+   * given back between them (frame.ts createInbox); 0 or Infinity: each at
+   * once, as it comes. */
+  sliceMs?: number
 }
 
 /** `access_token=…` for URLs where browsers cannot set headers, or ''. */

@@ -25,6 +25,7 @@ import {
   type ToolResultMessage,
   type ToolsMessage,
 } from '../../protocol'
+import { createInbox, sliceClock } from '../frame'
 import {
   StreamError,
   backoffDelay,
@@ -68,6 +69,11 @@ export function createWsTransport(settings: TransportSettings, host: TransportHo
   let watchdogTimer: Timer | null = null
   let stableTimer: Timer | null = null
   const pending = new Map<string, Pending>()
+  // A browser dispatches every message of a network read in one task: a
+  // backlog of thousands of events is parsed and applied in slices instead,
+  // in order (a close waits behind the frames that came before it).
+  const sliceMs = settings.sliceMs ?? 0
+  const inbox = createInbox(sliceMs > 0 && Number.isFinite(sliceMs) ? sliceClock(sliceMs) : null)
 
   function armWatchdog() {
     watchdogTimer = clearTimer(watchdogTimer)
@@ -109,10 +115,19 @@ export function createWsTransport(settings: TransportSettings, host: TransportHo
     }
     ws = sock
     sock.onopen = () => armWatchdog()
-    sock.onmessage = (e) => onFrame(e.data)
+    sock.onmessage = (e) => {
+      const data = e.data
+      inbox.run(() => {
+        if (ws === sock) onFrame(data)
+      })
+    }
     sock.onclose = (e) => {
-      dropSocket(sock)
-      onSocketGone(e.code, e.reason)
+      sock.onmessage = null
+      inbox.run(() => {
+        if (ws !== sock) return
+        dropSocket(sock)
+        onSocketGone(e.code, e.reason)
+      })
     }
     sock.onerror = () => {
       /* a close event follows */
@@ -264,6 +279,7 @@ export function createWsTransport(settings: TransportSettings, host: TransportHo
 
     close() {
       stopped = true
+      inbox.clear()
       reconnectTimer = clearTimer(reconnectTimer)
       watchdogTimer = clearTimer(watchdogTimer)
       stableTimer = clearTimer(stableTimer)
