@@ -60,7 +60,11 @@ using task_door_actor = caf::typed_actor<
     caf::replies_to<start_atom, std::string, std::string, std::string,
                     std::string, event_sink, bool>::with<subscription>,
     // Finds a task of another node by id for a principal.
-    caf::replies_to<get_atom, std::string, std::string>::with<task_actor>>;
+    caf::replies_to<get_atom, std::string, std::string>::with<task_actor>,
+    // Lists a node's tasks: node, then as the manager's own list.
+    caf::replies_to<
+        list_atom, std::string, std::string, protocol::task_filter, uint64_t,
+        std::string>::with<std::vector<protocol::task_info>, std::string>>;
 
 /// Another node as the task manager sees it when placing a task.
 struct peer_node {
@@ -96,10 +100,15 @@ using task_manager_actor = caf::typed_actor<
     // at most this many, after this cursor ("" for the newest); answers a
     // page and the cursor of the next one ("" at the end). With the store
     // the list is the history; without, the tasks in memory, and a page may
-    // hold fewer than asked for while more follow.
+    // hold fewer than asked for while more follow. In a cluster it covers
+    // every node, newest first by creation time.
     caf::replies_to<list_atom, std::string, protocol::task_filter, uint64_t,
                     std::string>::with<std::vector<protocol::task_info>,
                                        std::string>,
+    // Lists this node's tasks only, as above (cursors are this node's).
+    caf::replies_to<
+        list_atom, here_atom, std::string, protocol::task_filter, uint64_t,
+        std::string>::with<std::vector<protocol::task_info>, std::string>,
     // Drains: refuses new tasks, stops running ones after the grace period
     // (ms) with reason "shutdown", answers once every task is finished.
     caf::replies_to<drain_atom, int64_t>::with<ok_atom>,

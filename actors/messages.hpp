@@ -156,7 +156,7 @@ typename Inspector::result_type inspect(Inspector& f, tool_info& x) {
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_info& x) {
   return f(caf::meta::type_name("task_info"), x.task_id, x.task, x.state,
-           x.created_ms, x.last_seq, x.ended_ms, x.node);
+           x.created_ms, x.last_seq, x.ended_ms, x.node, x.ordinal);
 }
 
 /// CAF inspection for `task_filter`.

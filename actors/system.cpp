@@ -12,6 +12,7 @@ void configure(caf::actor_system_config& cfg) {
   cfg.add_message_type<subscription>("subscription");
   cfg.add_message_type<protocol::tool_info>("tool_info");
   cfg.add_message_type<protocol::task_info>("task_info");
+  cfg.add_message_type<protocol::task_filter>("task_filter");
   cfg.add_message_type<std::vector<protocol::tool_info>>(
       "std::vector<tool_info>");
   cfg.add_message_type<std::vector<protocol::task_info>>(

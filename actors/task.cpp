@@ -406,6 +406,7 @@ void task_state::end(event_type type, task_status final_state,
                      const std::function<void(message_writer&)>& fill,
                      std::string json) {
   terminal = true;
+  state_before_end = state;
   state = final_state;
   ended_ms = protocol::now_ms();
   probe.finished(final_state);
@@ -519,17 +520,19 @@ void task_state::finish() {
 }
 
 protocol::task_info task_state::info() const {
+  auto shown = shown_state();
   return protocol::task_info{
-      setup.id,         kind_name, std::string{protocol::to_string(state)},
-      setup.created_ms, visible(), ended_ms,
-      setup.node};
+      setup.id,         kind_name,    std::string{protocol::to_string(shown)},
+      setup.created_ms, visible(),    shown == state ? ended_ms : 0,
+      setup.node,       setup.ordinal};
 }
 
 std::string task_state::snapshot() const {
+  auto shown = shown_state();
   message_writer w{"task"};
   w.str("task_id", setup.id)
       .str("task", kind_name)
-      .str("state", protocol::to_string(state))
+      .str("state", protocol::to_string(shown))
       .raw("params", setup.params)
       .num("created_ms", setup.created_ms)
       .unum("last_seq", visible())
@@ -558,11 +561,11 @@ std::string task_state::snapshot() const {
   } else {
     w.null("pending_input");
   }
-  if (state == task_status::completed)
+  if (shown == task_status::completed)
     w.raw("result", end_json);
-  else if (state == task_status::failed)
+  else if (shown == task_status::failed)
     w.raw("error", end_json);
-  else if (state == task_status::cancelled)
+  else if (shown == task_status::cancelled)
     w.raw("stopped", end_json);
   return w.finish();
 }
@@ -572,7 +575,7 @@ subscription task_state::subscribe(const event_sink& sink, uint64_t after,
   subscription sub;
   sub.task_id = setup.id;
   sub.task = caf::actor_cast<caf::strong_actor_ptr>(self);
-  sub.state = protocol::to_string(state);
+  sub.state = protocol::to_string(shown_state());
   auto first = events.empty() ? next_seq : events.front().seq;
   auto cursor = after;
   // Written so that after = 2^64-1 cannot overflow into a bogus gap.
@@ -584,7 +587,7 @@ subscription task_state::subscribe(const event_sink& sink, uint64_t after,
     sub.expired = true;
     sub.snapshot = snapshot();
     cursor = first - 1;
-  } else if (terminal && after > last_seq()) {
+  } else if (ended_visibly() && after > last_seq()) {
     // Resumed past the end of a finished task: the snapshot tells the
     // client how it ended.
     sub.snapshot = snapshot();
@@ -594,7 +597,7 @@ subscription task_state::subscribe(const event_sink& sink, uint64_t after,
   if (!from_store)
     collect(cur, sub.backlog);
   sub.last_seq = cur.sent;
-  sub.ended = terminal && cur.sent >= last_seq();
+  sub.ended = ended_visibly() && cur.sent >= last_seq();
   if (!sub.ended) {
     auto* s = find_subscriber(sink);
     if (!s) {
@@ -603,8 +606,9 @@ subscription task_state::subscribe(const event_sink& sink, uint64_t after,
       s = &subscribers.back();
     }
     // A cursor past the end follows from the end: the subscriber
-    // skips what it has, but sees the terminal event go by.
-    s->sent = std::min(cur.sent, last_seq());
+    // skips what it has, but sees the terminal event go by (and what is
+    // not saved yet, so that it gets the terminal event once it is).
+    s->sent = std::min(cur.sent, visible());
     s->credit = cur.credit;
     s->coalesce = coalesce;
     s->skipped = 0;

@@ -126,6 +126,9 @@ struct task_state : flows::host {
   /// with it).
   std::vector<std::function<void()>> first_commit;
   protocol::task_status state = protocol::task_status::running;
+  /// The state before the terminal one, shown until the terminal event is
+  /// visible (saved).
+  protocol::task_status state_before_end = protocol::task_status::running;
   bool terminal = false;
   bool started = false;
   uint64_t next_seq = 1;
@@ -255,6 +258,18 @@ struct task_state : flows::host {
 
   /// Returns the task as listed.
   protocol::task_info info() const;
+
+  /// Returns the state as readers may see it: the terminal state only once
+  /// the terminal event is visible, so that a snapshot that says a task
+  /// ended also has every event up to its end (`last_seq`).
+  protocol::task_status shown_state() const {
+    return terminal && !ended_visibly() ? state_before_end : state;
+  }
+
+  /// True once the terminal event is visible (saved).
+  bool ended_visibly() const {
+    return terminal && visible() >= last_seq();
+  }
 
   /// Returns the seq of the last event.
   uint64_t last_seq() const {

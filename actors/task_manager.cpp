@@ -12,6 +12,7 @@
 #include "flows/catalog.hpp"
 #include "protocol/encoder.hpp"
 #include "protocol/json.hpp"
+#include "util/split.hpp"
 
 namespace switchboard::actors {
 
@@ -292,7 +293,8 @@ caf::result<page_t, std::string> list_stored(self_ptr self,
             for (auto& r : rows)
               page.push_back(protocol::task_info{
                   std::move(r.id), std::move(r.kind), std::move(r.state),
-                  r.created_ms, r.last_seq, r.ended_ms, std::move(r.node)});
+                  r.created_ms, r.last_seq, r.ended_ms, std::move(r.node),
+                  r.ordinal});
             promise.deliver(std::move(page), std::move(next));
           },
           [=](caf::error& err) mutable {
@@ -303,6 +305,189 @@ caf::result<page_t, std::string> list_stored(self_ptr self,
   return promise;
 }
 
+// Lists this node's tasks: from the history, or those in memory.
+caf::result<page_t, std::string> list_here(self_ptr self,
+                                           const std::string& principal,
+                                           protocol::task_filter& filter,
+                                           uint64_t limit,
+                                           const std::string& cursor) {
+  auto& st = self->state;
+  if (st.setup.store)
+    return list_stored(self, principal, filter, limit, cursor);
+  using page_t = std::vector<protocol::task_info>;
+  // The cursor is the start ordinal of the last task of the previous
+  // page; the page holds older tasks only.
+  uint64_t before = UINT64_MAX;
+  if (!cursor.empty()) {
+    auto [ptr, ec] =
+        std::from_chars(cursor.data(), cursor.data() + cursor.size(), before);
+    if (ec != std::errc{} || ptr != cursor.data() + cursor.size())
+      return make_error(error_code::bad_message,
+                        "cursor is not one this server gave");
+  }
+  std::vector<std::pair<uint64_t, task_actor>> page;
+  std::string next;
+  for (auto i = st.by_ordinal.lower_bound(before);
+       i != st.by_ordinal.begin();) {
+    --i;
+    auto& id = i->second;
+    if (st.owners[id] != principal)
+      continue;
+    if (page.size() == limit) {
+      next = std::to_string(page.back().first);
+      break;
+    }
+    page.emplace_back(i->first, st.tasks[id]);
+  }
+  auto promise = self->make_response_promise<page_t, std::string>();
+  if (page.empty()) {
+    promise.deliver(page_t{}, std::move(next));
+    return promise;
+  }
+  // Ask each task of the page for its info; answer when the last one
+  // replied, in the page's order.
+  struct collector {
+    std::vector<std::optional<protocol::task_info>> infos;
+    size_t pending;
+  };
+  auto acc = std::make_shared<collector>(
+      collector{std::vector<std::optional<protocol::task_info>>(page.size()),
+                page.size()});
+  auto done = [acc, promise, next, filter]() mutable {
+    if (--acc->pending == 0) {
+      page_t infos;
+      for (auto& x : acc->infos)
+        if (x && matches(filter, *x))
+          infos.push_back(std::move(*x));
+      promise.deliver(std::move(infos), std::move(next));
+    }
+  };
+  for (size_t k = 0; k < page.size(); ++k)
+    self->request(page[k].second, std::chrono::seconds(5), get_atom::value)
+        .then(
+            [acc, done, k](protocol::task_info& info) mutable {
+              acc->infos[k] = std::move(info);
+              done();
+            },
+            [done](caf::error&) mutable { done(); });
+  return promise;
+}
+
+// A cluster list's cursor holds each node's own: "c~NODE~CURSOR~NODE~..."
+// (only characters a URL carries as they are), where a node's cursor is ""
+// for its newest tasks and "-" once it has no more.
+using node_cursors = std::map<std::string, std::string>;
+
+std::optional<node_cursors> parse_cursors(const std::string& text) {
+  node_cursors out;
+  if (text.empty())
+    return out;
+  auto items = util::split(text, '~');
+  if (items.size() % 2 == 0 || items.front() != "c")
+    return std::nullopt;
+  for (size_t i = 1; i + 1 < items.size(); i += 2) {
+    if (items[i].empty())
+      return std::nullopt;
+    out[items[i]] = items[i + 1];
+  }
+  return out;
+}
+
+std::string print_cursors(const node_cursors& cs) {
+  bool more = false;
+  std::string out = "c";
+  for (auto& [node, c] : cs) {
+    more = more || c != "-";
+    out += "~" + node + "~" + c;
+  }
+  return more ? out : std::string{};
+}
+
+// Lists every node's tasks: asks each node for a page after its own cursor,
+// merges them newest first (by creation) and keeps `limit`; the next cursor
+// holds, for each node, where its part of this page ended. A node that does
+// not answer is left out of this page and asked again for the next.
+caf::result<page_t, std::string> list_cluster(self_ptr self,
+                                              const std::string& principal,
+                                              protocol::task_filter& filter,
+                                              uint64_t limit,
+                                              const std::string& cursor) {
+  auto& st = self->state;
+  auto cursors = parse_cursors(cursor);
+  if (!cursors)
+    return make_error(error_code::bad_message,
+                      "cursor is not one this server gave");
+  struct gather {
+    node_cursors asked;
+    std::map<std::string, std::pair<page_t, std::string>> pages;
+    size_t pending = 0;
+  };
+  auto acc = std::make_shared<gather>();
+  std::vector<std::string> nodes{st.setup.node};
+  for (auto& p : st.peers)
+    nodes.push_back(p.name);
+  for (auto& n : nodes)
+    acc->asked[n] = cursors->count(n) ? (*cursors)[n] : std::string{};
+  auto promise = self->make_response_promise<page_t, std::string>();
+  auto finish = [=]() mutable {
+    std::vector<std::pair<std::string, const protocol::task_info*>> all;
+    for (auto& [node, pg] : acc->pages)
+      for (auto& t : pg.first)
+        all.emplace_back(node, &t);
+    std::stable_sort(all.begin(), all.end(), [](auto& x, auto& y) {
+      if (x.second->created_ms != y.second->created_ms)
+        return x.second->created_ms > y.second->created_ms;
+      if (x.first != y.first)
+        return x.first < y.first;
+      return x.second->ordinal > y.second->ordinal;
+    });
+    if (all.size() > limit)
+      all.resize(limit);
+    std::map<std::string, size_t> taken;
+    page_t out;
+    for (auto& [node, t] : all) {
+      ++taken[node];
+      out.push_back(*t);
+    }
+    auto next = acc->asked;
+    for (auto& [node, pg] : acc->pages) {
+      auto k = taken[node];
+      if (k == pg.first.size())
+        next[node] = pg.second.empty() ? "-" : pg.second;
+      else if (k > 0)
+        next[node] = std::to_string(pg.first[k - 1].ordinal);
+    }
+    promise.deliver(std::move(out), print_cursors(next));
+  };
+  for (auto& [node, c] : acc->asked) {
+    if (c == "-")
+      continue;
+    ++acc->pending;
+    auto take = [=, node = node](page_t& page, std::string& next) mutable {
+      acc->pages[node] = {std::move(page), std::move(next)};
+      if (--acc->pending == 0)
+        finish();
+    };
+    auto skip = [=, node = node](caf::error& err) mutable {
+      log::warn("cluster: a node's task list is left out",
+                {{"node", node}, {"error", caf::to_string(err)}});
+      if (--acc->pending == 0)
+        finish();
+    };
+    if (node == st.setup.node)
+      self->request(caf::actor_cast<task_manager_actor>(self),
+                    std::chrono::seconds(10), list_atom::value,
+                    here_atom::value, principal, filter, limit, c)
+          .then(take, skip);
+    else
+      self->request(st.door, std::chrono::seconds(5), list_atom::value, node,
+                    principal, filter, limit, c)
+          .then(take, skip);
+  }
+  if (acc->pending == 0)
+    promise.deliver(page_t{}, std::string{});
+  return promise;
+}
 } // namespace
 
 task_manager_actor::behavior_type task_manager(self_ptr self,
@@ -459,69 +644,15 @@ task_manager_actor::behavior_type task_manager(self_ptr self,
       },
       [=](list_atom, const std::string& principal,
           protocol::task_filter& filter, uint64_t limit,
-          const std::string& cursor)
-          -> caf::result<std::vector<protocol::task_info>, std::string> {
-        auto& st = self->state;
-        if (st.setup.store)
-          return list_stored(self, principal, filter, limit, cursor);
-        using result_t = std::vector<protocol::task_info>;
-        // The cursor is the start ordinal of the last task of the previous
-        // page; the page holds older tasks only.
-        uint64_t before = UINT64_MAX;
-        if (!cursor.empty()) {
-          auto [ptr, ec] = std::from_chars(
-              cursor.data(), cursor.data() + cursor.size(), before);
-          if (ec != std::errc{} || ptr != cursor.data() + cursor.size())
-            return make_error(error_code::bad_message,
-                              "cursor is not one this server gave");
-        }
-        std::vector<std::pair<uint64_t, task_actor>> page;
-        std::string next;
-        for (auto i = st.by_ordinal.lower_bound(before);
-             i != st.by_ordinal.begin();) {
-          --i;
-          auto& id = i->second;
-          if (st.owners[id] != principal)
-            continue;
-          if (page.size() == limit) {
-            next = std::to_string(page.back().first);
-            break;
-          }
-          page.emplace_back(i->first, st.tasks[id]);
-        }
-        auto promise = self->make_response_promise<result_t, std::string>();
-        if (page.empty()) {
-          promise.deliver(result_t{}, std::move(next));
-          return promise;
-        }
-        // Ask each task of the page for its info; answer when the last one
-        // replied, in the page's order.
-        struct collector {
-          std::vector<std::optional<protocol::task_info>> infos;
-          size_t pending;
-        };
-        auto acc = std::make_shared<collector>(collector{
-            std::vector<std::optional<protocol::task_info>>(page.size()),
-            page.size()});
-        auto done = [acc, promise, next, filter]() mutable {
-          if (--acc->pending == 0) {
-            result_t infos;
-            for (auto& x : acc->infos)
-              if (x && matches(filter, *x))
-                infos.push_back(std::move(*x));
-            promise.deliver(std::move(infos), std::move(next));
-          }
-        };
-        for (size_t k = 0; k < page.size(); ++k)
-          self->request(page[k].second, std::chrono::seconds(5),
-                        get_atom::value)
-              .then(
-                  [acc, done, k](protocol::task_info& info) mutable {
-                    acc->infos[k] = std::move(info);
-                    done();
-                  },
-                  [done](caf::error&) mutable { done(); });
-        return promise;
+          const std::string& cursor) -> caf::result<page_t, std::string> {
+        if (self->state.door && !self->state.peers.empty())
+          return list_cluster(self, principal, filter, limit, cursor);
+        return list_here(self, principal, filter, limit, cursor);
+      },
+      [=](list_atom, here_atom, const std::string& principal,
+          protocol::task_filter& filter, uint64_t limit,
+          const std::string& cursor) -> caf::result<page_t, std::string> {
+        return list_here(self, principal, filter, limit, cursor);
       },
       [=](drain_atom, int64_t grace_ms) -> caf::result<ok_atom> {
         auto& st = self->state;

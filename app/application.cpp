@@ -134,10 +134,14 @@ std::string application::start() {
   if (d.opts.cluster_port < 0 && !d.opts.join.empty())
     return "--join needs --cluster-port (the port this node listens on for "
            "the others)";
-  if (d.opts.cluster_port >= 0 && !is_loopback(d.opts.cluster_host))
+  if (d.opts.cluster_port >= 0 && !is_loopback(d.opts.cluster_host) &&
+      d.opts.cluster_secret.empty())
     return "refusing --cluster-host=" + d.opts.cluster_host +
-           ": the cluster protocol (CAF's BASP) authenticates nobody, and "
-           "TLS or a shared secret is not built yet; use a loopback address";
+           ": the cluster protocol (CAF's BASP) authenticates nobody; set "
+           "--cluster-secret (the same on every node), or use a loopback "
+           "address";
+  if (!d.opts.cluster_secret.empty() && d.opts.cluster_secret.size() < 16)
+    return "--cluster-secret: use at least 16 characters";
   if (d.opts.cluster_port >= 0 &&
       (d.opts.node.empty() || d.opts.node.size() > 64 ||
        d.opts.node.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
@@ -300,6 +304,7 @@ std::string application::start() {
           protocol::tool_info{t.name, t.description, t.schema, d.opts.node});
     as.registry = d.registry;
     as.manager = d.manager;
+    as.secret = d.opts.cluster_secret;
     as.seeds = std::get<std::vector<cluster::address>>(std::move(seeds));
     as.changed = [status = d.status,
                   metrics = d.metrics](const cluster::member_list& ms) {

@@ -201,9 +201,15 @@ const std::vector<option_def>& defs() {
       {"node-name", "this node's name (default local)", text(&options::node)},
       {"node", "the same as --node-name", text(&options::node)},
       {"cluster-host",
-       "address of the cluster port; only loopback for now, since the "
-       "cluster's protocol authenticates nobody (default 127.0.0.1)",
+       "address of the cluster port; loopback unless --cluster-secret is "
+       "set, since the cluster's protocol authenticates nobody (default "
+       "127.0.0.1)",
        text(&options::cluster_host)},
+      {"cluster-secret",
+       "a secret every node of the cluster shares: a node admits only nodes "
+       "that prove they know it (put it in the config file, not on the "
+       "command line)",
+       text(&options::cluster_secret)},
       {"cluster-port",
        "the cluster port: nodes join each other there; 0 picks a free one "
        "(default: off, the node stays alone)",

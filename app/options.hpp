@@ -72,6 +72,9 @@ struct options {
   std::string cluster_host = "127.0.0.1";
   /// The cluster port; -1 keeps the node alone, 0 picks a free port.
   int32_t cluster_port = -1;
+  /// The cluster's shared secret: nodes that cannot prove they know it are
+  /// not admitted. Empty: none (then the cluster port stays on loopback).
+  std::string cluster_secret;
   /// Nodes to join through, as HOST:PORT.
   std::vector<std::string> join;
   /// Running tasks that report nothing for this long fail with `timeout`

@@ -7,6 +7,7 @@
 
 #include "actors/error.hpp"
 #include "actors/task_manager.hpp"
+#include "cluster/admission.hpp"
 #include "cluster/task_relay.hpp"
 #include "log/logger.hpp"
 
@@ -104,13 +105,25 @@ void dial(self_ptr self, const address& to) {
               return;
             }
             auto agent = caf::actor_cast<node_agent_actor>(std::move(ptr));
-            self->request(agent, timeout, join_atom::value,
-                          self->state.setup.self)
+            auto& me = self->state.setup.self;
+            self->request(agent, timeout, join_atom::value, me,
+                          join_proof(self->state.setup.secret, me))
                 .then(
-                    [=](const member_list& ms) {
+                    [=](const member_list& ms, const std::string& proof) {
                       self->state.dialling.erase(to);
                       if (ms.empty())
                         return;
+                      // The member proves the secret too: a node that
+                      // answers on a seed's address is not trusted on that
+                      // alone.
+                      if (!proof_ok(self->state.setup.secret, ms.front(),
+                                    proof)) {
+                        log::warn("cluster: a node does not know the "
+                                  "cluster secret; not joined",
+                                  {{"address", text_of(to)},
+                                   {"node", ms.front().name}});
+                        return;
+                      }
                       // The answering agent lists itself first.
                       if (ms.front().name == self->state.setup.self.name &&
                           ms.front().incarnation ==
@@ -186,6 +199,26 @@ task_relay_actor spawn_relay(self_ptr self, std::string task_id,
   return self->spawn(task_relay, std::move(rs));
 }
 
+// True when the message being handled comes from this node or from a
+// member: only members may use the agent (BASP lets any peer that reaches
+// the port send to it).
+bool from_member(self_ptr self) {
+  auto& src = self->current_sender();
+  if (!src)
+    return false;
+  if (src->node() == self->node())
+    return true;
+  for (auto& [name, m] : self->state.members)
+    if (m.agent.node() == src->node())
+      return true;
+  return false;
+}
+
+caf::error refused() {
+  return actors::make_error(protocol::error_code::forbidden,
+                            "this node is not a member of the cluster");
+}
+
 bool is_member(self_ptr self, const address& a) {
   for (auto& [name, m] : self->state.members)
     if (m.info.host == a.first && m.info.port == a.second)
@@ -223,15 +256,30 @@ node_agent(node_agent_actor::stateful_pointer<agent_state> self,
         report(self);
         self->send(self, dial_atom::value);
       },
-      [=](join_atom, const node_info& info) {
+      [=](join_atom, const node_info& info,
+          const std::string& proof) -> caf::result<member_list, std::string> {
+        auto& st = self->state;
+        if (!proof_ok(st.setup.secret, info, proof)) {
+          log::warn("cluster: refused a node that does not know the cluster "
+                    "secret",
+                    {{"node", info.name}, {"address", info.host}});
+          return actors::make_error(protocol::error_code::forbidden,
+                                    "wrong cluster secret");
+        }
         auto result = list_of(self);
         admit(self, info,
               caf::actor_cast<node_agent_actor>(self->current_sender()));
-        return result;
+        return {std::move(result), join_proof(st.setup.secret, st.setup.self)};
       },
-      [=](members_atom) { return list_of(self); },
+      [=](members_atom) -> caf::result<member_list> {
+        if (!from_member(self))
+          return refused();
+        return list_of(self);
+      },
       [=](actors::call_atom, std::string& caller, std::string& call_id,
-          std::string& tool, std::string& args) {
+          std::string& tool, std::string& args) -> caf::result<std::string> {
+        if (!from_member(self))
+          return refused();
         // The registry answers the calling node directly.
         return self->delegate(self->state.setup.registry,
                               actors::call_atom::value, std::move(caller),
@@ -239,6 +287,8 @@ node_agent(node_agent_actor::stateful_pointer<agent_state> self,
                               std::move(args));
       },
       [=](actors::cancel_atom, std::string& caller, std::string& call_id) {
+        if (!from_member(self))
+          return;
         self->send(self->state.setup.registry, actors::cancel_atom::value,
                    std::move(caller), std::move(call_id));
       },
@@ -246,6 +296,8 @@ node_agent(node_agent_actor::stateful_pointer<agent_state> self,
           std::string& params,
           std::string& owner) -> caf::result<std::string, actors::task_actor> {
         auto& st = self->state;
+        if (!from_member(self))
+          return refused();
         if (node == st.setup.self.name)
           return self->delegate(st.setup.manager, actors::start_atom::value,
                                 actors::here_atom::value, std::move(kind),
@@ -271,6 +323,8 @@ node_agent(node_agent_actor::stateful_pointer<agent_state> self,
           std::string& params, std::string& owner, actors::event_sink& sink,
           bool coalesce) -> caf::result<actors::subscription> {
         auto& st = self->state;
+        if (!from_member(self))
+          return refused();
         if (node == st.setup.self.name)
           return self->delegate(st.setup.manager, actors::start_atom::value,
                                 actors::here_atom::value, std::move(kind),
@@ -290,6 +344,8 @@ node_agent(node_agent_actor::stateful_pointer<agent_state> self,
       [=](actors::get_atom, std::string& id,
           std::string& principal) -> caf::result<actors::task_actor> {
         auto& st = self->state;
+        if (!from_member(self))
+          return refused();
         auto node = std::string{actors::node_of_task(id)};
         if (node.empty() || node == st.setup.self.name)
           return self->delegate(st.setup.manager, actors::get_atom::value,
@@ -309,8 +365,28 @@ node_agent(node_agent_actor::stateful_pointer<agent_state> self,
                 [=](caf::error& err) mutable { promise.deliver(err); });
         return promise;
       },
+      [=](actors::list_atom, std::string& node, std::string& principal,
+          protocol::task_filter& filter, uint64_t limit, std::string& cursor)
+          -> caf::result<std::vector<protocol::task_info>, std::string> {
+        auto& st = self->state;
+        if (!from_member(self))
+          return refused();
+        if (node == st.setup.self.name)
+          return self->delegate(st.setup.manager, actors::list_atom::value,
+                                actors::here_atom::value, std::move(principal),
+                                std::move(filter), limit, std::move(cursor));
+        auto agent = member_agent(self, node);
+        if (auto* err = std::get_if<caf::error>(&agent))
+          return std::move(*err);
+        return self->delegate(std::get<node_agent_actor>(agent),
+                              actors::list_atom::value, std::move(node),
+                              std::move(principal), std::move(filter), limit,
+                              std::move(cursor));
+      },
       [=](actors::load_atom, std::string& node, uint64_t running,
           bool draining) {
+        if (!from_member(self))
+          return;
         auto i = self->state.members.find(node);
         if (i == self->state.members.end())
           return;

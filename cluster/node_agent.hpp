@@ -42,9 +42,11 @@ using listen_atom = caf::atom_constant<caf::atom("sblisten")>;
 /// the local manager. Remote tasks are served locally through relays.
 using node_agent_actor =
     actors::remote_tools_actor::extend_with<actors::task_door_actor>::extend<
-        // Admits the sender's node (`node_info` describes it); answers the
-        // members this agent knows, itself first.
-        caf::replies_to<join_atom, node_info>::with<member_list>,
+        // Admits the sender's node (`node_info` describes it, the text proves
+        // that it knows the cluster's secret); answers the members this agent
+        // knows, itself first, and this node's own proof.
+        caf::replies_to<join_atom, node_info, std::string>::with<member_list,
+                                                                 std::string>,
         // Answers the members this agent knows, itself first.
         caf::replies_to<members_atom>::with<member_list>,
         // A member's load changed: node, running tasks, draining.
@@ -67,6 +69,9 @@ struct agent_setup {
   std::chrono::milliseconds timeout{5000};
   /// Called with the members (this node first) after every change.
   std::function<void(const member_list&)> changed;
+  /// The cluster's shared secret (`--cluster-secret`): a node that cannot
+  /// prove it knows it is not admitted. Empty: none.
+  std::string secret;
   /// Called when a member is lost (not when it leaves cleanly).
   std::function<void(const std::string& node)> lost;
   /// This node's registry: runs the calls other nodes send, and learns

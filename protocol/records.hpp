@@ -35,6 +35,8 @@ struct task_info {
   int64_t ended_ms = 0;
   /// Name of the node that runs or ran the task.
   std::string node;
+  /// Its place in its node's start order (lists page by it); never sent.
+  uint64_t ordinal = 0;
 };
 
 /// Which tasks `list_tasks` and `GET /api/tasks` return.

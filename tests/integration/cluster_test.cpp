@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "tests/support/eventually.hpp"
 #include "tests/support/http_client.hpp"
@@ -26,8 +27,9 @@ struct node {
   test::server_process proc;
   uint16_t cluster_port = 0;
 
-  node(std::string n, std::vector<std::string> join)
-      : name(n), proc(args(n, join)) {
+  node(std::string n, std::vector<std::string> join,
+       std::vector<std::string> extra = {})
+      : name(n), proc(args(n, join, extra)) {
     auto out = proc.output();
     auto at = out.find("cluster port ");
     REQUIRE(at != std::string::npos);
@@ -35,9 +37,11 @@ struct node {
   }
 
   static std::vector<std::string> args(const std::string& n,
-                                       const std::vector<std::string>& join) {
+                                       const std::vector<std::string>& join,
+                                       const std::vector<std::string>& extra) {
     std::vector<std::string> out{"--history=memory", "--node-name=" + n,
                                  "--cluster-port=0"};
+    out.insert(out.end(), extra.begin(), extra.end());
     for (auto& j : join)
       out.push_back("--join=" + j);
     return out;
@@ -145,6 +149,25 @@ TEST_CASE("bad cluster options are refused at start with a clear message",
           "authenticates nobody");
   refused({"--cluster-port=0", "--join=nohost"}, "expected HOST:PORT");
   refused({"--cluster-port=0", "--join=h:99999"}, "expected HOST:PORT");
+  refused({"--cluster-port=0", "--cluster-secret=short"},
+          "at least 16 characters");
+  refused({"--cluster-port=0", "--node-name=a/b"}, "--node-name");
+}
+
+TEST_CASE("with a cluster secret, only nodes that know it are admitted",
+          "[cluster]") {
+  std::string secret = "--cluster-secret=0123456789abcdef-right";
+  node a{"a", {}, {secret}};
+  node b{"b", {a.address()}, {secret}};
+  node c{"c", {a.address()}, {"--cluster-secret=0123456789abcdef-wrong"}};
+  node d{"d", {a.address()}};
+  CHECK(test::eventually([&] { return a.members() == names{"a", "b"}; }, 10s));
+  CHECK(b.members() == names{"a", "b"});
+  // C and D dial A every second and are refused each time (A logs it).
+  std::this_thread::sleep_for(1500ms);
+  CHECK(a.members() == names{"a", "b"});
+  CHECK(c.members() == names{"c"});
+  CHECK(d.members() == names{"d"});
 }
 
 TEST_CASE("every node's tools are listed and called through any node; a lost "
@@ -315,6 +338,31 @@ TEST_CASE("a start runs on the node with the fewest running tasks or on the "
       10s);
   REQUIRE(next.IsObject());
   CHECK(next["seq"].GetUint64() == 2);
+  // Either node lists the cluster's tasks, newest first; paged one by one
+  // over HTTP, every task comes once.
+  auto listed = c.request(R"({"type":"list_tasks","id":"l"})", "l", 10s);
+  REQUIRE(test::type_of(listed) == "tasks");
+  std::vector<std::string> ids;
+  for (auto& t : listed["tasks"].GetArray())
+    ids.push_back(t["task_id"].GetString());
+  CHECK(ids.size() == 3);
+  for (auto* id : {&first_id, &second_id, &pinned_id})
+    CHECK(std::count(ids.begin(), ids.end(), *id) == 1);
+  std::vector<std::string> paged;
+  std::string cursor;
+  for (int page = 0; page < 6; ++page) {
+    auto r = test::request(b.proc.port(), "GET",
+                           "/api/tasks?limit=1" +
+                               (cursor.empty() ? "" : "&cursor=" + cursor));
+    REQUIRE(r.status == 200);
+    auto doc = test::parse(r.body);
+    for (auto& t : doc["tasks"].GetArray())
+      paged.push_back(t["task_id"].GetString());
+    if (!doc.HasMember("next_cursor"))
+      break;
+    cursor = doc["next_cursor"].GetString();
+  }
+  CHECK(paged == ids);
   // A task id that names no member is refused, whatever door it reaches.
   auto ghost = test::request(b.proc.port(), "GET",
                              "/api/tasks/t-z-0123456789abcdef0123456789abcdef");
