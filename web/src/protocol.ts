@@ -368,8 +368,10 @@ export interface StatusMessage extends Correlated {
   ts: number
   /** True while the server drains. */
   draining: boolean
-  /** On a clustered node: the members it knows, itself first. */
-  nodes?: { name: string; host: string; port: number }[]
+  /** On a clustered node: the members it knows, itself first, with their
+   * running tasks (as each last said, within a second) and whether they
+   * drain. */
+  nodes?: { name: string; host: string; port: number; running: number; draining: boolean }[]
 }
 
 export interface ShutdownMessage {

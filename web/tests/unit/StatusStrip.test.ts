@@ -102,12 +102,12 @@ describe('StatusStrip', () => {
       status({
         ts: NOW + 5000,
         nodes: [
-          { name: 'b', host: '127.0.0.1', port: 7102 },
-          { name: 'a', host: '127.0.0.1', port: 7101 },
+          { name: 'b', host: '127.0.0.1', port: 7102, running: 3, draining: false },
+          { name: 'a', host: '127.0.0.1', port: 7101, running: 0, draining: true },
         ],
       }),
     )
-    expect(value(w, 'status-nodes')).toBe('2: b, a')
+    expect(value(w, 'status-nodes')).toBe('2: b (3 running), a (draining)')
     expect(w.get('[data-testid=status-nodes]').attributes('title')).toBe('b (127.0.0.1:7102), a (127.0.0.1:7101)')
   })
 

@@ -240,6 +240,8 @@ export function statusOf(reply: unknown): StatusMessage {
             name: String(n.name ?? ''),
             host: String(n.host ?? ''),
             port: num(n.port),
+            running: num(n.running),
+            draining: n.draining === true,
           })),
         }
       : {}),
