@@ -424,3 +424,52 @@ TEST_CASE("a node killed mid-task ends the task for its watchers on other "
                         "x", 10s);
   CHECK(test::str(gone, "code") == "node_lost");
 }
+
+TEST_CASE("a draining node takes no new tasks; its tasks end for watchers "
+          "elsewhere with their own terminal event, not node_lost",
+          "[cluster][tasks]") {
+  node a{"a", {}, {"--grace-ms=2000"}};
+  node b{"b", {a.address()}};
+  REQUIRE(test::eventually(
+      [&] {
+        return b.members() == names{"a", "b"};
+      },
+      10s));
+  test::ws_client c;
+  REQUIRE(c.connect(b.proc.port()));
+  REQUIRE(test::type_of(c.read_json()) == "hello");
+  auto start = [&](const std::string& id, const std::string& params) {
+    auto r = c.request(R"({"type":"start","id":")" + id +
+                           R"(","task":"ticker","params":)" + params + "}",
+                       id, 10s);
+    REQUIRE(test::type_of(r) == "start_success");
+    return test::str(r, "task_id");
+  };
+  // B runs two, A one that B's client watches.
+  start("b1", R"({"steps":100000,"interval_ms":50,"node":"b"})");
+  start("b2", R"({"steps":100000,"interval_ms":50,"node":"b"})");
+  auto on_a = start("a1", R"({"steps":100000,"interval_ms":50,"node":"a"})");
+  a.proc.signal(SIGTERM);
+  // B learns within about a second that A drains.
+  CHECK(test::eventually(
+      [&] {
+        auto r = test::request(b.proc.port(), "GET", "/api/status");
+        auto doc = test::parse(r.body);
+        if (!doc.IsObject() || !doc.HasMember("nodes"))
+          return false;
+        for (auto& n : doc["nodes"].GetArray())
+          if (std::string{n["name"].GetString()} == "a")
+            return n["draining"].GetBool();
+        return false;
+      },
+      3s));
+  // A runs fewer tasks, but drains: the next start stays on B.
+  auto next = start("n", R"({"steps":1,"interval_ms":0})");
+  CHECK(next.rfind("t-b-", 0) == 0);
+  // A's task is stopped at the end of its grace period, and B's client
+  // reads it end as it would on one node.
+  auto end = read_terminal(c, on_a, 10s);
+  REQUIRE(end.IsObject());
+  CHECK(test::type_of(end) == "stopped");
+  CHECK(a.proc.wait(10s).value_or(-1) == 0);
+}
