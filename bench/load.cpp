@@ -9,8 +9,8 @@
 //   bench_load --server=build-bench/bin/switchboard [--quick] [--only=a,b]
 //              [--server-log=FILE] [--keep-workspace]
 //
-// Scenario names for --only: floor, latency, ws, sse, fanout, input, tools,
-// idle, tasks (memory per waiting task).
+// Scenario names for --only: floor, latency, cluster, ws, sse, fanout, input,
+// tools, idle, tasks (memory per waiting task).
 
 #include "bench/net.hpp"
 
@@ -136,6 +136,8 @@ std::string ratio(double v, double floor) {
 struct server {
   pid_t pid = -1;
   uint16_t port = 0;
+  /// Its cluster port, when it has one.
+  uint16_t cluster_port = 0;
 };
 
 server spawn_server(std::vector<std::string> extra) {
@@ -166,10 +168,18 @@ server spawn_server(std::vector<std::string> extra) {
     _exit(127);
   }
   close(pfd[1]);
+  // "cluster port N" (when clustered) comes before "listening on".
   std::string line;
-  char c;
-  while (read(pfd[0], &c, 1) == 1 && c != '\n')
-    line += c;
+  uint16_t cluster_port = 0;
+  for (;;) {
+    line.clear();
+    char c;
+    while (read(pfd[0], &c, 1) == 1 && c != '\n')
+      line += c;
+    if (line.rfind("cluster port ", 0) != 0)
+      break;
+    cluster_port = static_cast<uint16_t>(std::stoi(line.substr(13)));
+  }
   close(pfd[0]);
   auto p = line.rfind(':');
   if (line.find("listening on") == std::string::npos || p == std::string::npos)
@@ -177,6 +187,7 @@ server spawn_server(std::vector<std::string> extra) {
   server s;
   s.pid = pid;
   s.port = static_cast<uint16_t>(std::stoi(line.substr(p + 1)));
+  s.cluster_port = cluster_port;
   std::string joined;
   for (auto& a : args)
     joined += a + " ";
@@ -480,10 +491,12 @@ int64_t open_ws(loop& lp, uint16_t port, int64_t n, std::vector<conn_ptr>& out,
 }
 
 std::string start_ticker_json(const std::string& id, int64_t steps,
-                              int64_t interval_ms) {
+                              int64_t interval_ms,
+                              const std::string& node = {}) {
   return R"({"type":"start","id":")" + id +
          R"(","task":"ticker","params":{"steps":)" + std::to_string(steps) +
-         R"(,"interval_ms":)" + std::to_string(interval_ms) + "}}";
+         R"(,"interval_ms":)" + std::to_string(interval_ms) +
+         (node.empty() ? "" : R"(,"node":")" + node + "\"") + "}}";
 }
 
 std::string http_post(uint16_t port, const std::string& target,
@@ -496,7 +509,11 @@ std::string http_post(uint16_t port, const std::string& target,
 
 // -- start to first event -----------------------------------------------------
 
-void run_latency(uint16_t port) {
+// Starts one-step tickers one after another over one connection; with
+// `node`, pins them to that node (the cluster scenario) and names the rows
+// after `where`.
+void run_latency(uint16_t port, const std::string& node = {},
+                 const std::string& where = {}) {
   measure_rtt(opts.n(5000));
   loop lp;
   std::vector<conn_ptr> cs;
@@ -513,7 +530,7 @@ void run_latency(uint16_t port) {
     got_first = false;
     std::string id = std::to_string(i);
     id.insert(0, 1, 's');
-    auto text = start_ticker_json(id, 1, 0);
+    auto text = start_ticker_json(id, 1, 0, node);
     t0 = now_ns();
     c.send_ws(text);
   };
@@ -539,7 +556,7 @@ void run_latency(uint16_t port) {
   next(*cs[0]);
   lp.run([&] { return done; }, now_ns() + 120 * s_ns);
   auto p50 = first.pct(50), p99 = first.pct(99), p999 = first.pct(99.9);
-  add_row({"start → first event over WS (p50 / p99 / p99.9), n=" +
+  add_row({"start → first event over WS" + where + " (p50 / p99 / p99.9), n=" +
                fmt(static_cast<double>(first.v.size())),
            us(p50) + " / " + us(p99) + " / " + us(p999),
            us(flr.rtt_p50) + " / " + us(flr.rtt_p99) + " / " + us(flr.rtt_p999),
@@ -550,10 +567,31 @@ void run_latency(uint16_t port) {
                ", " +
                (p99 < ms_ns && p99 <= 10 * flr.rtt_p50 ? "p99 met"
                                                        : "p99 missed")});
-  add_row({"start → start_success over WS (p50 / p99 / p99.9)",
+  add_row({"start → start_success over WS" + where + " (p50 / p99 / p99.9)",
            us(reply.pct(50)) + " / " + us(reply.pct(99)) + " / " +
                us(reply.pct(99.9)),
            us(flr.rtt_p50), ratio(reply.pct(50), flr.rtt_p50), "–", ""});
+}
+
+// -- a cluster of two nodes: a task placed on the other node ------------------
+
+void run_cluster() {
+  std::vector<std::string> common = {"--rate-limit=1000000",
+                                     "--max-tasks=1000000", "--cluster-port=0"};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.end(), common.begin(), common.end());
+    return more;
+  };
+  auto a = spawn_server(with({"--node-name=a"}));
+  auto b = spawn_server(with(
+      {"--node-name=b", "--join=127.0.0.1:" + std::to_string(a.cluster_port)}));
+  // Membership forms within milliseconds on loopback; the load shared
+  // every second does not matter to a pinned start.
+  usleep(1500 * 1000);
+  run_latency(a.port, "a", " on a cluster, task on the client's node");
+  run_latency(a.port, "b", " on a cluster, task on the other node");
+  stop_server(b);
+  stop_server(a);
 }
 
 // -- events per second --------------------------------------------------------
@@ -1076,7 +1114,8 @@ int main(int argc, char** argv) {
       std::cerr
           << "usage: bench_load [--server=PATH] [--server-log=FILE] "
              "[--server-arg=OPTION ...] [--quick] "
-             "[--only=floor,latency,ws,sse,fanout,input,tools,idle,tasks]\n";
+             "[--only=floor,latency,cluster,ws,sse,fanout,input,tools,idle,"
+             "tasks]\n";
       return 2;
     }
   }
@@ -1113,6 +1152,8 @@ int main(int argc, char** argv) {
         run_tools(srv.port);
       stop_server(srv);
     }
+    if (opts.wants("cluster"))
+      run_cluster();
     if (opts.wants("idle"))
       run_idle_and_limit();
     if (opts.wants("tasks"))

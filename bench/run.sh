@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark suite of issue 7 and prints a markdown table.
 #
-#   bash bench/run.sh [--quick] [--only=floor,latency,ws,sse,fanout,input,tools,idle,tasks]
+#   bash bench/run.sh [--quick] [--only=floor,latency,cluster,ws,sse,fanout,input,tools,idle,tasks]
 #
 # Builds switchboard and bench_load in build-bench (Release), then bench_load
 # starts its own server instances on 127.0.0.1 with the options it needs and
