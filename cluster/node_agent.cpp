@@ -196,6 +196,7 @@ task_relay_actor spawn_relay(self_ptr self, std::string task_id,
   rs.node = std::move(node);
   rs.remote = std::move(remote);
   rs.door = caf::actor_cast<actors::task_door_actor>(door);
+  rs.parent = self->address();
   return self->spawn(task_relay, std::move(rs));
 }
 

@@ -35,9 +35,11 @@ caf::error lost(self_ptr self) {
                             "node " + self->state.setup.node + " was lost");
 }
 
-// Ends the relay because the task's node went: the sink gets the terminal
-// event it would never get, and every request in flight fails.
-void node_gone(self_ptr self) {
+// Ends the relay because the remote task went: with its node (any reason
+// but `normal`), the sink gets the terminal event it would never get, and
+// every request in flight fails with `node_lost`; a task that ended and was
+// forgotten (`normal`) fails them with `unknown_task`.
+void remote_gone(self_ptr self, const caf::error& reason) {
   auto& st = self->state;
   if (st.sink && !st.ended) {
     auto seq = st.last_seq + 1;
@@ -50,7 +52,10 @@ void node_gone(self_ptr self) {
     st.ended = true;
   }
   auto pending = std::move(st.pending);
-  auto err = lost(self);
+  auto err = reason == caf::exit_reason::normal
+                 ? actors::make_error(error_code::unknown_task,
+                                      "no task " + st.setup.task_id)
+                 : lost(self);
   for (auto& [n, fail] : pending)
     fail(err);
   self->quit();
@@ -115,8 +120,14 @@ task_relay_actor::behavior_type task_relay(self_ptr self, relay_setup setup) {
     self->monitor(self->state.setup.remote);
   if (self->state.setup.door)
     self->monitor(self->state.setup.door);
+  if (auto parent = caf::actor_cast<caf::actor>(self->state.setup.parent))
+    self->monitor(parent);
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
+    if (dm.source == st.setup.parent) {
+      self->quit();
+      return;
+    }
     if (st.sink && dm.source == st.sink.address()) {
       // The sink went (its client left): so does its subscription.
       if (st.setup.remote && !st.ended)
@@ -132,7 +143,7 @@ task_relay_actor::behavior_type task_relay(self_ptr self, relay_setup setup) {
                   {{"task_id", st.setup.task_id},
                    {"node", st.setup.node},
                    {"reason", caf::to_string(dm.reason)}});
-      node_gone(self);
+      remote_gone(self, dm.reason);
     }
   });
   self->delayed_send(self, self->state.setup.idle, idle_atom::value);

@@ -43,6 +43,9 @@ struct relay_setup {
   actors::task_actor remote;
   /// Where the task is started: the agent of its node.
   actors::task_door_actor door;
+  /// The agent that made it: a relay quits with it (the node shuts down),
+  /// so that no idle relay holds the shutdown up.
+  caf::actor_addr parent;
   /// A relay nobody talked to this long quits.
   std::chrono::milliseconds idle{60000};
 };

@@ -330,7 +330,7 @@ TEST_CASE("triage validates input and keeps the request pending",
   CHECK(code_of(err) == error_code::no_pending_input);
 }
 
-TEST_CASE("an unanswered input request times out; a triage keeps the "
+TEST_CASE("an unanswered input request times out: a triage keeps the "
           "decisions made and lists the rest as undecided",
           "[task][input]") {
   task_fixture f;
