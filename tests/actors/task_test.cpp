@@ -348,7 +348,8 @@ TEST_CASE("an unanswered input request times out: a triage keeps the "
   CHECK(types.back() == "result");
   CHECK(terminal_events(types) == 1);
   CHECK(f.state_of(t) == "completed");
-  auto& data = f.last()["data"];
+  auto last = f.last();
+  auto& data = last["data"];
   REQUIRE(data["decisions"].Size() == 1);
   CHECK(std::string{data["decisions"][0]["decision"].GetString()} == "fix");
   // The fixture tree has 5 findings at or above medium: 1 decided, 4 not.

@@ -165,7 +165,7 @@ TEST_CASE("clients that never read cost bounded memory and are dropped",
   // The issue asks for 50 of each; 20 (4 under the sanitizers, which slow
   // every ticker down several times) keep the suite lean and show the same
   // bound.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(SWITCHBOARD_SANITIZED)
   constexpr int per_transport = 4;
   constexpr int normal_steps = 100;
 #else
@@ -260,7 +260,7 @@ TEST_CASE("clients that never read cost bounded memory and are dropped",
   CHECK(ended == stalled.size());
   sample();
   INFO("RSS base " << base / 1024 << " KiB, peak " << peak / 1024 << " KiB");
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(SWITCHBOARD_SANITIZED)
   // ASan's shadow memory and quarantine make RSS meaningless there.
   CHECK(peak - base < 128u * 1024 * 1024);
 #endif
@@ -576,7 +576,7 @@ TEST_CASE("one task, 1,000 subscribers over WebSocket and SSE: each sees "
 TEST_CASE("one fast task watched by slow SSE readers and fast WebSocket "
           "readers: memory stays bounded and the server answers throughout",
           "[delivery][fanout][memory]") {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(SWITCHBOARD_SANITIZED)
   constexpr int slow_sse = 10, fast_ws = 50;
   constexpr auto watch_for = 3s;
 #else
@@ -644,7 +644,7 @@ TEST_CASE("one fast task watched by slow SSE readers and fast WebSocket "
   INFO("RSS base " << base / 1024 << " KiB, peak " << peak / 1024
                    << " KiB, after the clients left " << after / 1024
                    << " KiB");
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(SWITCHBOARD_SANITIZED)
   CHECK(peak - base < 128u * 1024 * 1024);
   CHECK(after - base < 64u * 1024 * 1024);
 #endif
