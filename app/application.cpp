@@ -12,6 +12,7 @@
 #include "app/gateway.hpp"
 #include "cluster/node_agent.hpp"
 #include "flows/catalog.hpp"
+#include "flows/plugins.hpp"
 #include "log/logger.hpp"
 #include "metrics/registry.hpp"
 #include "metrics/transport.hpp"
@@ -153,6 +154,19 @@ std::string application::start() {
   auto seeds = parse_join(d.opts.join);
   if (auto* err = std::get_if<std::string>(&seeds))
     return *err;
+  // Plugin kinds join the catalog before anything reads it (metrics, the
+  // task manager, the cluster); a refused plugin stops the start.
+  if (!d.opts.flows.empty()) {
+    auto loaded = flows::load_plugins(d.opts.flows);
+    if (auto* reason = std::get_if<std::string>(&loaded))
+      return *reason;
+    for (auto& p : std::get<std::vector<flows::loaded_plugin>>(loaded)) {
+      std::string kinds;
+      for (auto& k : p.kinds)
+        kinds += (kinds.empty() ? "" : ",") + k;
+      log::info("flows plugin loaded", {{"file", p.path}, {"kinds", kinds}});
+    }
+  }
   auto opened = tools::workspace::open(d.opts.workspace);
   if (auto* reason = std::get_if<std::string>(&opened))
     return "workspace " + d.opts.workspace + ": " + *reason;

@@ -241,6 +241,10 @@ const std::vector<option_def>& defs() {
        "comma-separated Host names the server answers to besides loopback "
        "names and addresses ('*.example.com' matches subdomains)",
        list(&options::allowed_hosts)},
+      {"flows",
+       "comma-separated flows plugins (shared libraries) to load at start; "
+       "a plugin that is refused stops the start (see docs/flows.md)",
+       list(&options::flows)},
       {"insecure", "allow a non-loopback bind without tokens (default false)",
        flag(&options::insecure)},
   };

@@ -97,6 +97,8 @@ struct options {
   /// Host names (of the `Host` header) the server answers to besides
   /// loopback names and addresses; `*.NAME` matches any subdomain.
   std::vector<std::string> allowed_hosts;
+  /// Flows plugins (shared libraries) loaded at start (`--flows`).
+  std::vector<std::string> flows;
   /// Warnings met while parsing (for example short tokens), for the log.
   std::vector<std::string> warnings;
   /// Lines below this level are not logged.

@@ -7,15 +7,73 @@
 #include "protocol/json.hpp"
 #include "protocol/schema.hpp"
 
+#include <atomic>
 #include <optional>
 #include <vector>
 
 namespace switchboard::flows {
 
+namespace {
+
+// The one home of the list. Plugins join it while the server starts, on one
+// thread, before anything reads it; from the first read on it never changes,
+// so readers on any thread need no lock.
+std::vector<flow_kind>& kinds() {
+  static std::vector<flow_kind> all{audit_kind(), triage_kind(), ticker_kind()};
+  return all;
+}
+
+// The built-in kinds come first in `kinds()`.
+constexpr size_t builtin_count = 3;
+
+std::atomic<bool> fixed{false};
+
+bool valid_name(const std::string& name) {
+  return !name.empty() && name.size() <= 64 &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789._-") == std::string::npos;
+}
+
+} // namespace
+
 const std::vector<flow_kind>& catalog() {
-  static const std::vector<flow_kind> kinds{audit_kind(), triage_kind(),
-                                            ticker_kind()};
-  return kinds;
+  if (!fixed.load(std::memory_order_relaxed))
+    fixed.store(true, std::memory_order_relaxed);
+  return kinds();
+}
+
+std::string check_new_kind(const flow_kind& kind) {
+  if (!valid_name(kind.name))
+    return "kind '" + kind.name +
+           "': a kind's name has 1 to 64 letters, digits, '.', '_' or '-'";
+  auto& all = kinds();
+  for (size_t i = 0; i < all.size(); ++i)
+    if (all[i].name == kind.name)
+      return "kind '" + kind.name + "' is taken by " +
+             (i < builtin_count ? "a built-in kind" : "a kind already added");
+  if (!kind.run)
+    return "kind '" + kind.name + "' has no run function";
+  auto compiled = protocol::schema::compile(kind.params_schema);
+  if (auto* reason = std::get_if<std::string>(&compiled))
+    return "kind '" + kind.name +
+           "': its params schema does not compile: " + *reason;
+  return {};
+}
+
+std::string add_kinds(std::vector<flow_kind> added) {
+  SB_CHECK(!fixed.load());
+  for (size_t i = 0; i < added.size(); ++i) {
+    if (auto err = check_new_kind(added[i]); !err.empty())
+      return err;
+    for (size_t j = 0; j < i; ++j)
+      if (added[j].name == added[i].name)
+        return "kind '" + added[i].name + "' is registered twice";
+  }
+  auto& all = kinds();
+  for (auto& k : added)
+    all.push_back(std::move(k));
+  return {};
 }
 
 const std::string& kinds_json() {

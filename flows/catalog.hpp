@@ -1,39 +1,31 @@
 #pragma once
 
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <rapidjson/document.h>
 
-#include "flows/flow.hpp"
-
-namespace switchboard::tools {
-class workspace;
-} // namespace switchboard::tools
+#include "flows/kind.hpp"
 
 namespace switchboard::flows {
 
-/// A task kind: how to check its params and how to run it.
-struct flow_kind {
-  /// The kind's name, e.g. "audit".
-  std::string name;
-  /// One sentence for people.
-  std::string description;
-  /// JSON Schema of the params object, as JSON text.
-  std::string params_schema;
-  /// Checks what the schema cannot (e.g. paths) and fills in defaults;
-  /// returns an empty string when `params` are fine, else the reason.
-  std::function<std::string(rapidjson::Document& params,
-                            const tools::workspace& ws)>
-      check;
-  /// Creates the flow's coroutine.
-  std::function<flow(context&)> run;
-};
-
-/// Returns every task kind this node runs: audit, triage and ticker.
+/// Returns every task kind this node runs: the built-in ones (audit,
+/// triage, ticker), then those added by `add_kinds`. The first call fixes
+/// the list: every reader (task manager, metrics, cluster, list_kinds)
+/// sees the same kinds for the life of the process.
 const std::vector<flow_kind>& catalog();
+
+/// Returns why `kind` cannot join the catalog (a bad name, a name taken by
+/// a kind of the catalog, no `run`, a params schema that does not compile),
+/// or an empty string. Does not fix the list.
+std::string check_new_kind(const flow_kind& kind);
+
+/// Adds `kinds` (from plugins) after the built-in ones, all or none: returns
+/// the reason the first one is refused (see `check_new_kind`, and two of
+/// `kinds` sharing a name), or an empty string. Only before the first call
+/// of `catalog()`; a later call breaks a contract.
+std::string add_kinds(std::vector<flow_kind> kinds);
 
 /// Returns the kinds as a JSON array of {name, description, params_schema},
 /// built once.

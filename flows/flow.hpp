@@ -40,39 +40,51 @@ class flow {
  public:
   /// The coroutine's promise.
   struct promise_type {
+    /// The JSON text given to `co_return`.
     std::string result;
+    /// The exception that ended the coroutine, if any.
     std::exception_ptr error;
+    /// The flow awaiting this one as a sub-flow, resumed at its end.
     std::coroutine_handle<> continuation;
 
+    /// Returns the `flow` that owns the new coroutine.
     flow get_return_object() {
       return flow{handle::from_promise(*this)};
     }
 
+    /// Creates the coroutine suspended: the task starts it.
     std::suspend_always initial_suspend() noexcept {
       return {};
     }
 
+    /// Resumes the awaiting flow, if any, once this one ended.
     struct final_awaiter {
+      /// Always suspends.
       bool await_ready() noexcept {
         return false;
       }
+      /// Transfers control to the continuation, or to nothing.
       std::coroutine_handle<>
       await_suspend(std::coroutine_handle<promise_type> h) noexcept {
         if (auto c = h.promise().continuation)
           return c;
         return std::noop_coroutine();
       }
+      /// Never resumed.
       void await_resume() noexcept {}
     };
 
+    /// Keeps the frame after the end, for the result to be read.
     final_awaiter final_suspend() noexcept {
       return {};
     }
 
+    /// Stores the result of `co_return`.
     void return_value(std::string value) {
       result = std::move(value);
     }
 
+    /// Stores the exception that ended the coroutine.
     void unhandled_exception() {
       error = std::current_exception();
     }
@@ -81,10 +93,13 @@ class flow {
   /// The coroutine handle type.
   using handle = std::coroutine_handle<promise_type>;
 
+  /// Creates a flow without a coroutine.
   flow() = default;
 
+  /// Takes the coroutine of `other`.
   flow(flow&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
 
+  /// Destroys this coroutine and takes the one of `other`.
   flow& operator=(flow&& other) noexcept {
     if (this != &other) {
       reset();
@@ -93,6 +108,7 @@ class flow {
     return *this;
   }
 
+  /// Destroys the coroutine frame.
   ~flow() {
     reset();
   }
@@ -125,15 +141,18 @@ class flow {
 
   // -- awaiting a sub-flow ----------------------------------------------------
 
+  /// Always suspends the awaiting flow.
   bool await_ready() const noexcept {
     return false;
   }
 
+  /// Runs this flow, then resumes `parent`.
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) {
     h_.promise().continuation = parent;
     return h_;
   }
 
+  /// Returns the sub-flow's result or rethrows its exception.
   std::string await_resume() {
     auto& p = h_.promise();
     if (p.error)
@@ -177,6 +196,7 @@ struct wait_slot {
 /// `context`. All calls happen on the task actor's thread.
 class host {
  public:
+  /// Destroys the host.
   virtual ~host() = default;
 
   /// Appends a `progress` event; `total` < 0 means unknown.
@@ -249,14 +269,19 @@ class context {
   /// The awaiter returned by the suspending calls.
   template<class Start, class Result>
   struct awaiter {
+    /// The flow's context.
     context& ctx;
+    /// Starts the wait on the host.
     Start start;
+    /// Takes the value out of the wait slot.
     Result result;
 
+    /// Always suspends (unless stopped, see `await_suspend`).
     bool await_ready() const noexcept {
       return false;
     }
 
+    /// Starts the wait, or resumes at once when the task is stopped.
     bool await_suspend(std::coroutine_handle<> h) {
       // A stopped flow does not start new work: resume at once and throw.
       if (ctx.host_.stop_requested())
@@ -267,6 +292,7 @@ class context {
       return true;
     }
 
+    /// Returns the value, or throws `flow_cancelled` or the wait's failure.
     auto await_resume() {
       ctx.slot_.handle = nullptr;
       if (auto& reason = ctx.host_.stop_requested())

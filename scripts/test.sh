@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 (cd build && ctest --output-on-failure -j2 --timeout 300)
+# The flows SDK as a user meets it (issue 16): installed, an out-of-tree
+# plugin built against it and run end to end (about 7 s).
+bash scripts/example-flows.sh build
 
 # -- the web UI: install, build, unit tests, browser tests -------------------
 # Quiet on success: each step's output is shown only when it fails.

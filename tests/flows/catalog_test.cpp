@@ -48,3 +48,31 @@ TEST_CASE("a start's params get the schema's defaults", "[flows][kinds]") {
       flows::check_params(*triage, R"({"path":"../x"})", workspace, normalized)
           .empty());
 }
+
+TEST_CASE("a kind that cannot join the catalog says why", "[flows][kinds]") {
+  flows::flow_kind k;
+  k.name = "plugin.kind-1";
+  k.params_schema = R"({"type":"object"})";
+  k.run = [](flows::context&) -> flows::flow { co_return "{}"; };
+  CHECK(flows::check_new_kind(k).empty());
+  auto refused = [&](flows::flow_kind bad, const std::string& says) {
+    INFO(says);
+    CHECK(flows::check_new_kind(bad).find(says) != std::string::npos);
+  };
+  auto taken = k;
+  taken.name = "ticker";
+  refused(taken, "kind 'ticker' is taken by a built-in kind");
+  for (std::string name : {std::string{}, std::string{"a b"},
+                           std::string{"a/b"}, std::string(65, 'x')}) {
+    auto bad_name = k;
+    bad_name.name = name;
+    refused(bad_name, "a kind's name has 1 to 64 letters");
+  }
+  auto no_run = k;
+  no_run.run = nullptr;
+  refused(no_run, "has no run function");
+  auto bad_schema = k;
+  bad_schema.params_schema = "[1]";
+  refused(bad_schema, "its params schema does not compile: schema must be a "
+                      "JSON object");
+}
