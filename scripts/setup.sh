@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libcaf-dev libboost1.81-dev libboost-system1.81-dev rapidjson-dev
   prometheus-cpp-dev catch2 libssl-dev libre2-dev libspdlog-dev
-  libsqlite3-dev libcli11-dev
+  libsqlite3-dev libcli11-dev curl
   prometheus
   clang libclang-rt-14-dev
 )
