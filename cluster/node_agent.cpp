@@ -188,18 +188,6 @@ member_agent(self_ptr self, const std::string& node) {
   return i->second.agent;
 }
 
-task_relay_actor spawn_relay(self_ptr self, std::string task_id,
-                             std::string node, actors::task_actor remote,
-                             const node_agent_actor& door) {
-  relay_setup rs;
-  rs.task_id = std::move(task_id);
-  rs.node = std::move(node);
-  rs.remote = std::move(remote);
-  rs.door = caf::actor_cast<actors::task_door_actor>(door);
-  rs.parent = self->address();
-  return self->spawn(task_relay, std::move(rs));
-}
-
 // True when the message being handled comes from this node or from a
 // member: only members may use the agent (BASP lets any peer that reaches
 // the port send to it).
@@ -218,6 +206,34 @@ bool from_member(self_ptr self) {
 caf::error refused() {
   return actors::make_error(protocol::error_code::forbidden,
                             "this node is not a member of the cluster");
+}
+
+// Where a door message for `node` goes, once its sender is known to be
+// this node or a member: nothing (this node's manager takes it), `node`'s
+// agent, or why not.
+using route = std::variant<std::monostate, node_agent_actor, caf::error>;
+
+route route_to(self_ptr self, const std::string& node) {
+  if (!from_member(self))
+    return refused();
+  if (node == self->state.setup.self.name)
+    return std::monostate{};
+  auto agent = member_agent(self, node);
+  if (auto* err = std::get_if<caf::error>(&agent))
+    return std::move(*err);
+  return std::get<node_agent_actor>(agent);
+}
+
+task_relay_actor spawn_relay(self_ptr self, std::string task_id,
+                             std::string node, actors::task_actor remote,
+                             const node_agent_actor& door) {
+  relay_setup rs;
+  rs.task_id = std::move(task_id);
+  rs.node = std::move(node);
+  rs.remote = std::move(remote);
+  rs.door = caf::actor_cast<actors::task_door_actor>(door);
+  rs.parent = self->address();
+  return self->spawn(task_relay, std::move(rs));
 }
 
 bool is_member(self_ptr self, const address& a) {
@@ -297,16 +313,14 @@ node_agent(node_agent_actor::stateful_pointer<agent_state> self,
           std::string& params,
           std::string& owner) -> caf::result<std::string, actors::task_actor> {
         auto& st = self->state;
-        if (!from_member(self))
-          return refused();
-        if (node == st.setup.self.name)
+        auto to = route_to(self, node);
+        if (auto* err = std::get_if<caf::error>(&to))
+          return std::move(*err);
+        if (std::holds_alternative<std::monostate>(to))
           return self->delegate(st.setup.manager, actors::start_atom::value,
                                 actors::here_atom::value, std::move(kind),
                                 std::move(params), std::move(owner));
-        auto agent = member_agent(self, node);
-        if (auto* err = std::get_if<caf::error>(&agent))
-          return std::move(*err);
-        auto door = std::get<node_agent_actor>(agent);
+        auto door = std::get<node_agent_actor>(to);
         auto promise =
             self->make_response_promise<std::string, actors::task_actor>();
         self->request(door, st.setup.timeout, actors::start_atom::value, node,
@@ -324,20 +338,18 @@ node_agent(node_agent_actor::stateful_pointer<agent_state> self,
           std::string& params, std::string& owner, actors::event_sink& sink,
           bool coalesce) -> caf::result<actors::subscription> {
         auto& st = self->state;
-        if (!from_member(self))
-          return refused();
-        if (node == st.setup.self.name)
+        auto to = route_to(self, node);
+        if (auto* err = std::get_if<caf::error>(&to))
+          return std::move(*err);
+        if (std::holds_alternative<std::monostate>(to))
           return self->delegate(st.setup.manager, actors::start_atom::value,
                                 actors::here_atom::value, std::move(kind),
                                 std::move(params), std::move(owner),
                                 std::move(sink), coalesce);
-        auto agent = member_agent(self, node);
-        if (auto* err = std::get_if<caf::error>(&agent))
-          return std::move(*err);
         // The relay starts it, so that the task's answer and its events
         // reach the relay in order.
         auto relay =
-            spawn_relay(self, {}, node, {}, std::get<node_agent_actor>(agent));
+            spawn_relay(self, {}, node, {}, std::get<node_agent_actor>(to));
         return self->delegate(relay, actors::start_atom::value, std::move(node),
                               std::move(kind), std::move(params),
                               std::move(owner), std::move(sink), coalesce);
@@ -345,16 +357,14 @@ node_agent(node_agent_actor::stateful_pointer<agent_state> self,
       [=](actors::get_atom, std::string& id,
           std::string& principal) -> caf::result<actors::task_actor> {
         auto& st = self->state;
-        if (!from_member(self))
-          return refused();
         auto node = std::string{actors::node_of_task(id)};
-        if (node.empty() || node == st.setup.self.name)
+        auto to = route_to(self, node.empty() ? st.setup.self.name : node);
+        if (auto* err = std::get_if<caf::error>(&to))
+          return std::move(*err);
+        if (std::holds_alternative<std::monostate>(to))
           return self->delegate(st.setup.manager, actors::get_atom::value,
                                 std::move(id), std::move(principal));
-        auto agent = member_agent(self, node);
-        if (auto* err = std::get_if<caf::error>(&agent))
-          return std::move(*err);
-        auto door = std::get<node_agent_actor>(agent);
+        auto door = std::get<node_agent_actor>(to);
         auto promise = self->make_response_promise<actors::task_actor>();
         self->request(door, st.setup.timeout, actors::get_atom::value, id,
                       std::move(principal))
@@ -370,16 +380,14 @@ node_agent(node_agent_actor::stateful_pointer<agent_state> self,
           protocol::task_filter& filter, uint64_t limit, std::string& cursor)
           -> caf::result<std::vector<protocol::task_info>, std::string> {
         auto& st = self->state;
-        if (!from_member(self))
-          return refused();
-        if (node == st.setup.self.name)
+        auto to = route_to(self, node);
+        if (auto* err = std::get_if<caf::error>(&to))
+          return std::move(*err);
+        if (std::holds_alternative<std::monostate>(to))
           return self->delegate(st.setup.manager, actors::list_atom::value,
                                 actors::here_atom::value, std::move(principal),
                                 std::move(filter), limit, std::move(cursor));
-        auto agent = member_agent(self, node);
-        if (auto* err = std::get_if<caf::error>(&agent))
-          return std::move(*err);
-        return self->delegate(std::get<node_agent_actor>(agent),
+        return self->delegate(std::get<node_agent_actor>(to),
                               actors::list_atom::value, std::move(node),
                               std::move(principal), std::move(filter), limit,
                               std::move(cursor));
