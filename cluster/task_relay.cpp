@@ -74,6 +74,16 @@ event_sink bind_sink(self_ptr self, const event_sink& sink) {
   return st.sink == sink ? as_sink(self) : sink;
 }
 
+// Registers `promise` as a request in flight, failed if the remote task
+// goes first; returns its number (erased from `pending` when answered).
+template<class... Rs>
+uint64_t track(self_ptr self, caf::typed_response_promise<Rs...> promise) {
+  auto n = ++self->state.requests;
+  self->state.pending.emplace(
+      n, [promise](const caf::error& err) mutable { promise.deliver(err); });
+  return n;
+}
+
 // Sends a request to the remote task and answers it through a promise that
 // fails with `node_lost` if the task's node goes first.
 template<class... Rs, class... Ts>
@@ -85,9 +95,7 @@ caf::result<Rs...> forward(self_ptr self, Ts&&... xs) {
                                        "the task is not started yet"));
     return promise;
   }
-  auto n = ++st.requests;
-  st.pending.emplace(
-      n, [promise](const caf::error& err) mutable { promise.deliver(err); });
+  auto n = track(self, promise);
   self->request(st.setup.remote, caf::infinite, std::forward<Ts>(xs)...)
       .then(
           [=](Rs&... rs) mutable {
@@ -155,10 +163,7 @@ task_relay_actor::behavior_type task_relay(self_ptr self, relay_setup setup) {
         st.used = true;
         bind_sink(self, sink);
         auto promise = self->make_response_promise<subscription>();
-        auto n = ++st.requests;
-        st.pending.emplace(n, [promise](const caf::error& err) mutable {
-          promise.deliver(err);
-        });
+        auto n = track(self, promise);
         self->request(st.setup.door, caf::infinite, actors::start_atom::value,
                       std::move(node), std::move(kind), std::move(params),
                       std::move(owner), as_sink(self), coalesce)
@@ -192,10 +197,7 @@ task_relay_actor::behavior_type task_relay(self_ptr self, relay_setup setup) {
                                              "the task is not started yet"));
           return promise;
         }
-        auto n = ++st.requests;
-        st.pending.emplace(n, [promise](const caf::error& err) mutable {
-          promise.deliver(err);
-        });
+        auto n = track(self, promise);
         self->request(st.setup.remote, caf::infinite,
                       actors::subscribe_atom::value, to, after, coalesce)
             .then(
